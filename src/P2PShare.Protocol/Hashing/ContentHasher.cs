@@ -1,0 +1,51 @@
+using System.Buffers;
+
+namespace P2PShare.Protocol;
+
+/// <summary>Content ids of whole files and byte arrays (see <see cref="ContentIdBuilder"/>).</summary>
+public static class ContentHasher
+{
+    public static ContentId Compute(ReadOnlySpan<byte> data)
+    {
+        using var builder = new ContentIdBuilder();
+        builder.Append(data);
+        return builder.Finish();
+    }
+
+    public static async Task<ContentId> ComputeAsync(Stream stream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var builder = new ContentIdBuilder();
+        var buffer = ArrayPool<byte>.Shared.Rent(Limits.ChunkSize);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(0, Limits.ChunkSize), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                builder.Append(buffer.AsSpan(0, read));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return builder.Finish();
+    }
+
+    public static async Task<ContentId> ComputeFileAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+            BufferSize = 0,
+        });
+        await using (stream.ConfigureAwait(false))
+        {
+            return await ComputeAsync(stream, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
