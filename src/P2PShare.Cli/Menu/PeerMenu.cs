@@ -1,0 +1,222 @@
+using System.Globalization;
+using P2PShare.Cli.Output;
+using P2PShare.Peer;
+using P2PShare.Protocol;
+using Spectre.Console;
+
+namespace P2PShare.Cli.Menu;
+
+/// <summary>
+/// The peer's numbered menu. It reads whole lines, so it works the same on a terminal and on a
+/// pipe; downloads run in the background and report when they end, so the menu stays usable
+/// while they run.
+/// </summary>
+internal sealed class PeerMenu
+{
+    private readonly PeerNode _node;
+    private readonly TextReader _input;
+    private readonly IAnsiConsole _console;
+    private readonly Lock _outputLock = new();
+    private IReadOnlyList<Tables.ResultRow> _lastResults = [];
+
+    public PeerMenu(PeerNode node, TextReader input, IAnsiConsole console)
+    {
+        _node = node;
+        _input = input;
+        _console = console;
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        Write(console => console.MarkupLine($"[bold]p2pshare peer[/] on port {_node.ListenPort}, sharing {_node.Share.Count} files from {Markup.Escape(_node.Share.Root)}, directory {_node.ServerName}"));
+        ShowChoices();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var line = await ReadLineAsync("choose 1-6> ", cancellationToken);
+            if (line is null)
+            {
+                return;
+            }
+
+            switch (line.Trim().ToLowerInvariant())
+            {
+                case "":
+                    break;
+                case "1" or "search":
+                    await SearchAsync(cancellationToken);
+                    break;
+                case "2" or "download":
+                    await DownloadAsync(cancellationToken);
+                    break;
+                case "3" or "transfers":
+                    Write(console => console.Write(Tables.Transfers(_node.Transfers.Snapshot())));
+                    break;
+                case "4" or "files":
+                    ShowFiles();
+                    break;
+                case "5" or "rescan":
+                    await RescanAsync(cancellationToken);
+                    break;
+                case "6" or "quit" or "q" or "exit":
+                    Write(console => console.WriteLine("quitting: unregistering and ending transfers"));
+                    return;
+                case "?" or "h" or "help":
+                    ShowChoices();
+                    break;
+                default:
+                    Write(console => console.MarkupLine($"[yellow]'{Markup.Escape(line.Trim())}' is not a choice[/]"));
+                    ShowChoices();
+                    break;
+            }
+        }
+    }
+
+    private void ShowChoices() => Write(console =>
+        console.WriteLine("1 search · 2 download · 3 transfers · 4 my shared files · 5 rescan shared folder · 6 quit"));
+
+    private async Task SearchAsync(CancellationToken cancellationToken)
+    {
+        var query = await ReadLineAsync("search for> ", cancellationToken);
+        if (query is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var results = await _node.SearchAsync(query.Trim(), cancellationToken);
+            _lastResults = Tables.Rows(results);
+            Write(console =>
+            {
+                if (_lastResults.Count == 0)
+                {
+                    console.WriteLine($"no file matches \"{query.Trim()}\"");
+                    return;
+                }
+
+                console.Write(Tables.SearchResults(_lastResults));
+                console.WriteLine($"{_lastResults.Count} file(s); choose 2 and a row number to download");
+            });
+        }
+        catch (DirectoryException ex)
+        {
+            Write(console => console.MarkupLine($"[red]search failed:[/] {Markup.Escape(ex.Message)}"));
+        }
+    }
+
+    private async Task DownloadAsync(CancellationToken cancellationToken)
+    {
+        var answer = await ReadLineAsync("name or row number> ", cancellationToken);
+        if (string.IsNullOrWhiteSpace(answer))
+        {
+            return;
+        }
+
+        answer = answer.Trim();
+        string name;
+        ContentId? id = null;
+        if (int.TryParse(answer, NumberStyles.None, CultureInfo.InvariantCulture, out var row) && !IsSharedName(answer))
+        {
+            if (row < 1 || row > _lastResults.Count)
+            {
+                Write(console => console.MarkupLine($"[yellow]no row {row} in the last search ({_lastResults.Count} rows)[/]"));
+                return;
+            }
+
+            name = _lastResults[row - 1].File.Name;
+            id = _lastResults[row - 1].File.Id;
+        }
+        else
+        {
+            name = answer;
+        }
+
+        var (transfer, completion) = _node.StartDownload(name, id);
+        Write(console => console.WriteLine($"download #{transfer.Number} of {name} started in the background; choose 3 to watch it"));
+        _ = ReportWhenDoneAsync(transfer, completion);
+    }
+
+    /// <summary>A row number is a number; a file literally named "3" in the last results is taken by name.</summary>
+    private bool IsSharedName(string answer) => _lastResults.Any(r => r.File.Name == answer);
+
+    private async Task ReportWhenDoneAsync(Transfer transfer, Task<DownloadResult> completion)
+    {
+        try
+        {
+            var result = await completion;
+            Write(console => console.MarkupLine(
+                $"[green]download #{transfer.Number} of {Markup.Escape(transfer.FileName)} finished:[/] {result.Size} bytes verified, saved as {Markup.Escape(result.Path)}"));
+        }
+        catch (OperationCanceledException)
+        {
+            Write(console => console.WriteLine($"download #{transfer.Number} of {transfer.FileName} cancelled; nothing was saved"));
+        }
+        catch (Exception ex) when (ex is DownloadException or DirectoryException or ProtocolException)
+        {
+            Write(console => console.MarkupLine($"[red]download #{transfer.Number} of {Markup.Escape(transfer.FileName)} failed:[/] {Markup.Escape(ex.Message)}"));
+        }
+    }
+
+    private void ShowFiles()
+    {
+        var files = _node.Share.Files;
+        Write(console =>
+        {
+            console.Write(Tables.SharedFiles(files));
+            console.WriteLine($"{files.Count} file(s), {Format.Bytes(files.Sum(f => f.Size))}, registered with the directory: {_node.RegisteredFiles}");
+        });
+    }
+
+    private async Task RescanAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var changes = await _node.RescanAsync(cancellationToken);
+            Write(console =>
+            {
+                foreach (var added in changes.Added)
+                {
+                    console.WriteLine($"+ {added.Name}");
+                }
+
+                foreach (var removed in changes.Removed)
+                {
+                    console.WriteLine($"- {removed}");
+                }
+
+                foreach (var skipped in changes.Skipped)
+                {
+                    console.MarkupLine($"[yellow]skipped {Markup.Escape(skipped)}[/]");
+                }
+
+                console.WriteLine($"rescan done: {changes.Added.Count} added or changed, {changes.Removed.Count} removed, {_node.RegisteredFiles} files registered");
+            });
+        }
+        catch (Exception ex) when (ex is DirectoryException or IOException or UnauthorizedAccessException)
+        {
+            Write(console => console.MarkupLine($"[red]rescan failed:[/] {Markup.Escape(ex.Message)}"));
+        }
+    }
+
+    private async Task<string?> ReadLineAsync(string prompt, CancellationToken cancellationToken)
+    {
+        Write(console => console.Write(new Text(prompt)));
+        // Console reads cannot be cancelled, so a shutdown signal simply stops waiting for it.
+        try
+        {
+            return await _input.ReadLineAsync(cancellationToken).AsTask().WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private void Write(Action<IAnsiConsole> write)
+    {
+        lock (_outputLock)
+        {
+            write(_console);
+        }
+    }
+}

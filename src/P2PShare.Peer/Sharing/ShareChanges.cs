@@ -1,0 +1,9 @@
+using P2PShare.Protocol;
+
+namespace P2PShare.Peer;
+
+/// <summary>What a rescan found: files to announce with ADD (new or changed) and names to REMOVE.</summary>
+public sealed record ShareChanges(IReadOnlyList<FileEntry> Added, IReadOnlyList<string> Removed, IReadOnlyList<string> Skipped)
+{
+    public bool IsEmpty => Added.Count == 0 && Removed.Count == 0;
+}

@@ -1,0 +1,195 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using P2PShare.Protocol;
+
+namespace P2PShare.Peer;
+
+/// <summary>One downloader's connection to this peer: reads GETs and answers each with DATA + bytes or ERROR.</summary>
+internal sealed class UploadConnection : IDisposable
+{
+    private const int SendBufferSize = 256 * 1024;
+
+    private readonly UploadServer _server;
+    private readonly FrameConnection _connection;
+
+    public UploadConnection(UploadServer server, Socket socket)
+    {
+        _server = server;
+        _connection = new FrameConnection(socket, Channel.Peer);
+        PeerName = _connection.RemoteEndPoint is { } remote
+            ? $"{MessageCodec.NormalizeAddress(remote.Address)}:{remote.Port}"
+            : "unknown";
+    }
+
+    public string PeerName { get; }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Message? message;
+            try
+            {
+                message = await _connection.ReadMessageAsync(_server.IdleTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ProtocolException ex)
+            {
+                _server.Logger.LogWarning("refused a request from {Peer}: {Reason}", PeerName, ex.Message);
+                await _connection.TrySendErrorAsync(ex.Code, ex.Message).ConfigureAwait(false);
+                return;
+            }
+            catch (TimeoutException ex)
+            {
+                await _connection.TrySendErrorAsync(ErrorCode.BadRequest, ex.Message).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is EndOfStreamException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            switch (message)
+            {
+                case null:
+                    return;
+                case GetMessage get:
+                    if (!await ServeAsync(get, cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    break;
+                case PingMessage:
+                    await _connection.SendAsync(PongMessage.Instance, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    await _connection.TrySendErrorAsync(ErrorCode.BadRequest, $"unexpected {message.Name} on a peer connection: expected GET").ConfigureAwait(false);
+                    return;
+            }
+        }
+    }
+
+    public void Abort() => _connection.Dispose();
+
+    public void Dispose() => _connection.Dispose();
+
+    /// <summary>Answers one GET. Returns false when the connection must close.</summary>
+    private async Task<bool> ServeAsync(GetMessage get, CancellationToken cancellationToken)
+    {
+        if (!_server.Share.TryGet(get.FileName, out var file))
+        {
+            await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, $"no shared file named \"{FileName.Printable(get.FileName)}\""), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        if (!get.Id.IsZero && get.Id != file.Id)
+        {
+            await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, $"\"{FileName.Printable(get.FileName)}\" has id {file.Id}, not the requested {get.Id}"), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        var size = (ulong)file.Size;
+        if (get.Offset > size || (get.Length != 0 && get.Length > size - get.Offset))
+        {
+            await _connection.SendAsync(new ErrorMessage(ErrorCode.BadRequest, $"range {get.Offset}+{get.Length} is outside \"{FileName.Printable(get.FileName)}\" ({size} bytes)"), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        var offset = (long)get.Offset;
+        var length = get.Length == 0 ? file.Size - offset : (long)get.Length;
+
+        FileStream? stream = null;
+        if (length > 0)
+        {
+            try
+            {
+                stream = _server.Share.OpenForUpload(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, ex.Message), cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+        }
+
+        var transfer = _server.Transfers.Start(TransferDirection.Upload, PeerName, file.Name, length);
+        _server.Logger.LogInformation("upload of {File} ({Length} bytes from {Offset}) to {Peer} started", file.Name, length, offset, PeerName);
+        try
+        {
+            await using (stream)
+            {
+                var header = new DataMessage((ulong)offset, (ulong)length);
+                if (stream is null)
+                {
+                    await _connection.SendAsync(header, cancellationToken).ConfigureAwait(false);
+                }
+                else if (offset == 0 && length == file.Size && _server.Limit is null)
+                {
+                    await SendWholeFileAsync(file, header, transfer, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _connection.SendAsync(header, cancellationToken).ConfigureAwait(false);
+                    await SendRangeAsync(stream, offset, length, transfer, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            transfer.Complete();
+            _server.Logger.LogInformation("upload of {File} to {Peer} finished: {Length} bytes in {Seconds:0.00} s", file.Name, PeerName, length, transfer.Elapsed.TotalSeconds);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            var reason = ex is OperationCanceledException ? "peer shutting down" : ex.Message;
+            transfer.Fail(reason);
+            _server.Logger.LogWarning("upload of {File} to {Peer} failed after {Bytes} bytes: {Reason}", file.Name, PeerName, transfer.BytesDone, reason);
+            return false;
+        }
+    }
+
+    private async Task SendWholeFileAsync(SharedFile file, DataMessage header, Transfer transfer, CancellationToken cancellationToken)
+    {
+        var frame = MessageCodec.EncodeFrame(header);
+        // The kernel moves the file; the send can only be watched as a whole, so its deadline
+        // grows with the size (at least 1 MB/s) on top of the stall timeout.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_server.StallTimeout + TimeSpan.FromSeconds(file.Size / 1_000_000.0));
+        await _connection.Socket.SendFileAsync(file.FullPath, frame, ReadOnlyMemory<byte>.Empty, TransmitFileOptions.UseDefaultWorkerThread, deadline.Token).ConfigureAwait(false);
+        transfer.AddBytes(file.Size);
+    }
+
+    private async Task SendRangeAsync(FileStream stream, long offset, long length, Transfer transfer, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        try
+        {
+            var position = offset;
+            var remaining = length;
+            while (remaining > 0)
+            {
+                var want = (int)Math.Min(remaining, SendBufferSize);
+                if (_server.Limit is { } limit)
+                {
+                    want = Math.Min(want, limit.MaxGrant);
+                    await limit.TakeAsync(want, cancellationToken).ConfigureAwait(false);
+                }
+
+                var read = await RandomAccess.ReadAsync(stream.SafeFileHandle, buffer.AsMemory(0, want), position, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException($"{transfer.FileName} was truncated while it was being sent");
+                }
+
+                await _connection.SendRawAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                position += read;
+                remaining -= read;
+                transfer.AddBytes(read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
