@@ -31,11 +31,11 @@ internal static class Tables
         foreach (var row in rows)
         {
             table.AddRow(
-                row.Number.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Markup.Escape(row.File.Name),
-                Format.Bytes(row.File.Size),
-                row.Peer,
-                row.File.Id.ToString()[..16] + "…");
+                Cell(row.Number.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                Cell(row.File.Name),
+                Cell(Format.Bytes(row.File.Size)),
+                Cell(row.Peer),
+                Cell(row.File.Id.ToString()[..16] + "…"));
         }
 
         return table;
@@ -56,14 +56,14 @@ internal static class Tables
             }
 
             table.AddRow(
-                transfer.Number.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                transfer.Direction == TransferDirection.Upload ? "up" : "down",
-                transfer.Peer,
-                Markup.Escape(transfer.FileName),
-                $"{Format.Bytes(transfer.BytesDone)} / {Format.Bytes(transfer.TotalBytes)}",
-                Format.Speed(transfer.BytesPerSecond),
-                Format.Bar(transfer.Progress),
-                Markup.Escape(state));
+                Cell(transfer.Number.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                Cell(transfer.Direction == TransferDirection.Upload ? "up" : "down"),
+                Cell(transfer.Peer),
+                Cell(transfer.FileName),
+                Cell($"{Format.Bytes(transfer.BytesDone)} / {Format.Bytes(transfer.TotalBytes)}"),
+                Cell(Format.Speed(transfer.BytesPerSecond)),
+                Cell(Format.Bar(transfer.Progress)),
+                Cell(state));
         }
 
         return table;
@@ -75,9 +75,12 @@ internal static class Tables
             .AddColumn("name").AddColumn(new TableColumn("size").RightAligned()).AddColumn("id");
         foreach (var file in files)
         {
-            table.AddRow(Markup.Escape(file.Name), Format.Bytes(file.Size), file.Id.ToString());
+            table.AddRow(Cell(file.Name), Cell(Format.Bytes(file.Size)), Cell(file.Id.ToString()));
         }
 
         return table;
     }
+
+    /// <summary>Plain text: names and bars such as "[###---]" must never be read as markup.</summary>
+    private static Text Cell(string text) => new(text);
 }
