@@ -51,11 +51,11 @@ public sealed class PeerNode : IAsyncDisposable
 
     /// <summary>
     /// Indexes the shared folder, starts serving uploads, and registers with the directory.
-    /// Fails with <see cref="DirectoryException"/> when the directory cannot be reached.
+    /// Fails with <see cref="DirectoryNotFoundException"/> when the shared folder does not exist
+    /// and with <see cref="DirectoryException"/> when the directory cannot be reached.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        System.IO.Directory.CreateDirectory(_share.Root);
         System.IO.Directory.CreateDirectory(_downloader.Folder);
         var changes = await _share.RescanAsync(cancellationToken).ConfigureAwait(false);
         foreach (var skipped in changes.Skipped)

@@ -14,6 +14,8 @@ namespace P2PShare.Cli.Commands;
 /// </summary>
 internal static class PeerCommand
 {
+    private const string DefaultShare = "./shared";
+
     public static Command Create()
     {
         var server = CommonOptions.Server();
@@ -22,7 +24,7 @@ internal static class PeerCommand
             Description = "Port to serve other peers on (0 picks a free one)",
             DefaultValueFactory = _ => PeerOptions.DefaultPort,
         };
-        var share = new Option<string>("--share") { Description = "Folder to share", DefaultValueFactory = _ => "./shared" };
+        var share = new Option<string>("--share") { Description = "Folder to share (the default ./shared is created when missing)", DefaultValueFactory = _ => DefaultShare };
         var downloads = new Option<string>("--downloads") { Description = "Folder downloads are saved in", DefaultValueFactory = _ => "./downloads" };
         var uploadLimit = new Option<long?>("--upload-limit") { Description = "Total upload bandwidth, in bytes per second (default: no limit)" };
         var noMenu = new Option<bool>("--no-menu") { Description = "Run without the menu until SIGINT/SIGTERM" };
@@ -57,6 +59,12 @@ internal static class PeerCommand
     {
         using var shutdown = new Shutdown();
         using var loggers = Logging.Create(logLevel);
+        if (options.ShareFolder == DefaultShare)
+        {
+            // Only the default is created: a mistyped --share should be an error, not a new empty folder.
+            System.IO.Directory.CreateDirectory(DefaultShare);
+        }
+
         var node = new PeerNode(options, loggers);
         await using (node)
         {
