@@ -13,10 +13,6 @@ namespace P2PShare.Directory;
 /// </summary>
 internal sealed class DirectoryConnection : IDisposable
 {
-    // After an ERROR, how long and how much unread input is drained before closing (see SendErrorAndLingerAsync).
-    private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(1);
-    private const int LingerMaxBytes = 256 * 1024;
-
     private readonly FrameConnection _frames;
     private readonly IPeerRegistry _registry;
     private readonly DirectoryServerOptions _options;
@@ -105,7 +101,7 @@ internal sealed class DirectoryConnection : IDisposable
         Close(reason, level);
         if (error is not null)
         {
-            await SendErrorAndLingerAsync(error.Code, error.Text);
+            await _frames.SendErrorAndCloseAsync(error.Code, error.Text);
         }
     }
 
@@ -196,40 +192,6 @@ internal sealed class DirectoryConnection : IDisposable
 
     private ProtocolException Replaced(Message message) =>
         new(ErrorCode.BadRequest, $"{message.Name} refused: the registration of {Registration?.Peer} on this connection was replaced by a newer REGISTER");
-
-    /// <summary>
-    /// Sends ERROR, then closes gracefully: our side is shut down (so the client reads the ERROR
-    /// followed by end of stream) and the client's unread input is drained for a moment. Closing
-    /// a socket that still has unread input makes the kernel send a reset instead, which can
-    /// destroy the ERROR before the client reads it, and after a bad frame header there usually
-    /// is unread input (the payload we refused to read).
-    /// </summary>
-    private async Task SendErrorAndLingerAsync(ErrorCode code, string text)
-    {
-        await _frames.TrySendErrorAsync(code, text);
-        try
-        {
-            var socket = _frames.Socket;
-            socket.Shutdown(SocketShutdown.Send);
-            using var deadline = new CancellationTokenSource(LingerTime);
-            var buffer = new byte[4096];
-            var drained = 0;
-            while (drained < LingerMaxBytes)
-            {
-                var read = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                drained += read;
-            }
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            // The client is gone, or still sending after the linger time: close regardless.
-        }
-    }
 
     /// <summary>Forgets this connection's registration (unless a newer one replaced it) and logs why the connection ended.</summary>
     private void Close(string reason, LogLevel level)

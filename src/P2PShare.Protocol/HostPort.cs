@@ -116,7 +116,7 @@ public sealed record HostPort(string Host, ushort Port)
     public static string FormatEndPoint(IPAddress address, int port)
     {
         ArgumentNullException.ThrowIfNull(address);
-        address = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        address = MessageCodec.NormalizeAddress(address);
         return address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
     }
 

@@ -36,12 +36,12 @@ internal sealed class UploadConnection : IDisposable
             catch (ProtocolException ex)
             {
                 _server.Logger.LogWarning("refused a request from {Peer}: {Reason}", PeerName, ex.Message);
-                await _connection.TrySendErrorAsync(ex.Code, ex.Message).ConfigureAwait(false);
+                await _connection.SendErrorAndCloseAsync(ex.Code, ex.Message).ConfigureAwait(false);
                 return;
             }
             catch (TimeoutException ex)
             {
-                await _connection.TrySendErrorAsync(ErrorCode.BadRequest, ex.Message).ConfigureAwait(false);
+                await _connection.SendErrorAndCloseAsync(ErrorCode.BadRequest, ex.Message).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (ex is EndOfStreamException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -64,7 +64,7 @@ internal sealed class UploadConnection : IDisposable
                     await _connection.SendAsync(PongMessage.Instance, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
-                    await _connection.TrySendErrorAsync(ErrorCode.BadRequest, $"unexpected {message.Name} on a peer connection: expected GET").ConfigureAwait(false);
+                    await _connection.SendErrorAndCloseAsync(ErrorCode.BadRequest, $"unexpected {message.Name} on a peer connection: expected GET").ConfigureAwait(false);
                     return;
             }
         }

@@ -277,7 +277,10 @@ public static class MessageCodec
         return new RemoveMessage(names);
     }
 
-    /// <summary>The address a RESULTS entry carries for <paramref name="address"/>.</summary>
+    /// <summary>
+    /// The address a RESULTS entry carries for <paramref name="address"/>: an IPv4 peer seen
+    /// through a dual-stack socket (::ffff:a.b.c.d) travels as family 4.
+    /// </summary>
     public static IPAddress NormalizeAddress(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);

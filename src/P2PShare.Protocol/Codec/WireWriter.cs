@@ -61,7 +61,7 @@ internal ref struct WireWriter
 
     public void WriteAddress(IPAddress address)
     {
-        address = Normalize(address);
+        address = MessageCodec.NormalizeAddress(address);
         if (address.AddressFamily == AddressFamily.InterNetwork)
         {
             WriteByte(4);
@@ -90,9 +90,5 @@ internal ref struct WireWriter
     public static int FileEntryLength(FileEntry entry) => StringLength(entry.Name) + 8 + Limits.IdLength;
 
     public static int AddressLength(IPAddress address) =>
-        1 + (Normalize(address).AddressFamily == AddressFamily.InterNetwork ? 4 : 16);
-
-    /// <summary>An IPv4 peer seen through a dual-stack socket travels as family 4.</summary>
-    private static IPAddress Normalize(IPAddress address) =>
-        address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        1 + (MessageCodec.NormalizeAddress(address).AddressFamily == AddressFamily.InterNetwork ? 4 : 16);
 }

@@ -194,6 +194,42 @@ public sealed class FrameConnection : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends ERROR, then closes gracefully: this side is shut down (so the other side reads the
+    /// ERROR followed by end of stream) and its unread input is drained for a moment. Closing a
+    /// socket that still has unread input makes the kernel send a reset instead, which can destroy
+    /// the ERROR before it is read, and after a refused frame header there usually is unread input
+    /// (the payload that was never read).
+    /// </summary>
+    public async Task SendErrorAndCloseAsync(ErrorCode code, string text)
+    {
+        const int LingerMaxBytes = 256 * 1024;
+        await TrySendErrorAsync(code, text).ConfigureAwait(false);
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Send);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var buffer = new byte[4096];
+            var drained = 0;
+            while (drained < LingerMaxBytes)
+            {
+                var read = await Socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                drained += read;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The other side is gone, or still sending after the linger time: close regardless.
+        }
+
+        Dispose();
+    }
+
     public ValueTask DisposeAsync()
     {
         Dispose();
