@@ -77,7 +77,6 @@ internal static class GetCommand
 
         var downloader = new Downloader(output, loggers.CreateLogger("p2pshare.download"));
         var transfer = new TransferTracker().Start(TransferDirection.Download, "-", plan.Name, (long)plan.Size);
-        System.IO.Directory.CreateDirectory(downloader.Folder);
         var download = downloader.DownloadAsync(plan, transfer, shutdown.Token);
         await ShowProgressAsync(transfer, download);
         try

@@ -19,6 +19,13 @@ internal static class HashCommand
         var exitCode = 0;
         foreach (var file in files)
         {
+            if (System.IO.Directory.Exists(file))
+            {
+                await Console.Error.WriteLineAsync($"p2pshare hash: {file}: is a directory");
+                exitCode = 1;
+                continue;
+            }
+
             try
             {
                 var id = await ContentHasher.ComputeFileAsync(file, cancellationToken);
