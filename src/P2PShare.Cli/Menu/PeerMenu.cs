@@ -72,7 +72,7 @@ internal sealed class PeerMenu
     }
 
     private void ShowChoices() => Write(console =>
-        console.WriteLine("1 search · 2 download · 3 transfers · 4 my shared files · 5 rescan shared folder · 6 quit"));
+        console.WriteLine("1 search · 2 download (by name or by the number of a row of the last search) · 3 transfers · 4 my shared files · 5 rescan shared folder · 6 quit"));
 
     private async Task SearchAsync(CancellationToken cancellationToken)
     {
@@ -201,10 +201,11 @@ internal sealed class PeerMenu
     private async Task<string?> ReadLineAsync(string prompt, CancellationToken cancellationToken)
     {
         Write(console => console.Write(new Text(prompt)));
-        // Console reads cannot be cancelled, so a shutdown signal simply stops waiting for it.
+        // Console.In reads block the calling thread and cannot be cancelled, so the read runs on
+        // a pool thread and a shutdown signal simply stops waiting for it.
         try
         {
-            return await _input.ReadLineAsync(cancellationToken).AsTask().WaitAsync(cancellationToken);
+            return await Task.Run(_input.ReadLine, CancellationToken.None).WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {

@@ -1,0 +1,134 @@
+using P2PShare.IntegrationTests.Infrastructure;
+
+namespace P2PShare.IntegrationTests;
+
+/// <summary>Acceptance point 2 and the rest of the <c>get</c> contract.</summary>
+public sealed class GetTests : IAsyncDisposable
+{
+    private const int MiB = 1024 * 1024;
+
+    private readonly TestCluster _cluster = new();
+
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task Get_fetches_a_50_MiB_file_byte_identical_and_leaves_no_part_file()
+    {
+        var server = await _cluster.StartServerAsync();
+        var source = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "big.bin"), 50 * MiB, 50);
+        await _cluster.StartPeerAsync(server, "source");
+        var output = _cluster.Folder("out");
+
+        var result = await _cluster.RunAsync(["get", "big.bin", "--server", server.Address, "--output", output]);
+
+        Assert.True(result.ExitCode == 0, result.Description);
+        Assert.Equal(["big.bin"], TestFiles.Names(output));
+        await TestFiles.AssertSameContentAsync(source, Path.Combine(output, "big.bin"));
+    }
+
+    [Fact]
+    public async Task Get_saves_into_the_current_folder_by_default()
+    {
+        var server = await _cluster.StartServerAsync();
+        var source = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "here.bin"), 100_000, 7);
+        await _cluster.StartPeerAsync(server, "source");
+        var workingFolder = _cluster.Folder("cwd");
+
+        var result = await _cluster.RunAsync(["get", "here.bin", "--server", server.Address], workingFolder);
+
+        Assert.True(result.ExitCode == 0, result.Description);
+        Assert.Equal(["here.bin"], TestFiles.Names(workingFolder));
+        await TestFiles.AssertSameContentAsync(source, Path.Combine(workingFolder, "here.bin"));
+    }
+
+    [Fact]
+    public async Task Get_never_overwrites_an_existing_file_but_numbers_the_new_one()
+    {
+        var server = await _cluster.StartServerAsync();
+        var source = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "song.bin"), (2 * MiB) + 5, 11);
+        await _cluster.StartPeerAsync(server, "source");
+        var output = _cluster.Folder("out");
+        var existing = TestFiles.WriteRandom(Path.Combine(output, "song.bin"), 1000, 12);
+        var existingHash = await TestFiles.Sha256Async(existing);
+
+        var first = await _cluster.RunAsync(["get", "song.bin", "--server", server.Address, "--output", output]);
+        Assert.True(first.ExitCode == 0, first.Description);
+        var second = await _cluster.RunAsync(["get", "song.bin", "--server", server.Address, "--output", output]);
+        Assert.True(second.ExitCode == 0, second.Description);
+
+        Assert.Equal(["song.bin", "song.bin (1)", "song.bin (2)"], TestFiles.Names(output));
+        Assert.Equal(existingHash, await TestFiles.Sha256Async(existing));
+        await TestFiles.AssertSameContentAsync(source, Path.Combine(output, "song.bin (1)"));
+        await TestFiles.AssertSameContentAsync(source, Path.Combine(output, "song.bin (2)"));
+    }
+
+    [Fact]
+    public async Task Get_of_a_file_nobody_shares_fails_on_stderr_and_leaves_nothing()
+    {
+        var server = await _cluster.StartServerAsync();
+        TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "present.bin"), 1000, 13);
+        await _cluster.StartPeerAsync(server, "source");
+        var output = _cluster.Folder("out");
+
+        // Not shared at all, and shared only under a longer name: NAME must match exactly.
+        foreach (var name in new[] { "absent.bin", "present" })
+        {
+            var result = await _cluster.RunAsync(["get", name, "--server", server.Address, "--output", output]);
+
+            Assert.True(result.ExitCode != 0, result.Description);
+            Assert.False(string.IsNullOrWhiteSpace(result.Stderr), result.Description);
+            Assert.Empty(TestFiles.Names(output));
+        }
+    }
+
+    [Fact]
+    public async Task Get_fails_without_a_trace_when_the_source_dies_mid_transfer()
+    {
+        var server = await _cluster.StartServerAsync();
+        TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "doomed.bin"), 8 * MiB, 14);
+        var source = await _cluster.StartPeerAsync(server, "source", uploadLimit: 2 * MiB);
+        var output = _cluster.Folder("out");
+
+        var get = _cluster.Start("get", ["get", "doomed.bin", "--server", server.Address, "--output", output]);
+        get.CloseInput();
+        // Wait until bytes are arriving, then kill the only source.
+        await WaitUntilAsync(() => File.Exists(Path.Combine(output, "doomed.bin.part")) && new FileInfo(Path.Combine(output, "doomed.bin.part")).Length > 0, TimeSpan.FromSeconds(15), get);
+        source.Process.KillHard();
+
+        var exitCode = await get.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(exitCode != 0, get.Describe("get succeeded although its only source was killed"));
+        Assert.False(string.IsNullOrWhiteSpace(get.Stderr.ToString()), get.Describe("no message on stderr"));
+        Assert.Empty(TestFiles.Names(output));
+    }
+
+    [Fact]
+    public async Task Get_with_an_id_picks_that_content_among_files_of_the_same_name()
+    {
+        var server = await _cluster.StartServerAsync();
+        TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("first"), "same.bin"), 40_000, 15);
+        var second = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("second"), "same.bin"), 50_000, 16);
+        await Task.WhenAll(_cluster.StartPeerAsync(server, "first"), _cluster.StartPeerAsync(server, "second"));
+        var id = await TestFiles.ContentIdAsync(second);
+        var output = _cluster.Folder("out");
+
+        var result = await _cluster.RunAsync(["get", "same.bin", "--server", server.Address, "--id", id, "--output", output]);
+
+        Assert.True(result.ExitCode == 0, result.Description);
+        Assert.Equal(["same.bin"], TestFiles.Names(output));
+        await TestFiles.AssertSameContentAsync(second, Path.Combine(output, "same.bin"));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, CliProcess process)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline || process.HasExited)
+            {
+                throw new TimeoutException(process.Describe($"the condition did not become true within {timeout.TotalSeconds} s"));
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace P2PShare.IntegrationTests.Infrastructure;
+
+/// <summary>A running <c>p2pshare server</c> and the address peers reach it at.</summary>
+public sealed record ServerHandle(CliProcess Process, int Port)
+{
+    public string Address => $"127.0.0.1:{Port}";
+}
+
+/// <summary>A running <c>p2pshare peer</c>.</summary>
+public sealed record PeerHandle(string Name, CliProcess Process, int Port, string ShareFolder, string DownloadsFolder, int SharedFiles)
+{
+    public string SharedPath(string name) => Path.Combine(ShareFolder, name);
+
+    public string DownloadedPath(string name) => Path.Combine(DownloadsFolder, name);
+}
+
+/// <summary>One file of a <c>search --json</c> answer.</summary>
+public sealed record SearchFile(string Name, long Size, string Id);
+
+/// <summary>One peer of a <c>search --json</c> answer.</summary>
+public sealed record SearchPeer(string Address, int Port, IReadOnlyList<SearchFile> Files);
+
+/// <summary>
+/// Everything one test starts: a temporary folder (<c>p2pshare-it-*</c> in the system temp folder)
+/// and the processes it runs there. Disposing kills every process that is still running, copies
+/// their output to the test output, and deletes the folder.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    public const string ServerLinePattern = @"^p2pshare directory listening on (?<host>\S+):(?<port>\d+)\s*$";
+    public const string PeerLinePattern = @"^p2pshare peer listening on port (?<port>\d+), sharing (?<count>\d+) files?, registered with (?<server>\S+)\s*$";
+
+    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly List<CliProcess> _processes = [];
+    private readonly Lock _lock = new();
+
+    public TestCluster()
+    {
+        Root = Path.Combine(Path.GetTempPath(), "p2pshare-it-" + Path.GetRandomFileName().Replace(".", "", StringComparison.Ordinal));
+        System.IO.Directory.CreateDirectory(Root);
+    }
+
+    /// <summary>The test's own temporary folder.</summary>
+    public string Root { get; }
+
+    /// <summary>A folder under <see cref="Root"/>, created if needed.</summary>
+    public string Folder(params string[] parts)
+    {
+        var path = Path.Combine([Root, .. parts]);
+        System.IO.Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>The folder a peer named <paramref name="peer"/> shares.</summary>
+    public string ShareFolder(string peer) => Folder(peer, "share");
+
+    /// <summary>The folder a peer named <paramref name="peer"/> downloads into.</summary>
+    public string DownloadsFolder(string peer) => Folder(peer, "downloads");
+
+    /// <summary>Starts <c>p2pshare ARGS</c>; the process is killed when the cluster is disposed.</summary>
+    public CliProcess Start(string name, IEnumerable<string> arguments, string? workingDirectory = null)
+    {
+        var process = CliProcess.Start(name, arguments, workingDirectory ?? Root);
+        lock (_lock)
+        {
+            _processes.Add(process);
+        }
+
+        return process;
+    }
+
+    /// <summary>Starts <c>p2pshare server --listen 127.0.0.1:0</c> and reads its real port from the startup line.</summary>
+    public async Task<ServerHandle> StartServerAsync(string name = "server")
+    {
+        var process = Start(name, ["server", "--listen", "127.0.0.1:0"]);
+        var line = await process.ExpectAsync(ServerLinePattern, StartupTimeout);
+        Assert.Equal("127.0.0.1", line.Groups["host"].Value);
+        var port = int.Parse(line.Groups["port"].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(port, 1, 65535);
+        return new ServerHandle(process, port);
+    }
+
+    /// <summary>
+    /// Starts <c>p2pshare peer</c> on port 0 sharing <see cref="ShareFolder"/> of <paramref name="name"/>
+    /// (fill it first) and waits until it is listening and registered.
+    /// </summary>
+    public async Task<PeerHandle> StartPeerAsync(ServerHandle server, string name, long? uploadLimit = null, bool menu = false)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var share = ShareFolder(name);
+        var downloads = DownloadsFolder(name);
+        var arguments = new List<string> { "peer", "--server", server.Address, "--port", "0", "--share", share, "--downloads", downloads };
+        if (uploadLimit is { } limit)
+        {
+            arguments.AddRange(["--upload-limit", limit.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (!menu)
+        {
+            arguments.Add("--no-menu");
+        }
+
+        var process = Start(name, arguments, Folder(name));
+        var line = await process.ExpectAsync(PeerLinePattern, StartupTimeout);
+        var port = int.Parse(line.Groups["port"].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(port, 1, 65535);
+        Assert.Equal(server.Address, line.Groups["server"].Value);
+        var count = int.Parse(line.Groups["count"].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(System.IO.Directory.GetFiles(share, "*", SearchOption.AllDirectories).Length, count);
+        return new PeerHandle(name, process, port, share, downloads, count);
+    }
+
+    /// <summary>Runs a command to its end (stdin closed at once) and returns what it did.</summary>
+    public async Task<CliResult> RunAsync(IEnumerable<string> arguments, string? workingDirectory = null, TimeSpan? timeout = null)
+    {
+        var list = arguments.ToList();
+        var process = Start(list.Count > 0 ? list[0] : "p2pshare", list, workingDirectory);
+        process.CloseInput();
+        var exitCode = await process.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60));
+        return new CliResult(exitCode, process.Stdout.ToString(), process.Stderr.ToString(), process.Describe($"{process.CommandLine} exited with code {exitCode}"));
+    }
+
+    /// <summary>Runs <c>p2pshare search QUERY --server ... --json</c>, expects exit code 0 and parses the JSON.</summary>
+    public async Task<IReadOnlyList<SearchPeer>> SearchJsonAsync(ServerHandle server, string query)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var result = await RunAsync(["search", query, "--server", server.Address, "--json"]);
+        Assert.True(result.ExitCode == 0, result.Description);
+        try
+        {
+            return ParseSearchJson(result.Stdout);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            throw new InvalidOperationException($"search --json printed something that is not the agreed JSON ({ex.Message}):\n{result.Description}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Parses <c>[{"address","port","files":[{"name","size","id"}]}]</c> strictly: address and id
+    /// must be strings, port and size numbers.
+    /// </summary>
+    public static IReadOnlyList<SearchPeer> ParseSearchJson(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        if (document.RootElement.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidOperationException($"the JSON is a {document.RootElement.ValueKind}, not an array");
+        }
+
+        var peers = new List<SearchPeer>();
+        foreach (var peer in document.RootElement.EnumerateArray())
+        {
+            var files = new List<SearchFile>();
+            foreach (var file in peer.GetProperty("files").EnumerateArray())
+            {
+                files.Add(new SearchFile(
+                    file.GetProperty("name").GetString()!,
+                    file.GetProperty("size").GetInt64(),
+                    file.GetProperty("id").GetString()!));
+            }
+
+            peers.Add(new SearchPeer(peer.GetProperty("address").GetString()!, peer.GetProperty("port").GetInt32(), files));
+        }
+
+        return peers;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<CliProcess> processes;
+        lock (_lock)
+        {
+            processes = [.. _processes];
+            _processes.Clear();
+        }
+
+        // Newest first: peers go before the server they registered with, which keeps their logs quiet.
+        for (var i = processes.Count - 1; i >= 0; i--)
+        {
+            await processes[i].DisposeAsync();
+        }
+
+        var output = TestContext.Current.TestOutputHelper;
+        if (output is not null)
+        {
+            foreach (var process in processes)
+            {
+                try
+                {
+                    output.WriteLine(process.Describe($"[{process.Name}]"));
+                }
+                catch (InvalidOperationException)
+                {
+                    // No test is running any more to write to.
+                }
+            }
+        }
+
+        DeleteFolder(Root);
+    }
+
+    private static void DeleteFolder(string path)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            try
+            {
+                if (System.IO.Directory.Exists(path))
+                {
+                    System.IO.Directory.Delete(path, recursive: true);
+                }
+
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Thread.Sleep(200);
+            }
+        }
+    }
+}
