@@ -112,17 +112,14 @@ public sealed class Transfer
 
     internal void ResetBytes() => Interlocked.Exchange(ref _bytesDone, 0);
 
-    internal void Complete(string? resultPath = null)
-    {
-        _resultPath = resultPath;
-        Finish(TransferState.Completed, null);
-    }
+    internal void Complete(string? resultPath = null) => Finish(TransferState.Completed, null, resultPath);
 
-    internal void Fail(string error) => Finish(TransferState.Failed, error);
+    internal void Fail(string error) => Finish(TransferState.Failed, error, null);
 
-    internal void Cancel(string reason) => Finish(TransferState.Cancelled, reason);
+    internal void Cancel(string reason) => Finish(TransferState.Cancelled, reason, null);
 
-    private void Finish(TransferState state, string? error)
+    /// <summary>The first end reported wins; a later one (a cancel racing a failure, say) changes nothing.</summary>
+    private void Finish(TransferState state, string? error, string? resultPath)
     {
         if (Interlocked.CompareExchange(ref _state, (int)state, (int)TransferState.Running) != (int)TransferState.Running)
         {
@@ -130,6 +127,7 @@ public sealed class Transfer
         }
 
         _error = error;
+        _resultPath = resultPath;
         Interlocked.Exchange(ref _elapsedTicksAtEnd, _clock.Elapsed.Ticks);
     }
 }
