@@ -2,34 +2,25 @@ using Spectre.Console;
 
 namespace P2PShare.Cli.Output;
 
-/// <summary>The Spectre console for stdout. When stdout is not a terminal, tables get a wide fixed width so rows are not wrapped for scripts and logs.</summary>
+/// <summary>
+/// Spectre consoles for stdout and stderr. When a stream is not a terminal, it gets no colours,
+/// no live widgets, and a wide fixed width, so table rows are not wrapped for scripts and logs.
+/// </summary>
 internal static class Terminal
 {
-    public static IAnsiConsole CreateStdout()
+    public static IAnsiConsole CreateStdout() => Create(Console.Out, Console.IsOutputRedirected);
+
+    public static IAnsiConsole CreateStderr() => Create(Console.Error, Console.IsErrorRedirected);
+
+    private static IAnsiConsole Create(TextWriter writer, bool redirected)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            Out = new AnsiConsoleOutput(Console.Out),
-            Interactive = Console.IsOutputRedirected ? InteractionSupport.No : InteractionSupport.Detect,
-            Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+            Out = new AnsiConsoleOutput(writer),
+            Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
+            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
         });
-        if (Console.IsOutputRedirected)
-        {
-            console.Profile.Width = 240;
-        }
-
-        return console;
-    }
-
-    public static IAnsiConsole CreateStderr()
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(Console.Error),
-            Interactive = Console.IsErrorRedirected ? InteractionSupport.No : InteractionSupport.Detect,
-            Ansi = Console.IsErrorRedirected ? AnsiSupport.No : AnsiSupport.Detect,
-        });
-        if (Console.IsErrorRedirected)
+        if (redirected)
         {
             console.Profile.Width = 240;
         }
