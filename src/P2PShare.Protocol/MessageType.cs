@@ -16,6 +16,8 @@ public enum MessageType : byte
     Pong = 8,
     Add = 9,
     Remove = 10,
+    Hashes = 11,
+    HashList = 12,
 }
 
 /// <summary>Which kind of connection a frame travels on; it decides what type 2 means.</summary>

@@ -29,6 +29,8 @@ public static class MessageCodec
             MessageType.Pong => DecodeEmpty(payload, "PONG", PongMessage.Instance),
             MessageType.Add => DecodeAdd(payload),
             MessageType.Remove => DecodeRemove(payload),
+            MessageType.Hashes => DecodeHashes(payload),
+            MessageType.HashList => DecodeHashList(payload),
             _ => throw new ProtocolException(ErrorCode.Unsupported, $"unknown message type {type}"),
         };
     }
@@ -49,6 +51,8 @@ public static class MessageCodec
             PingMessage or PongMessage => 0,
             AddMessage m => 4 + EntriesLength(m.Files),
             RemoveMessage m => 4 + m.Names.Sum(n => (long)WireWriter.StringLength(n)),
+            HashesMessage => Limits.IdLength,
+            HashListMessage m => 4 + 4 + (long)m.Count * Limits.IdLength,
             _ => throw new ArgumentException($"unknown message {message.GetType().Name}", nameof(message)),
         };
         if (length > Limits.MaxControlPayload)
@@ -116,6 +120,14 @@ public static class MessageCodec
                     writer.WriteString(name);
                 }
 
+                break;
+            case HashesMessage m:
+                writer.WriteId(m.Id);
+                break;
+            case HashListMessage m:
+                writer.WriteUInt32(m.ChunkSize);
+                writer.WriteUInt32((uint)m.Count);
+                writer.WriteBytes(m.Digests);
                 break;
             default:
                 throw new ArgumentException($"unknown message {message.GetType().Name}", nameof(message));
@@ -275,6 +287,29 @@ public static class MessageCodec
 
         reader.EnsureEnd();
         return new RemoveMessage(names);
+    }
+
+    private static HashesMessage DecodeHashes(ReadOnlySpan<byte> payload)
+    {
+        var reader = new WireReader(payload, "HASHES");
+        var id = reader.ReadId();
+        reader.EnsureEnd();
+        return new HashesMessage(id);
+    }
+
+    private static HashListMessage DecodeHashList(ReadOnlySpan<byte> payload)
+    {
+        var reader = new WireReader(payload, "HASH_LIST");
+        var chunkSize = reader.ReadUInt32();
+        if (chunkSize != Limits.ChunkSize)
+        {
+            throw reader.Fail($"chunk size {chunkSize} is not {Limits.ChunkSize}, the only chunk size of version 1");
+        }
+
+        var count = reader.ReadCount("digest", Limits.IdLength);
+        var digests = reader.ReadBytes(count * Limits.IdLength, "digests");
+        reader.EnsureEnd();
+        return new HashListMessage(chunkSize, digests);
     }
 
     /// <summary>

@@ -35,6 +35,8 @@ internal ref struct WireReader
 
     public ContentId ReadId() => new(Take(Limits.IdLength, "id"));
 
+    public ReadOnlySpan<byte> ReadBytes(int count, string field) => Take(count, field);
+
     public string ReadString(string field)
     {
         var length = ReadUInt16();

@@ -45,6 +45,12 @@ internal ref struct WireWriter
         _position += Limits.IdLength;
     }
 
+    public void WriteBytes(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(_destination[_position..]);
+        _position += bytes.Length;
+    }
+
     public void WriteString(string value)
     {
         var length = Encoding.UTF8.GetBytes(value, _destination[(_position + 2)..]);

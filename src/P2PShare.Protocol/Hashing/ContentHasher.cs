@@ -14,8 +14,15 @@ public static class ContentHasher
 
     public static async Task<ContentId> ComputeAsync(Stream stream, CancellationToken cancellationToken = default)
     {
+        var (id, _) = await ComputeWithChunksAsync(stream, keepChunkDigests: false, cancellationToken).ConfigureAwait(false);
+        return id;
+    }
+
+    /// <summary>The id and, when <paramref name="keepChunkDigests"/>, the concatenated chunk digests (empty otherwise).</summary>
+    public static async Task<(ContentId Id, byte[] ChunkDigests)> ComputeWithChunksAsync(Stream stream, bool keepChunkDigests, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(stream);
-        using var builder = new ContentIdBuilder();
+        using var builder = new ContentIdBuilder(keepChunkDigests);
         var buffer = ArrayPool<byte>.Shared.Rent(Limits.ChunkSize);
         try
         {
@@ -30,10 +37,17 @@ public static class ContentHasher
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        return builder.Finish();
+        var id = builder.Finish();
+        return (id, keepChunkDigests ? builder.ChunkDigests : []);
     }
 
     public static async Task<ContentId> ComputeFileAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var (id, _) = await ComputeFileWithChunksAsync(path, keepChunkDigests: false, cancellationToken).ConfigureAwait(false);
+        return id;
+    }
+
+    public static async Task<(ContentId Id, byte[] ChunkDigests)> ComputeFileWithChunksAsync(string path, bool keepChunkDigests, CancellationToken cancellationToken = default)
     {
         var stream = new FileStream(path, new FileStreamOptions
         {
@@ -45,7 +59,7 @@ public static class ContentHasher
         });
         await using (stream.ConfigureAwait(false))
         {
-            return await ComputeAsync(stream, cancellationToken).ConfigureAwait(false);
+            return await ComputeWithChunksAsync(stream, keepChunkDigests, cancellationToken).ConfigureAwait(false);
         }
     }
 }

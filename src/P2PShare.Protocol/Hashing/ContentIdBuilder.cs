@@ -11,8 +11,18 @@ public sealed class ContentIdBuilder : IDisposable
 {
     private readonly IncrementalHash _chunk = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly IncrementalHash _digests = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly List<byte>? _chunkDigests;
     private int _chunkFill;
     private bool _finished;
+
+    /// <param name="keepChunkDigests">Also keep every chunk's digest (for a HASH_LIST), readable after <see cref="Finish"/>.</param>
+    public ContentIdBuilder(bool keepChunkDigests = false)
+    {
+        _chunkDigests = keepChunkDigests ? [] : null;
+    }
+
+    /// <summary>The chunk digests, concatenated; only when asked for in the constructor.</summary>
+    public byte[] ChunkDigests => _chunkDigests?.ToArray() ?? throw new InvalidOperationException("chunk digests were not kept");
 
     /// <summary>Total bytes appended so far.</summary>
     public long Length { get; private set; }
@@ -61,6 +71,7 @@ public sealed class ContentIdBuilder : IDisposable
         Span<byte> digest = stackalloc byte[Limits.IdLength];
         _chunk.GetHashAndReset(digest);
         _digests.AppendData(digest);
+        _chunkDigests?.AddRange(digest);
         _chunkFill = 0;
     }
 }

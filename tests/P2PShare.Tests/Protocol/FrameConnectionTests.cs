@@ -191,7 +191,7 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     public async Task An_unknown_type_is_unsupported()
     {
         using var connection = new FrameConnection(_receiver, Channel.Peer);
-        await SendAsync(_sender, Wire.Hex("0b 00000000"));
+        await SendAsync(_sender, Wire.Hex("0d 00000000"));
 
         var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await connection.ReadMessageAsync(Idle, Token));
         Assert.Equal(ErrorCode.Unsupported, ex.Code);

@@ -122,7 +122,7 @@ public class MalformedFrameTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(11)]
+    [InlineData(13)]
     [InlineData(200)]
     [InlineData(255)]
     public void An_unknown_type_is_unsupported(byte type)
