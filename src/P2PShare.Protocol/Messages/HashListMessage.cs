@@ -46,7 +46,8 @@ public sealed record HashListMessage : Message
     }
 
     /// <summary>Number of chunks a file of <paramref name="size"/> bytes has (an empty file has none).</summary>
-    public static long ChunkCount(ulong size) => (long)((size + Limits.ChunkSize - 1) / Limits.ChunkSize);
+    /// <remarks>Divides first, so that a size near <see cref="ulong.MaxValue"/> does not wrap around to 0 chunks.</remarks>
+    public static long ChunkCount(ulong size) => (long)(size / Limits.ChunkSize + (size % Limits.ChunkSize == 0 ? 0UL : 1UL));
 
     public bool Equals(HashListMessage? other) =>
         other is not null && ChunkSize == other.ChunkSize && _digests.AsSpan().SequenceEqual(other._digests);

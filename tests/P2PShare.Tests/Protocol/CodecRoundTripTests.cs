@@ -42,6 +42,8 @@ public class CodecRoundTripTests
     [InlineData("PONG", MessageType.Pong, "PONG")]
     [InlineData("ADD", MessageType.Add, "ADD")]
     [InlineData("REMOVE", MessageType.Remove, "REMOVE")]
+    [InlineData("HASHES", MessageType.Hashes, "HASHES")]
+    [InlineData("HASH_LIST", MessageType.HashList, "HASH_LIST")]
     public void Every_message_has_its_type_and_name(string sample, MessageType type, string name)
     {
         var message = Wire.Sample(sample);
@@ -62,6 +64,8 @@ public class CodecRoundTripTests
         Assert.Equal(8, (byte)MessageType.Pong);
         Assert.Equal(9, (byte)MessageType.Add);
         Assert.Equal(10, (byte)MessageType.Remove);
+        Assert.Equal(11, (byte)MessageType.Hashes);
+        Assert.Equal(12, (byte)MessageType.HashList);
 
         Assert.Equal(1, (ushort)ErrorCode.BadRequest);
         Assert.Equal(2, (ushort)ErrorCode.NotFound);
@@ -104,6 +108,88 @@ public class CodecRoundTripTests
 
             Assert.Equal(message, Wire.DecodeFrame(MessageCodec.EncodeFrame(message), channel));
         }
+    }
+
+    [Fact]
+    public void HASHES_round_trips_on_a_peer_connection()
+    {
+        var message = new HashesMessage(Wire.HelloId);
+        var frame = MessageCodec.EncodeFrame(message);
+
+        Assert.Equal(Limits.FrameHeaderLength + Limits.IdLength, frame.Length);
+        var decoded = Assert.IsType<HashesMessage>(Wire.DecodeFrame(frame, Channel.Peer));
+        Assert.Equal(Wire.HelloId, decoded.Id);
+        Assert.Equal(message, decoded);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void HASH_LIST_round_trips_on_a_peer_connection(int count)
+    {
+        var seeds = Enumerable.Range(0, count).Select(i => (byte)(10 + 40 * i)).ToArray();
+        var message = Wire.HashList(seeds);
+        var frame = MessageCodec.EncodeFrame(message);
+
+        Assert.Equal(4 + 4 + 32 * count, MessageCodec.GetPayloadLength(message));
+        Assert.Equal(Limits.FrameHeaderLength + 8 + 32 * count, frame.Length);
+
+        var decoded = Assert.IsType<HashListMessage>(Wire.DecodeFrame(frame, Channel.Peer));
+        Assert.Equal(message, decoded);
+        Assert.Equal(message.GetHashCode(), decoded.GetHashCode());
+        Assert.Equal((uint)Limits.ChunkSize, decoded.ChunkSize);
+        Assert.Equal(count, decoded.Count);
+        Assert.Equal(32 * count, decoded.Digests.Length);
+        for (var i = 0; i < count; i++)
+        {
+            Assert.Equal(Wire.Id(seeds[i]).ToArray(), decoded.Digest(i).ToArray());
+        }
+
+        Assert.Equal(frame, MessageCodec.EncodeFrame(decoded));
+    }
+
+    [Fact]
+    public void HASH_LIST_equality_follows_chunk_size_and_every_digest_byte()
+    {
+        var digests = Wire.HashList(1, 2).Digests.ToArray();
+        var message = new HashListMessage(Limits.ChunkSize, digests);
+
+        // The message keeps its own copy of the digests.
+        digests[0] ^= 1;
+        Assert.Equal(Wire.HashList(1, 2), message);
+
+        Assert.NotEqual(new HashListMessage(Limits.ChunkSize, digests), message);
+        Assert.NotEqual(new HashListMessage(4096, message.Digests), message);
+        Assert.NotEqual(Wire.HashList(1), message);
+        Assert.NotEqual(Wire.HashList(2, 1), message);
+        Assert.Equal(Wire.HashList(), Wire.HashList());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(31)]
+    [InlineData(33)]
+    [InlineData(95)]
+    public void HASH_LIST_digests_must_be_a_multiple_of_32_bytes(int length)
+    {
+        Assert.Throws<ArgumentException>(() => new HashListMessage(Limits.ChunkSize, new byte[length]));
+    }
+
+    [Fact]
+    public void The_largest_HASH_LIST_has_524287_digests_and_one_more_cannot_be_encoded()
+    {
+        // (16,777,216 − 8) / 32 = 524,287 digests: a file of up to 524,287 MiB.
+        const int MaxDigests = (Limits.MaxControlPayload - 8) / Limits.IdLength;
+        Assert.Equal(524_287, MaxDigests);
+
+        var largest = new HashListMessage(Limits.ChunkSize, new byte[MaxDigests * Limits.IdLength]);
+        Assert.Equal(Limits.MaxControlPayload - 24, MessageCodec.GetPayloadLength(largest));
+        Assert.Equal(largest, Wire.DecodeFrame(MessageCodec.EncodeFrame(largest), Channel.Peer));
+
+        var tooLarge = new HashListMessage(Limits.ChunkSize, new byte[(MaxDigests + 1) * Limits.IdLength]);
+        var ex = Assert.Throws<ProtocolException>(() => MessageCodec.GetPayloadLength(tooLarge));
+        Assert.Equal(ErrorCode.TooLarge, ex.Code);
     }
 
     [Fact]

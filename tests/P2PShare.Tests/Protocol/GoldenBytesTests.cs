@@ -12,6 +12,9 @@ public class GoldenBytesTests
     private const string HelloTxtEntry =
         "0009 68656c6c6f2e747874 | 0000000000000005 | " + Wire.HelloIdHex;
 
+    /// <summary>SHA-256 of "hello": the one chunk digest of the file "hello", whose id is <see cref="Wire.HelloIdHex"/>.</summary>
+    private const string HelloChunkDigestHex = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
     private static void AssertGolden(Message message, Channel channel, string hex)
     {
         var expected = Wire.Hex(hex);
@@ -143,4 +146,44 @@ public class GoldenBytesTests
         new RemoveMessage(["hello.txt"]),
         Channel.Directory,
         "0a 0000000f | 00000001 | 0009 68656c6c6f2e747874");
+
+    [Fact]
+    public void HASHES() => AssertGolden(
+        new HashesMessage(Wire.HelloId),
+        Channel.Peer,
+        // type 11, length 32 | id
+        "0b 00000020 | " + Wire.HelloIdHex);
+
+    [Fact]
+    public void HASH_LIST_of_an_empty_file() => AssertGolden(
+        new HashListMessage(1_048_576, []),
+        Channel.Peer,
+        // type 12, length 8 | chunk size 1 MiB | count 0
+        "0c 00000008 | 00100000 | 00000000");
+
+    [Fact]
+    public void HASH_LIST_of_hello() => AssertGolden(
+        new HashListMessage(1_048_576, Convert.FromHexString(HelloChunkDigestHex)),
+        Channel.Peer,
+        // type 12, length 40 | chunk size 1 MiB | count 1 | SHA-256("hello")
+        "0c 00000028 | 00100000 | 00000001 | " + HelloChunkDigestHex);
+
+    [Fact]
+    public void HASH_LIST_of_three_chunks() => AssertGolden(
+        Wire.HashList(0, 32, 0xe0),
+        Channel.Peer,
+        // type 12, length 8 + 96 = 104 | chunk size 1 MiB | count 3 | three digests
+        "0c 00000068 | 00100000 | 00000003 |"
+        + "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f |"
+        + "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f |"
+        + "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+
+    [Fact]
+    public void The_HASH_LIST_of_hello_matches_the_id_of_hello()
+    {
+        var list = new HashListMessage(1_048_576, Convert.FromHexString(HelloChunkDigestHex));
+        Assert.True(list.Matches(Wire.HelloId));
+        Assert.False(list.Matches(Wire.EmptyId));
+        Assert.True(new HashListMessage(1_048_576, []).Matches(Wire.EmptyId));
+    }
 }

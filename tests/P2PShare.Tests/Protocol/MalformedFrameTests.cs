@@ -123,6 +123,7 @@ public class MalformedFrameTests
     [Theory]
     [InlineData(0)]
     [InlineData(13)]
+    [InlineData(14)]
     [InlineData(200)]
     [InlineData(255)]
     public void An_unknown_type_is_unsupported(byte type)
@@ -137,6 +138,8 @@ public class MalformedFrameTests
     [Theory]
     [InlineData(1)]
     [InlineData(10)]
+    [InlineData(11)]
+    [InlineData(12)]
     public void Known_types_pass_the_header(byte type)
     {
         Assert.Equal(type, FrameHeader.Parse([type, 0, 0, 0, 0]).Type);
@@ -339,6 +342,132 @@ public class MalformedFrameTests
     {
         Wire.AssertRefused(ErrorCode.BadRequest, 7, [0], Channel.Directory);
         Wire.AssertRefused(ErrorCode.BadRequest, 8, [0], Channel.Peer);
+    }
+
+    // ---- HASHES and HASH_LIST ------------------------------------------------------------
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(16)]
+    [InlineData(31)]
+    public void HASHES_with_a_truncated_id_is_a_bad_request(int length)
+    {
+        var ex = Wire.AssertRefused(ErrorCode.BadRequest, 11, Wire.HelloId.ToArray().AsSpan(0, length), Channel.Peer);
+        Assert.Contains("HASHES", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("truncated", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(32)]
+    public void HASHES_with_trailing_bytes_is_a_bad_request(int extra)
+    {
+        var payload = Wire.Hex(Wire.HelloIdHex + new string('0', extra * 2));
+        var ex = Wire.AssertRefused(ErrorCode.BadRequest, 11, payload, Channel.Peer);
+        Assert.Contains("HASHES", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"{extra} unexpected bytes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("00")]
+    [InlineData("001000")]
+    [InlineData("00100000")]
+    [InlineData("00100000 000000")]
+    public void HASH_LIST_cut_short_in_its_header_is_a_bad_request(string hex)
+    {
+        var ex = Wire.AssertRefused(ErrorCode.BadRequest, 12, Wire.Hex(hex), Channel.Peer);
+        Assert.Contains("HASH_LIST", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("00100000 00000000 00")]
+    [InlineData("00100000 00000001" + Wire.HelloIdHex + "00")]
+    public void HASH_LIST_with_trailing_bytes_is_a_bad_request(string hex)
+    {
+        var ex = Wire.AssertRefused(ErrorCode.BadRequest, 12, Wire.Hex(hex), Channel.Peer);
+        Assert.Contains("1 unexpected bytes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0u)]
+    [InlineData(1u)]
+    [InlineData(4096u)]
+    [InlineData(1_048_575u)]
+    [InlineData(1_048_577u)]
+    [InlineData(2_097_152u)]
+    [InlineData(uint.MaxValue)]
+    public void HASH_LIST_with_a_chunk_size_other_than_1_MiB_is_a_bad_request(uint chunkSize)
+    {
+        // Encodable (the constructor does not judge), but no version-1 receiver accepts it.
+        var payload = Wire.Payload(new HashListMessage(chunkSize, Wire.HelloId.ToArray()));
+        var ex = Wire.AssertRefused(ErrorCode.BadRequest, 12, payload, Channel.Peer);
+        Assert.Contains("HASH_LIST", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"chunk size {chunkSize}", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HASH_LIST_with_chunk_size_4096_is_a_bad_request_even_when_empty()
+    {
+        Wire.AssertRefused(ErrorCode.BadRequest, 12, Wire.Hex("00001000 00000000"), Channel.Peer);
+    }
+
+    [Theory]
+    [InlineData("00100000 ffffffff")]
+    [InlineData("00100000 80000000")]
+    [InlineData("00100000 00080000")] // 524,288 digests: more than 16 MiB could ever hold
+    [InlineData("00100000 00000001")]
+    [InlineData("00100000 00000002" + Wire.HelloIdHex)]
+    [InlineData("00100000 ffffffff" + Wire.HelloIdHex + Wire.EmptyIdHex)]
+    public void A_HASH_LIST_count_larger_than_the_remaining_bytes_is_a_bad_request_without_allocating(string hex)
+    {
+        var payload = Wire.Hex(hex);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Assert.Throws<ProtocolException>(() => MessageCodec.Decode(12, payload, Channel.Peer));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(ErrorCode.BadRequest, ex.Code);
+        Assert.Contains("digest count", ex.Message, StringComparison.Ordinal);
+        // An exception with its message and stack trace; nothing sized by the count.
+        Assert.True(allocated < 256 * 1024, $"decoding allocated {allocated} bytes");
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(0, 32)]
+    [InlineData(1, 0)]
+    [InlineData(1, 31)]
+    [InlineData(1, 33)]
+    [InlineData(1, 64)]
+    [InlineData(2, 33)]
+    [InlineData(2, 63)]
+    [InlineData(2, 65)]
+    [InlineData(3, 64)]
+    [InlineData(3, 97)]
+    public void A_HASH_LIST_whose_count_times_32_is_not_the_remaining_bytes_is_a_bad_request(uint count, int digestBytes)
+    {
+        var payload = new byte[8 + digestBytes];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(payload, (uint)Limits.ChunkSize);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(4), count);
+
+        var ex = Wire.AssertRefused(ErrorCode.BadRequest, 12, payload, Channel.Peer);
+        Assert.Contains("HASH_LIST", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_HASH_LIST_whose_count_times_32_is_the_remaining_bytes_decodes(int count)
+    {
+        var payload = new byte[8 + 32 * count];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(payload, (uint)Limits.ChunkSize);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(4), (uint)count);
+
+        var decoded = Assert.IsType<HashListMessage>(MessageCodec.Decode(12, payload, Channel.Peer));
+        Assert.Equal(count, decoded.Count);
     }
 
     private static int WireStringLength(string value) => 2 + System.Text.Encoding.UTF8.GetByteCount(value);

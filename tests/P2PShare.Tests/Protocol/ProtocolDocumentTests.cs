@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using P2PShare.Protocol;
 
@@ -29,6 +30,8 @@ public class ProtocolDocumentTests
         (PongMessage.Instance, Channel.Directory, []),
         (new AddMessage([new FileEntry("b.bin", 0, Wire.EmptyId)]), Channel.Directory, []),
         (new RemoveMessage(["hello.txt"]), Channel.Directory, []),
+        (new HashesMessage(Wire.HelloId), Channel.Peer, []),
+        (new HashListMessage(1_048_576, SHA256.HashData("hello"u8)), Channel.Peer, []),
     ];
 
     private static string ReadDocument()
@@ -117,9 +120,19 @@ public class ProtocolDocumentTests
     [Fact]
     public void Every_message_type_has_an_example()
     {
-        string[] expected = ["ADD", "DATA", "ERROR", "GET", "OK", "PING", "PONG", "REGISTER", "REMOVE", "RESULTS", "SEARCH"];
+        string[] expected = ["ADD", "DATA", "ERROR", "GET", "HASHES", "HASH_LIST", "OK", "PING", "PONG", "REGISTER", "REMOVE", "RESULTS", "SEARCH"];
         var names = Examples.Select(e => e.Message.Name).Distinct().Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(expected, names);
+    }
+
+    [Fact]
+    public void The_HASH_LIST_example_is_the_answer_to_the_HASHES_example()
+    {
+        var hashes = Examples.Select(e => e.Message).OfType<HashesMessage>().Single();
+        var list = Examples.Select(e => e.Message).OfType<HashListMessage>().Single();
+
+        Assert.True(list.Matches(hashes.Id));
+        Assert.Equal(HashListMessage.ChunkCount(5), list.Count);
     }
 
     [Fact]
@@ -160,6 +173,9 @@ public class ProtocolDocumentTests
         Assert.Contains("at most **1024 bytes**", document, StringComparison.Ordinal);
         Assert.Equal(1000, Limits.MaxSearchResults);
         Assert.Contains("at most **1000 file entries**", document, StringComparison.Ordinal);
+        // The largest HASH_LIST: (16,777,216 − 8) / 32 digests.
+        Assert.Equal(524_287, (Limits.MaxControlPayload - 8) / Limits.IdLength);
+        Assert.Contains("524,287", document, StringComparison.Ordinal);
         Assert.Contains("**3400**", document, StringComparison.Ordinal);
         Assert.Contains("**3300**", document, StringComparison.Ordinal);
     }

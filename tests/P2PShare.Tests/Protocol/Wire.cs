@@ -47,7 +47,9 @@ internal static class Wire
     /// <summary>The payload of a message, without the 5-byte header.</summary>
     public static byte[] Payload(Message message) => MessageCodec.EncodeFrame(message)[Limits.FrameHeaderLength..];
 
-    public static Channel ChannelOf(Message message) => message is GetMessage ? Channel.Peer : Channel.Directory;
+    /// <summary>The connection a message travels on: GET, HASHES and HASH_LIST only between peers.</summary>
+    public static Channel ChannelOf(Message message) =>
+        message is GetMessage or HashesMessage or HashListMessage ? Channel.Peer : Channel.Directory;
 
     public static ContentId Id(byte seed)
     {
@@ -59,6 +61,10 @@ internal static class Wire
 
         return new ContentId(bytes);
     }
+
+    /// <summary>A HASH_LIST of 1 MiB chunks whose digests are <see cref="Id"/>(seed) for each seed.</summary>
+    public static HashListMessage HashList(params byte[] seeds) =>
+        new(Limits.ChunkSize, seeds.SelectMany(seed => Id(seed).ToArray()).ToArray());
 
     /// <summary>One sample of every message type, by name, with non-trivial field values.</summary>
     public static Message Sample(string name) => name switch
@@ -93,6 +99,11 @@ internal static class Wire
         "ADD-none" => new AddMessage([]),
         "REMOVE" => new RemoveMessage(["hello.txt", "music/äöü ♫.ogg"]),
         "REMOVE-none" => new RemoveMessage([]),
+        "HASHES" => new HashesMessage(HelloId),
+        "HASHES-empty-file" => new HashesMessage(EmptyId),
+        "HASH_LIST" => HashList(1, 50, 200),
+        "HASH_LIST-one" => HashList(7),
+        "HASH_LIST-none" => HashList(),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "no such sample"),
     };
 
@@ -101,6 +112,7 @@ internal static class Wire
         "REGISTER", "REGISTER-none", "SEARCH", "SEARCH-empty", "SEARCH-unicode", "RESULTS", "RESULTS-none",
         "GET", "GET-range", "GET-offset", "GET-length", "GET-id", "DATA", "DATA-max", "ERROR", "ERROR-empty",
         "OK", "OK-max", "PING", "PONG", "ADD", "ADD-none", "REMOVE", "REMOVE-none",
+        "HASHES", "HASHES-empty-file", "HASH_LIST", "HASH_LIST-one", "HASH_LIST-none",
     ];
 
     /// <summary>Asserts that decoding fails with a <see cref="ProtocolException"/> carrying <paramref name="code"/>.</summary>
