@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using P2PShare.Protocol;
 
@@ -9,17 +11,36 @@ namespace P2PShare.Peer;
 /// A running peer: its share index, its upload server, its registration with the directory, and
 /// its downloads, which run in the background while it keeps serving others.
 /// </summary>
-public sealed class PeerNode : IAsyncDisposable
+/// <remarks>
+/// The shared folder is scanned in the background: files are served and announced (REGISTER,
+/// then ADDs in batches) as their ids become known, from the hash cache at once and otherwise as
+/// they are hashed. Every scan, the first one and rescans alike, reports to the same queue of
+/// pending announcements, which holds the last word for each name, so nothing is announced
+/// twice or lost when a rescan follows the first scan.
+/// </remarks>
+public sealed class PeerNode : IAsyncDisposable, IShareObserver
 {
+    /// <summary>Announcements of newly hashed files go out at most this often (one ADD per batch).</summary>
+    internal static readonly TimeSpan AnnounceInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly PeerOptions _options;
     private readonly ILogger _logger;
+    private readonly HashCache? _cache;
     private readonly ShareIndex _share;
     private readonly UploadServer _uploads;
     private readonly Downloader _downloader;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Transfer, Task<DownloadResult>> _downloads = new();
     private readonly SemaphoreSlim _announceLock = new(1, 1);
+
+    // Announcements not sent yet: the last word for each name (an entry to ADD, or null to REMOVE).
+    private readonly Lock _pendingLock = new();
+    private readonly Dictionary<string, FileEntry?> _pending = new(StringComparer.Ordinal);
+    private readonly Channel<bool> _pendingSignal = System.Threading.Channels.Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
     private DirectoryConnection? _directory;
+    private Task _initialScan = Task.CompletedTask;
+    private Task _announcer = Task.CompletedTask;
 
     public PeerNode(PeerOptions options, ILoggerFactory loggerFactory)
     {
@@ -27,9 +48,10 @@ public sealed class PeerNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options;
         _logger = loggerFactory.CreateLogger("p2pshare.peer");
-        _share = new ShareIndex(options.ShareFolder);
+        _cache = options.StateFolder is { Length: > 0 } state ? HashCache.Open(state, loggerFactory.CreateLogger("p2pshare.hashcache")) : null;
+        _share = new ShareIndex(options.ShareFolder, _cache);
         _uploads = new UploadServer(new IPEndPoint(options.ListenAddress, options.Port), _share, Transfers, options.UploadLimit, loggerFactory.CreateLogger("p2pshare.upload"));
-        _downloader = new Downloader(options.DownloadsFolder, loggerFactory.CreateLogger("p2pshare.download"));
+        _downloader = new Downloader(options.DownloadsFolder, loggerFactory.CreateLogger("p2pshare.download")) { MaxSources = options.MaxSources };
     }
 
     public TransferTracker Transfers { get; } = new();
@@ -49,25 +71,85 @@ public sealed class PeerNode : IAsyncDisposable
     /// <summary>Completes when the connection to the directory is lost.</summary>
     public Task DirectoryLost => _directory?.Completion ?? Task.CompletedTask;
 
+    /// <summary>Completes when the first scan of the shared folder, started by <see cref="StartAsync"/>, has ended.</summary>
+    public Task InitialScan => _initialScan;
+
+    /// <summary>How the first scan went, once <see cref="InitialScan"/> has completed (null before, or when it failed).</summary>
+    public ShareScanStats? InitialScanStats { get; private set; }
+
     /// <summary>
-    /// Indexes the shared folder, starts serving uploads, and registers with the directory.
+    /// Starts serving uploads, starts scanning the shared folder in the background, and registers
+    /// with the directory once the scan is done or <see cref="PeerOptions.InitialScanWait"/> has
+    /// passed; files hashed after that are announced as they come.
     /// Fails with <see cref="DirectoryNotFoundException"/> when the shared folder does not exist
     /// and with <see cref="DirectoryException"/> when the directory cannot be reached.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         System.IO.Directory.CreateDirectory(_downloader.Folder);
-        var changes = await _share.RescanAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var skipped in changes.Skipped)
+        if (!System.IO.Directory.Exists(_share.Root))
         {
-            _logger.LogWarning("not sharing {File}", skipped);
+            throw new DirectoryNotFoundException($"shared folder {_share.Root} does not exist");
         }
 
         _uploads.Start();
-        _directory = await DirectoryConnection.ConnectAsync(_options.Server, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-        RegisteredFiles = await _directory.RegisterAsync(ListenPort, [.. _share.Files.Select(f => f.ToEntry())], cancellationToken).ConfigureAwait(false);
-        _logger.LogInformation("registered {Count} files with {Server} (listening on port {Port})", RegisteredFiles, _directory.ServerName, ListenPort);
-        _ = WatchDirectoryAsync(_directory);
+        _initialScan = Task.Run(() => ScanInBackgroundAsync(_stopping.Token), CancellationToken.None);
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            await Task.WhenAny(_initialScan, Task.Delay(_options.InitialScanWait, wait.Token)).ConfigureAwait(false);
+            await wait.CancelAsync().ConfigureAwait(false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var directory = await DirectoryConnection.ConnectAsync(_options.Server, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        _directory = directory;
+        await _announceLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Everything known so far goes in the REGISTER; what the scan finds later, by ADD.
+            var (added, _) = TakePending();
+            RegisteredFiles = await directory.RegisterAsync(ListenPort, added, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _announceLock.Release();
+        }
+
+        _logger.LogInformation("registered {Count} files with {Server} (listening on port {Port})", RegisteredFiles, directory.ServerName, ListenPort);
+        _announcer = AnnounceInBackgroundAsync(directory, _stopping.Token);
+        _ = WatchDirectoryAsync(directory);
+    }
+
+    /// <summary>
+    /// After <see cref="StartAsync"/>: waits while the first scan looks about to end (it has
+    /// walked the whole folder, and what is left to hash takes at most <paramref name="horizon"/>
+    /// at the rate hashed so far), but no longer than <paramref name="limit"/>; once the scan is
+    /// done, announces what it found after the REGISTER, so that <see cref="RegisteredFiles"/>
+    /// counts the whole share. A share that is merely slow to hash (a busy machine) is so reported
+    /// whole, and a big one at once. Returns true when the first scan is done.
+    /// </summary>
+    public async Task<bool> WaitForInitialScanAsync(TimeSpan horizon, TimeSpan limit, CancellationToken cancellationToken = default)
+    {
+        var directory = _directory ?? throw new InvalidOperationException("the peer has not started");
+        var clock = Stopwatch.StartNew();
+        while (!_initialScan.IsCompleted && clock.Elapsed < limit)
+        {
+            if (_share.Progress?.EstimatedRemaining is not { } remaining || remaining > horizon)
+            {
+                break;
+            }
+
+            await Task.WhenAny(_initialScan, Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        if (!_initialScan.IsCompleted)
+        {
+            return false;
+        }
+
+        await AnnouncePendingAsync(directory, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     public async Task<IReadOnlyList<PeerFiles>> SearchAsync(string query, CancellationToken cancellationToken = default)
@@ -76,31 +158,50 @@ public sealed class PeerNode : IAsyncDisposable
         return await directory.SearchAsync(query, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Rescans the shared folder and announces added, changed and removed files.</summary>
+    /// <summary>
+    /// Rescans the shared folder (after the first scan, when that is still running) and
+    /// announces added, changed and removed files before it returns.
+    /// </summary>
     public async Task<ShareChanges> RescanAsync(CancellationToken cancellationToken = default)
     {
         var directory = _directory ?? throw new InvalidOperationException("the peer has not started");
-        await _announceLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var changes = await _share.RescanAsync(cancellationToken).ConfigureAwait(false);
-            if (changes.Removed.Count > 0)
-            {
-                RegisteredFiles = await directory.RemoveAsync(changes.Removed, cancellationToken).ConfigureAwait(false);
-            }
+        await _initialScan.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var changes = await _share.RescanAsync(this, cancellationToken).ConfigureAwait(false);
+        await AnnouncePendingAsync(directory, cancellationToken).ConfigureAwait(false);
+        var stats = changes.Stats;
+        _logger.LogInformation(
+            "rescan: {Added} added or changed, {Removed} removed; {Count} files registered; {FromCache} from the hash cache, {Hashed} hashed ({Bytes} bytes) in {Seconds:0.00} s",
+            changes.Added.Count,
+            changes.Removed.Count,
+            RegisteredFiles,
+            stats.FromCache,
+            stats.Hashed,
+            stats.BytesHashed,
+            stats.Elapsed.TotalSeconds);
+        return changes;
+    }
 
-            if (changes.Added.Count > 0)
-            {
-                RegisteredFiles = await directory.AddAsync(changes.Added, cancellationToken).ConfigureAwait(false);
-            }
-
-            _logger.LogInformation("rescan: {Added} added or changed, {Removed} removed; {Count} files registered", changes.Added.Count, changes.Removed.Count, RegisteredFiles);
-            return changes;
-        }
-        finally
+    void IShareObserver.FileAdded(SharedFile file)
+    {
+        lock (_pendingLock)
         {
-            _announceLock.Release();
+            _pending[file.Name] = file.ToEntry();
         }
+
+        _pendingSignal.Writer.TryWrite(true);
+    }
+
+    void IShareObserver.FilesRemoved(IReadOnlyList<string> names)
+    {
+        lock (_pendingLock)
+        {
+            foreach (var name in names)
+            {
+                _pending[name] = null;
+            }
+        }
+
+        _pendingSignal.Writer.TryWrite(true);
     }
 
     /// <summary>
@@ -133,6 +234,9 @@ public sealed class PeerNode : IAsyncDisposable
         {
         }
 
+        // Both end by themselves once _stopping is cancelled, and report their own failures.
+        await _initialScan.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _announcer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _uploads.DisposeAsync().ConfigureAwait(false);
         if (_directory is not null)
         {
@@ -141,6 +245,7 @@ public sealed class PeerNode : IAsyncDisposable
         }
 
         _share.Dispose();
+        _cache?.Dispose();
         _announceLock.Dispose();
         _stopping.Dispose();
     }
@@ -165,7 +270,103 @@ public sealed class PeerNode : IAsyncDisposable
         }
 
         transfer.TotalBytes = (long)plan.Size;
-        return await _downloader.DownloadAsync(plan, transfer, cancellationToken).ConfigureAwait(false);
+        return await _downloader.DownloadAsync(plan, transfer, FindSourcesAsync, cancellationToken).ConfigureAwait(false);
+
+        async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(CancellationToken token) =>
+            DownloadPlan.SourcesOf(await SearchAsync(plan.Name, token).ConfigureAwait(false), plan.Id, plan.Name);
+    }
+
+    /// <summary>The first scan: logs what it skipped and how it went; never throws.</summary>
+    private async Task ScanInBackgroundAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var changes = await _share.RescanAsync(this, cancellationToken).ConfigureAwait(false);
+            foreach (var skipped in changes.Skipped)
+            {
+                _logger.LogWarning("not sharing {File}", skipped);
+            }
+
+            var stats = changes.Stats;
+            InitialScanStats = stats;
+            _logger.LogInformation(
+                "share scan done: {Files} files, {FromCache} from the hash cache, {Hashed} hashed ({Bytes} bytes) in {Seconds:0.00} s",
+                stats.Files,
+                stats.FromCache,
+                stats.Hashed,
+                stats.BytesHashed,
+                stats.Elapsed.TotalSeconds);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The peer is stopping.
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("scan of the shared folder {Folder} failed: {Reason}; {Count} files are shared, rescan to try again", _share.Root, ex.Message, _share.Count);
+        }
+    }
+
+    /// <summary>Sends what the scans report, in batches at most every <see cref="AnnounceInterval"/>, until the peer stops or the directory is lost.</summary>
+    private async Task AnnounceInBackgroundAsync(DirectoryConnection directory, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await _pendingSignal.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _pendingSignal.Reader.TryRead(out _);
+                await AnnouncePendingAsync(directory, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(AnnounceInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The peer is stopping.
+        }
+        catch (DirectoryException ex)
+        {
+            // WatchDirectoryAsync reports the lost connection; the files stay served.
+            _logger.LogDebug("stopped announcing files: {Reason}", ex.Message);
+        }
+    }
+
+    /// <summary>Sends the pending REMOVEs and ADDs (one request each, at most).</summary>
+    private async Task AnnouncePendingAsync(DirectoryConnection directory, CancellationToken cancellationToken)
+    {
+        await _announceLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (added, removed) = TakePending();
+            if (removed.Count > 0)
+            {
+                RegisteredFiles = await directory.RemoveAsync(removed, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (added.Count > 0)
+            {
+                RegisteredFiles = await directory.AddAsync(added, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (added.Count > 0 || removed.Count > 0)
+            {
+                _logger.LogDebug("announced {Added} added and {Removed} removed files; {Count} files registered", added.Count, removed.Count, RegisteredFiles);
+            }
+        }
+        finally
+        {
+            _announceLock.Release();
+        }
+    }
+
+    private (List<FileEntry> Added, List<string> Removed) TakePending()
+    {
+        lock (_pendingLock)
+        {
+            var added = _pending.Values.OfType<FileEntry>().OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
+            var removed = _pending.Where(p => p.Value is null).Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
+            _pending.Clear();
+            return (added, removed);
+        }
     }
 
     private async Task WatchDirectoryAsync(DirectoryConnection directory)

@@ -82,23 +82,62 @@ public sealed class GetTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Get_fails_without_a_trace_when_the_source_dies_mid_transfer()
+    public async Task Get_keeps_the_part_file_and_its_record_when_the_source_dies_mid_transfer_and_resumes_later()
     {
         var server = await _cluster.StartServerAsync();
-        TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "doomed.bin"), 8 * MiB, 14);
+        var original = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "doomed.bin"), 8 * MiB, 14);
         var source = await _cluster.StartPeerAsync(server, "source", uploadLimit: 2 * MiB);
+        await Sources.WaitForAsync(server, "doomed.bin", source.Port);
         var output = _cluster.Folder("out");
+        string[] arguments = ["get", "doomed.bin", "--server", server.Address, "--output", output];
 
-        var get = _cluster.Start("get", ["get", "doomed.bin", "--server", server.Address, "--output", output]);
+        var get = _cluster.Start("get", arguments);
         get.CloseInput();
-        // Wait until bytes are arriving, then kill the only source.
-        await WaitUntilAsync(() => File.Exists(Path.Combine(output, "doomed.bin.part")) && new FileInfo(Path.Combine(output, "doomed.bin.part")).Length > 0, TimeSpan.FromSeconds(15), get);
+        // Wait until at least one chunk is verified and recorded, then kill the only source.
+        await ResumeRecord.WaitForAsync(Path.Combine(output, "doomed.bin.part.state"), 0, get, TimeSpan.FromSeconds(15));
         source.Process.KillHard();
 
         var exitCode = await get.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.True(exitCode != 0, get.Describe("get succeeded although its only source was killed"));
         Assert.False(string.IsNullOrWhiteSpace(get.Stderr.ToString()), get.Describe("no message on stderr"));
-        Assert.Empty(TestFiles.Names(output));
+        var left = TestFiles.Names(output);
+        Assert.DoesNotContain("doomed.bin", left);
+        Assert.Contains("doomed.bin.part", left);
+        Assert.Contains("doomed.bin.part.state", left);
+        var record = ResumeRecord.TryRead(Path.Combine(output, "doomed.bin.part.state"));
+        Assert.True(record is { Verified.Count: > 0 }, get.Describe("the resume record lists no verified chunk"));
+
+        // The source comes back (on another port): the same command finishes the file.
+        var back = await _cluster.StartPeerAsync(server, "source");
+        await Sources.WaitForAsync(server, "doomed.bin", back.Port);
+        var again = await _cluster.RunAsync(arguments);
+
+        Assert.True(again.ExitCode == 0, again.Description);
+        Assert.Equal(["doomed.bin"], TestFiles.Names(output));
+        await TestFiles.AssertSameContentAsync(original, Path.Combine(output, "doomed.bin"));
+        Assert.True(GetOutput.ResumedChunks(again.Stdout) == record.Verified.Count, again.Description);
+    }
+
+    [Fact]
+    public async Task A_second_get_of_the_same_file_into_the_same_folder_fails_without_harming_the_first()
+    {
+        var server = await _cluster.StartServerAsync();
+        var original = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "twice.bin"), 8 * MiB, 17);
+        var source = await _cluster.StartPeerAsync(server, "source", uploadLimit: 2 * MiB);
+        await Sources.WaitForAsync(server, "twice.bin", source.Port);
+        var output = _cluster.Folder("out");
+        string[] arguments = ["get", "twice.bin", "--server", server.Address, "--output", output];
+        var first = _cluster.Start("get-1", arguments);
+        first.CloseInput();
+        await ResumeRecord.WaitForAsync(Path.Combine(output, "twice.bin.part.state"), 0, first, TimeSpan.FromSeconds(15));
+
+        var second = await _cluster.RunAsync(arguments);
+        var firstExit = await first.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(second.ExitCode != 0, second.Description);
+        Assert.True(firstExit == 0, first.Describe($"the first get exited with code {firstExit} after a second get of the same file started\n{second.Description}"));
+        Assert.Equal(["twice.bin"], TestFiles.Names(output));
+        await TestFiles.AssertSameContentAsync(original, Path.Combine(output, "twice.bin"));
     }
 
     [Fact]
@@ -116,19 +155,5 @@ public sealed class GetTests : IAsyncDisposable
         Assert.True(result.ExitCode == 0, result.Description);
         Assert.Equal(["same.bin"], TestFiles.Names(output));
         await TestFiles.AssertSameContentAsync(second, Path.Combine(output, "same.bin"));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, CliProcess process)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline || process.HasExited)
-            {
-                throw new TimeoutException(process.Describe($"the condition did not become true within {timeout.TotalSeconds} s"));
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
     }
 }

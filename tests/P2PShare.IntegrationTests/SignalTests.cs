@@ -45,26 +45,41 @@ public sealed class SignalTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Get_interrupted_by_SIGTERM_fails_and_leaves_no_file_and_no_part_file()
+    public async Task Get_interrupted_by_SIGTERM_fails_leaves_no_file_but_a_part_file_to_resume()
     {
         var server = await _cluster.StartServerAsync();
-        TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "slow.bin"), 8 * 1024 * 1024, 2);
-        await _cluster.StartPeerAsync(server, "source", uploadLimit: 1024 * 1024);
+        var original = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "slow.bin"), 8 * 1024 * 1024, 2);
+        var source = await _cluster.StartPeerAsync(server, "source", uploadLimit: 2 * 1024 * 1024);
+        await Sources.WaitForAsync(server, "slow.bin", source.Port);
         var output = _cluster.Folder("out");
-        var get = _cluster.Start("get", ["get", "slow.bin", "--server", server.Address, "--output", output]);
+        string[] arguments = ["get", "slow.bin", "--server", server.Address, "--output", output];
+        var get = _cluster.Start("get", arguments);
         get.CloseInput();
-        await WaitForPartFileAsync(get, Path.Combine(output, "slow.bin.part"));
+        // Once a chunk is verified and recorded there is something worth keeping.
+        await ResumeRecord.WaitForAsync(Path.Combine(output, "slow.bin.part.state"), 0, get, TimeSpan.FromSeconds(15));
 
         await get.SignalAsync("TERM");
 
         var exitCode = await get.WaitForExitAsync(TimeSpan.FromSeconds(10));
-        Assert.True(exitCode != 0, get.Describe("get reported success although it was interrupted"));
+        Assert.True(exitCode == 130, get.Describe($"get exited with code {exitCode} on SIGTERM, not 130"));
         Assert.False(string.IsNullOrWhiteSpace(get.Stderr.ToString()), get.Describe("get said nothing on stderr"));
-        Assert.Empty(TestFiles.Names(output));
+        var left = TestFiles.Names(output);
+        Assert.DoesNotContain("slow.bin", left);
+        Assert.Contains("slow.bin.part", left);
+        Assert.Contains("slow.bin.part.state", left);
+        var record = ResumeRecord.TryRead(Path.Combine(output, "slow.bin.part.state"));
+        Assert.True(record is { Verified.Count: > 0 }, get.Describe("the resume record lists no verified chunk"));
+
+        // Ready to resume: the same command finishes the file.
+        var again = await _cluster.RunAsync(arguments);
+        Assert.True(again.ExitCode == 0, again.Description);
+        Assert.Equal(["slow.bin"], TestFiles.Names(output));
+        await TestFiles.AssertSameContentAsync(original, Path.Combine(output, "slow.bin"));
+        Assert.True(GetOutput.ResumedChunks(again.Stdout) == record.Verified.Count, again.Description);
     }
 
     [Fact]
-    public async Task Peer_with_its_menu_and_a_download_running_exits_0_on_SIGTERM_and_leaves_no_part_file()
+    public async Task Peer_with_its_menu_and_a_download_running_exits_0_on_SIGTERM_and_leaves_no_finished_file()
     {
         var server = await _cluster.StartServerAsync();
         TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "slow.bin"), 8 * 1024 * 1024, 2);
@@ -81,7 +96,11 @@ public sealed class SignalTests : IAsyncDisposable
 
         var exitCode = await peer.Process.WaitForExitAsync(TimeSpan.FromSeconds(5));
         Assert.True(exitCode == 0, peer.Process.Describe($"the peer exited with code {exitCode} on SIGTERM"));
-        Assert.Empty(TestFiles.Names(peer.DownloadsFolder));
+        // An interrupted download may keep slow.bin.part and its resume record, but never a file named slow.bin.
+        var left = TestFiles.Names(peer.DownloadsFolder);
+        Assert.True(
+            left.All(name => name.StartsWith("slow.bin.part", StringComparison.Ordinal)),
+            peer.Process.Describe($"the downloads folder holds [{string.Join(", ", left)}] after SIGTERM"));
     }
 
     private static async Task WaitForPartFileAsync(CliProcess process, string part)

@@ -19,6 +19,23 @@ internal static class CommonOptions
         Description = "Log level on stderr: Trace, Debug, Information, Warning, Error, Critical, None",
     };
 
+    public static Option<int> Sources()
+    {
+        var option = new Option<int>("--sources")
+        {
+            Description = "Most peers to download one file from at once",
+            DefaultValueFactory = _ => 8,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 256)
+            {
+                result.AddError("--sources must be between 1 and 256");
+            }
+        });
+        return option;
+    }
+
     public static HostPort ParseHostPort(string text, System.CommandLine.Parsing.ArgumentResult result)
     {
         if (HostPort.TryParse(text, out var parsed, out var error))

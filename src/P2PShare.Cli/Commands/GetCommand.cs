@@ -8,8 +8,9 @@ using Spectre.Console;
 namespace P2PShare.Cli.Commands;
 
 /// <summary>
-/// <c>p2pshare get NAME --server HOST:PORT [--id HEX] [--output DIR]</c>: downloads one file
-/// and exits 0 only once it is complete and verified in DIR.
+/// <c>p2pshare get NAME --server HOST:PORT [--id HEX] [--output DIR] [--sources N]</c>: downloads
+/// one file from every peer that holds it and exits 0 only once it is complete and verified in
+/// DIR. Interrupted, it leaves <c>NAME.part</c> and its resume record; run again, it resumes.
 /// </summary>
 internal static class GetCommand
 {
@@ -23,8 +24,9 @@ internal static class GetCommand
             Description = "Folder to save the file in",
             DefaultValueFactory = _ => ".",
         };
+        var sources = CommonOptions.Sources();
         var logLevel = CommonOptions.LogLevelOption();
-        var command = new Command("get", "Download a file from the peers that share it") { name, server, id, output, logLevel };
+        var command = new Command("get", "Download a file from the peers that share it") { name, server, id, output, sources, logLevel };
         command.Validators.Add(result =>
         {
             var text = result.GetValue(id);
@@ -38,11 +40,12 @@ internal static class GetCommand
             parse.GetValue(server)!,
             parse.GetValue(id) is { } hex ? ContentId.Parse(hex.ToLowerInvariant()) : null,
             parse.GetValue(output)!,
+            parse.GetValue(sources),
             parse.GetValue(logLevel) ?? LogLevel.Warning));
         return command;
     }
 
-    private static async Task<int> RunAsync(string name, HostPort server, ContentId? id, string output, LogLevel logLevel)
+    private static async Task<int> RunAsync(string name, HostPort server, ContentId? id, string output, int maxSources, LogLevel logLevel)
     {
         using var shutdown = new Shutdown();
         using var loggers = Logging.Create(logLevel);
@@ -53,16 +56,16 @@ internal static class GetCommand
             return 2;
         }
 
+        // The directory searches names, not ids: with --id, peers that share the content under
+        // another name are found by also listing everything (up to the directory's 1000 entries).
+        string[] queries = id is null ? [name] : error is null ? [name, string.Empty] : [string.Empty];
+        DirectoryConnection directory;
         DownloadPlan plan;
         try
         {
-            var directory = await DirectoryConnection.ConnectAsync(server, TimeSpan.FromSeconds(10), shutdown.Token);
-            await using (directory)
-            {
-                var results = await directory.SearchAsync(error is null ? name : string.Empty, shutdown.Token);
-                plan = DownloadPlan.Choose(results, name, id, out var notFound)
-                    ?? throw new DownloadException(notFound!);
-            }
+            directory = await DirectoryConnection.ConnectAsync(server, TimeSpan.FromSeconds(10), shutdown.Token);
+            plan = DownloadPlan.Choose(await SearchAllAsync(shutdown.Token), name, id, out var notFound)
+                ?? throw new DownloadException(notFound!);
         }
         catch (Exception ex) when (ex is DirectoryException or DownloadException)
         {
@@ -75,36 +78,81 @@ internal static class GetCommand
             return 130;
         }
 
-        var downloader = new Downloader(output, loggers.CreateLogger("p2pshare.download"));
-        var transfer = new TransferTracker().Start(TransferDirection.Download, "-", plan.Name, (long)plan.Size);
-        var download = downloader.DownloadAsync(plan, transfer, shutdown.Token);
-        await ShowProgressAsync(transfer, download);
-        try
+        // The directory connection stays open while the download runs: it searches again for new sources.
+        await using (directory)
         {
-            var result = await download;
-            Console.WriteLine($"saved {result.Path} ({result.Size} bytes, id {result.Id}, verified, from {result.Source} in {result.Elapsed.TotalSeconds:0.00} s)");
-            return 0;
+            var downloader = new Downloader(output, loggers.CreateLogger("p2pshare.download")) { MaxSources = maxSources };
+            var transfer = new TransferTracker().Start(TransferDirection.Download, "-", plan.Name, (long)plan.Size);
+            var download = downloader.DownloadAsync(plan, transfer, FindSourcesAsync, shutdown.Token);
+            await ShowProgressAsync(transfer, download);
+            var stdout = Terminal.CreateStdout();
+            try
+            {
+                var result = await download;
+                stdout.Write(Tables.Sources(transfer.Sources));
+                if (result.ResumedChunks > 0)
+                {
+                    stdout.WriteLine($"resumed: {result.ResumedChunks} chunk(s) were already verified in {Path.GetFileName(result.Path)}.part");
+                }
+
+                stdout.WriteLine($"saved {result.Path} ({result.Size} bytes, id {result.Id}, verified, from {result.SourceNames} in {result.Elapsed.TotalSeconds:0.00} s)");
+                return 0;
+            }
+            catch (DownloadException ex)
+            {
+                stdout.Write(Tables.Sources(transfer.Sources));
+                await Console.Error.WriteLineAsync($"p2pshare get: {ex.Message}");
+                return 1;
+            }
+            catch (OperationCanceledException)
+            {
+                stdout.Write(Tables.Sources(transfer.Sources));
+                await Console.Error.WriteLineAsync($"p2pshare get: interrupted; {plan.Name}.part and its resume record are kept: run the same command again to resume");
+                return 130;
+            }
         }
-        catch (DownloadException ex)
+
+        async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(CancellationToken cancellationToken) =>
+            DownloadPlan.SourcesOf(await SearchAllAsync(cancellationToken), plan.Id, plan.Name);
+
+        async Task<IReadOnlyList<PeerFiles>> SearchAllAsync(CancellationToken cancellationToken)
         {
-            await Console.Error.WriteLineAsync($"p2pshare get: {ex.Message}");
-            return 1;
-        }
-        catch (OperationCanceledException)
-        {
-            await Console.Error.WriteLineAsync("p2pshare get: cancelled; nothing was saved");
-            return 130;
+            var results = new List<PeerFiles>();
+            foreach (var query in queries)
+            {
+                results.AddRange(await directory.SearchAsync(query, cancellationToken));
+            }
+
+            return results;
         }
     }
 
-    /// <summary>A live progress bar on stderr while the download runs (stdout stays for the result line).</summary>
+    /// <summary>
+    /// Progress on stderr while the download runs (stdout stays for the result): a live bar on a
+    /// terminal; otherwise a line when the download starts and one for each source dropped.
+    /// </summary>
     private static async Task ShowProgressAsync(Transfer transfer, Task download)
     {
         var console = Terminal.CreateStderr();
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        void ReportDrops()
+        {
+            foreach (var source in transfer.Sources.Where(s => s.DroppedReason is not null && reported.Add(s.Source)))
+            {
+                console.WriteLine($"dropped source {source.Source}: {source.DroppedReason}");
+            }
+        }
+
         if (Console.IsErrorRedirected)
         {
             console.WriteLine($"downloading {transfer.FileName} ({Format.Bytes(transfer.TotalBytes)})");
-            await Task.WhenAny(download);
+            while (!download.IsCompleted)
+            {
+                ReportDrops();
+                await Task.WhenAny(download, Task.Delay(200));
+            }
+
+            ReportDrops();
             return;
         }
 
@@ -127,5 +175,6 @@ internal static class GetCommand
                     task.StopTask();
                 }
             });
+        ReportDrops();
     }
 }

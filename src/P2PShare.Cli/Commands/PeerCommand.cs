@@ -9,12 +9,15 @@ namespace P2PShare.Cli.Commands;
 
 /// <summary>
 /// <c>p2pshare peer --server HOST:PORT [--port 3300] [--share DIR] [--downloads DIR]
-/// [--upload-limit BYTES_PER_S] [--no-menu]</c>: shares a folder, serves uploads, and shows the
-/// menu (or runs headless until SIGINT/SIGTERM).
+/// [--state DIR] [--upload-limit BYTES_PER_S] [--no-menu]</c>: shares a folder, serves uploads,
+/// and shows the menu (or runs headless until SIGINT/SIGTERM).
 /// </summary>
 internal static class PeerCommand
 {
     private const string DefaultShare = "./shared";
+
+    private static readonly TimeSpan StartupHorizon = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan StartupLimit = TimeSpan.FromSeconds(10);
 
     public static Command Create()
     {
@@ -26,15 +29,25 @@ internal static class PeerCommand
         };
         var share = new Option<string>("--share") { Description = "Folder to share (the default ./shared is created when missing)", DefaultValueFactory = _ => DefaultShare };
         var downloads = new Option<string>("--downloads") { Description = "Folder downloads are saved in", DefaultValueFactory = _ => "./downloads" };
+        var state = new Option<string?>("--state")
+        {
+            Description = "Folder for the peer's state, such as the hash cache of shared files (default: $XDG_STATE_HOME/p2pshare or ~/.local/state/p2pshare); several peers may share one",
+        };
         var uploadLimit = new Option<long?>("--upload-limit") { Description = "Total upload bandwidth, in bytes per second (default: no limit)" };
         var noMenu = new Option<bool>("--no-menu") { Description = "Run without the menu until SIGINT/SIGTERM" };
         var logLevel = CommonOptions.LogLevelOption();
-        var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, uploadLimit, noMenu, logLevel };
+        var sources = CommonOptions.Sources();
+        var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, state, uploadLimit, sources, noMenu, logLevel };
         command.Validators.Add(result =>
         {
             if (result.GetValue(uploadLimit) is <= 0)
             {
                 result.AddError("--upload-limit must be a positive number of bytes per second");
+            }
+
+            if (result.GetValue(state) is { } folder && string.IsNullOrWhiteSpace(folder))
+            {
+                result.AddError("--state must name a folder");
             }
         });
         command.SetAction((parse, _) =>
@@ -45,7 +58,9 @@ internal static class PeerCommand
                 Port = parse.GetValue(port),
                 ShareFolder = parse.GetValue(share)!,
                 DownloadsFolder = parse.GetValue(downloads)!,
+                StateFolder = parse.GetValue(state) ?? PeerOptions.DefaultStateFolder(),
                 UploadLimit = parse.GetValue(uploadLimit),
+                MaxSources = parse.GetValue(sources),
             };
             var headless = parse.GetValue(noMenu);
             // The menu shares the terminal with the log, so only warnings interrupt it.
@@ -71,6 +86,10 @@ internal static class PeerCommand
             try
             {
                 await node.StartAsync(shutdown.Token);
+
+                // The REGISTER went out after about a second of scanning; a share that will be
+                // hashed in a moment more is reported whole, a big one at once.
+                await node.WaitForInitialScanAsync(StartupHorizon, StartupLimit, shutdown.Token);
             }
             catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
             {
@@ -87,7 +106,10 @@ internal static class PeerCommand
                 return 0;
             }
 
-            Console.WriteLine($"p2pshare peer listening on port {node.ListenPort}, sharing {node.Share.Count} files, registered with {node.ServerName}");
+            // n is what the directory holds; the files the first scan is still hashing are announced as they come.
+            var hashing = node.InitialScan.IsCompleted ? 0 : node.Share.Count + node.Share.PendingHashes - (long)node.RegisteredFiles;
+            var more = hashing > 0 ? $", hashing {hashing} more" : "";
+            Console.WriteLine($"p2pshare peer listening on port {node.ListenPort}, sharing {node.RegisteredFiles} files, registered with {node.ServerName}{more}");
             await Console.Out.FlushAsync();
             if (headless)
             {

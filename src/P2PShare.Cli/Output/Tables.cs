@@ -64,6 +64,41 @@ internal static class Tables
                 Cell(Format.Speed(transfer.BytesPerSecond)),
                 Cell(Format.Bar(transfer.Progress)),
                 Cell(state));
+            if (transfer.Direction == TransferDirection.Download)
+            {
+                // A download's sources, one line each, under it: who is sending, and who was dropped and why.
+                foreach (var source in transfer.Sources)
+                {
+                    table.AddRow(
+                        Cell(string.Empty),
+                        Cell(string.Empty),
+                        Cell("  <- " + source.Source),
+                        Cell(string.Empty),
+                        Cell(Format.Bytes(source.BytesReceived)),
+                        Cell(Format.Speed(source.BytesPerSecond)),
+                        Cell(string.Empty),
+                        Cell(source.DroppedReason is { } reason ? "dropped: " + reason : source.IsActive ? "sending" : "done"));
+                }
+            }
+        }
+
+        return table;
+    }
+
+    /// <summary>What each source of a download sent, and why a source was dropped.</summary>
+    public static Table Sources(IReadOnlyList<SourceProgress> sources)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("source").AddColumn(new TableColumn("bytes").RightAligned()).AddColumn(new TableColumn("chunks").RightAligned())
+            .AddColumn(new TableColumn("speed").RightAligned()).AddColumn("status");
+        foreach (var source in sources)
+        {
+            table.AddRow(
+                Cell(source.Source),
+                Cell(Format.Bytes(source.BytesReceived)),
+                Cell(source.ChunksReceived.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                Cell(Format.Speed(source.BytesPerSecond)),
+                Cell(source.DroppedReason is { } reason ? "dropped: " + reason : source.IsActive ? "active" : "done"));
         }
 
         return table;

@@ -1,22 +1,18 @@
-using System.Buffers;
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using P2PShare.Protocol;
 
 namespace P2PShare.Peer;
 
 /// <summary>
-/// Fetches a file from the peers that hold it. Bytes go into <c>NAME.part</c> and are hashed as
-/// they arrive; only a file whose id matches is renamed to <c>NAME</c> (or <c>NAME (1)</c>, ... when
-/// <c>NAME</c> exists: nothing is overwritten). A failed or cancelled download removes its
-/// <c>.part</c>, so what is left in the folder is complete and verified, or nothing.
+/// Downloads files from every peer that holds them (see <see cref="SwarmDownload"/>). Bytes go
+/// into a preallocated <c>NAME.part</c>, chunk by verified chunk, with a resume record beside it
+/// (<c>NAME.part.state</c>); only a complete file is renamed to <c>NAME</c> (or <c>NAME (1)</c>,
+/// ... when <c>NAME</c> exists: nothing is overwritten). An interrupted download leaves the
+/// <c>.part</c> and its record, and starting it again fetches only what is missing.
 /// </summary>
 public sealed class Downloader
 {
-    private const int ReceiveBufferSize = 256 * 1024;
-
     private readonly string _folder;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, byte> _active = new(StringComparer.Ordinal);
@@ -30,12 +26,32 @@ public sealed class Downloader
 
     public string Folder => _folder;
 
+    /// <summary>Most sources used at once (<c>--sources</c>).</summary>
+    public int MaxSources { get; init; } = 8;
+
+    /// <summary>GET requests kept in flight on each source connection.</summary>
+    public int RequestsPerSource { get; init; } = 4;
+
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long a source may send nothing before it is given up.</summary>
-    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>A source that sends nothing for this long is dropped.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public async Task<DownloadResult> DownloadAsync(DownloadPlan plan, Transfer transfer, CancellationToken cancellationToken = default)
+    /// <summary>How often a running download searches again for new sources.</summary>
+    public TimeSpan ResearchInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>
+    /// Downloads <paramref name="plan"/>. <paramref name="findSources"/>, when given, is asked
+    /// every <see cref="ResearchInterval"/> (and when every source has failed) for the peers
+    /// that now hold the content.
+    /// </summary>
+    public async Task<DownloadResult> DownloadAsync(
+        DownloadPlan plan,
+        Transfer transfer,
+        Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(transfer);
@@ -50,32 +66,18 @@ public sealed class Downloader
         try
         {
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var failures = new List<string>();
-            foreach (var source in plan.Sources)
-            {
-                var sourceName = HostPort.FormatEndPoint(source.Address, source.Port);
-                transfer.Peer = sourceName;
-                transfer.ResetBytes();
-                try
-                {
-                    await FetchAsync(plan, source, partPath, transfer, cancellationToken).ConfigureAwait(false);
-                    var path = Publish(partPath, target);
-                    transfer.Complete(path);
-                    _logger.LogInformation("download of {File} from {Source} finished: {Size} bytes verified, saved as {Path}", plan.Name, sourceName, plan.Size, path);
-                    return new DownloadResult(path, (long)plan.Size, plan.Id, sourceName, transfer.Elapsed);
-                }
-                catch (SourceFailedException ex)
-                {
-                    failures.Add($"{sourceName}: {ex.Message}");
-                    _logger.LogWarning("download of {File} from {Source} failed: {Reason}", plan.Name, sourceName, ex.Message);
-                }
-            }
-
-            throw new DownloadException($"could not download \"{plan.Name}\" from any of {plan.Sources.Count} source(s): {string.Join("; ", failures)}");
+            var download = new SwarmDownload(this, plan, transfer, partPath, findSources);
+            await download.RunAsync(cancellationToken).ConfigureAwait(false);
+            var path = Publish(partPath, target);
+            File.Delete(download.StatePath);
+            transfer.Complete(path);
+            var result = new DownloadResult(path, (long)plan.Size, plan.Id, transfer.Sources, transfer.Elapsed, download.ResumedChunks);
+            _logger.LogInformation("download of {File} finished: {Size} bytes verified from {Sources}, saved as {Path}", plan.Name, plan.Size, result.SourceNames, path);
+            return result;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            transfer.Cancel("cancelled");
+            transfer.Cancel("cancelled; run the download again to resume");
             throw;
         }
         catch (Exception ex) when (ex is DownloadException or IOException or UnauthorizedAccessException)
@@ -86,12 +88,11 @@ public sealed class Downloader
         }
         finally
         {
-            TryDelete(partPath);
             _active.TryRemove(partPath, out _);
         }
     }
 
-    private static bool IsDiskFull(IOException exception) =>
+    internal static bool IsDiskFull(IOException exception) =>
         exception.HResult == 28 || exception.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Moves the verified .part to the first free name among NAME, NAME (1), NAME (2), ...</summary>
@@ -118,110 +119,4 @@ public sealed class Downloader
 
         throw new IOException($"no free name for {target}");
     }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Nothing more can be done; the name ends in .part, so it is never mistaken for a file.
-        }
-    }
-
-    private async Task FetchAsync(DownloadPlan plan, IPEndPoint source, string partPath, Transfer transfer, CancellationToken cancellationToken)
-    {
-        Socket socket;
-        try
-        {
-            socket = await HostPort.ConnectAsync([source.Address], source.Port, ConnectTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is SocketException or TimeoutException)
-        {
-            throw new SourceFailedException(ex.Message);
-        }
-
-        using var connection = new FrameConnection(socket, Channel.Peer) { FrameTimeout = StallTimeout };
-        try
-        {
-            await connection.SendAsync(new GetMessage(plan.Name, 0, 0, plan.Id), cancellationToken).ConfigureAwait(false);
-            var reply = await connection.ReadMessageAsync(StallTimeout, cancellationToken).ConfigureAwait(false);
-            switch (reply)
-            {
-                case ErrorMessage error:
-                    throw new SourceFailedException($"refused: {error.Text}");
-                case DataMessage data when data.Offset == 0 && data.Length == plan.Size:
-                    break;
-                case DataMessage data:
-                    throw new SourceFailedException($"offered bytes {data.Offset}+{data.Length} instead of the whole {plan.Size}-byte file");
-                case null:
-                    throw new SourceFailedException("closed the connection without answering");
-                default:
-                    throw new SourceFailedException($"answered GET with {reply.Name}");
-            }
-
-            await ReceiveAsync(connection, plan, partPath, transfer, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ProtocolException ex)
-        {
-            throw new SourceFailedException($"broke the protocol: {ex.Message}");
-        }
-        catch (Exception ex) when (ex is SocketException or TimeoutException or EndOfStreamException)
-        {
-            throw new SourceFailedException(ex.Message);
-        }
-    }
-
-    private static async Task ReceiveAsync(FrameConnection connection, DownloadPlan plan, string partPath, Transfer transfer, CancellationToken cancellationToken)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-        try
-        {
-            using var hasher = new ContentIdBuilder();
-            var part = new FileStream(partPath, new FileStreamOptions
-            {
-                Mode = FileMode.Create,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                Options = FileOptions.Asynchronous,
-                BufferSize = 0,
-                PreallocationSize = (long)plan.Size,
-            });
-            await using (part.ConfigureAwait(false))
-            {
-                var remaining = (long)plan.Size;
-                while (remaining > 0)
-                {
-                    var want = (int)Math.Min(remaining, buffer.Length);
-                    var read = await connection.ReadRawAsync(buffer.AsMemory(0, want), connection.FrameTimeout, cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        throw new SourceFailedException($"closed the connection after {(long)plan.Size - remaining} of {plan.Size} bytes");
-                    }
-
-                    hasher.Append(buffer.AsSpan(0, read));
-                    await part.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    remaining -= read;
-                    transfer.AddBytes(read);
-                }
-
-                var id = hasher.Finish();
-                if (id != plan.Id)
-                {
-                    throw new SourceFailedException($"sent {plan.Size} bytes whose id is {id}, not {plan.Id}: the data is wrong");
-                }
-
-                part.Flush(flushToDisk: true);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>One source could not deliver; the download moves on to the next.</summary>
-    private sealed class SourceFailedException(string message) : Exception(message);
 }

@@ -6,4 +6,7 @@ namespace P2PShare.Peer;
 public sealed record ShareChanges(IReadOnlyList<FileEntry> Added, IReadOnlyList<string> Removed, IReadOnlyList<string> Skipped)
 {
     public bool IsEmpty => Added.Count == 0 && Removed.Count == 0;
+
+    /// <summary>How the scan went: how many files it took from the index, from the hash cache, or hashed.</summary>
+    public ShareScanStats Stats { get; init; } = ShareScanStats.None;
 }

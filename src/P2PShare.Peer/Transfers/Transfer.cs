@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace P2PShare.Peer;
@@ -23,6 +24,7 @@ public enum TransferState
 public sealed class Transfer
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly ConcurrentDictionary<string, SourceProgress> _sources = new(StringComparer.Ordinal);
     private long _bytesDone;
     private long _totalBytes;
     private long _elapsedTicksAtEnd = -1;
@@ -107,6 +109,11 @@ public sealed class Transfer
             return Math.Clamp((double)BytesDone / total, 0, 1);
         }
     }
+
+    /// <summary>For a download: every source used so far, by address.</summary>
+    public IReadOnlyList<SourceProgress> Sources => [.. _sources.Values.OrderBy(s => s.Source, StringComparer.Ordinal)];
+
+    internal SourceProgress Source(string source) => _sources.GetOrAdd(source, static name => new SourceProgress(name));
 
     internal void AddBytes(long count) => Interlocked.Add(ref _bytesDone, count);
 

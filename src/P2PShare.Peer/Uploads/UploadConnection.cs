@@ -5,13 +5,19 @@ using P2PShare.Protocol;
 
 namespace P2PShare.Peer;
 
-/// <summary>One downloader's connection to this peer: reads GETs and answers each with DATA + bytes or ERROR.</summary>
+/// <summary>
+/// One downloader's connection to this peer: reads GETs and HASHES (possibly pipelined) and
+/// answers each in order. The GETs for one file on one connection (a swarm downloader asks
+/// chunk by chunk) count as one upload in the transfers view, which ends when the connection
+/// ends or moves on to another file.
+/// </summary>
 internal sealed class UploadConnection : IDisposable
 {
     private const int SendBufferSize = 256 * 1024;
 
     private readonly UploadServer _server;
     private readonly FrameConnection _connection;
+    private Transfer? _transfer;
 
     public UploadConnection(UploadServer server, Socket socket)
     {
@@ -25,6 +31,18 @@ internal sealed class UploadConnection : IDisposable
     public string PeerName { get; }
 
     public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ServeRequestsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            EndTransfer();
+        }
+    }
+
+    private async Task ServeRequestsAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -59,6 +77,9 @@ internal sealed class UploadConnection : IDisposable
                         return;
                     }
 
+                    break;
+                case HashesMessage hashes:
+                    await ServeHashesAsync(hashes, cancellationToken).ConfigureAwait(false);
                     break;
                 case PingMessage:
                     await _connection.SendAsync(PongMessage.Instance, cancellationToken).ConfigureAwait(false);
@@ -113,8 +134,7 @@ internal sealed class UploadConnection : IDisposable
             }
         }
 
-        var transfer = _server.Transfers.Start(TransferDirection.Upload, PeerName, file.Name, length);
-        _server.Logger.LogInformation("upload of {File} ({Length} bytes from {Offset}) to {Peer} started", file.Name, length, offset, PeerName);
+        var transfer = TransferFor(file.Name, length);
         try
         {
             await using (stream)
@@ -135,8 +155,7 @@ internal sealed class UploadConnection : IDisposable
                 }
             }
 
-            transfer.Complete();
-            _server.Logger.LogInformation("upload of {File} to {Peer} finished: {Length} bytes in {Seconds:0.00} s", file.Name, PeerName, length, transfer.Elapsed.TotalSeconds);
+            _server.Logger.LogDebug("sent {File} bytes {Offset}+{Length} to {Peer}", file.Name, offset, length, PeerName);
             return true;
         }
         catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException or ObjectDisposedException)
@@ -146,6 +165,50 @@ internal sealed class UploadConnection : IDisposable
             _server.Logger.LogWarning("upload of {File} to {Peer} failed after {Bytes} bytes: {Reason}", file.Name, PeerName, transfer.BytesDone, reason);
             return false;
         }
+    }
+
+    /// <summary>The upload this GET belongs to: the connection's current one when it is for the same file, else a new one.</summary>
+    private Transfer TransferFor(string fileName, long length)
+    {
+        if (_transfer is { IsFinished: false } current && current.FileName == fileName)
+        {
+            current.TotalBytes += length;
+            return current;
+        }
+
+        EndTransfer();
+        _transfer = _server.Transfers.Start(TransferDirection.Upload, PeerName, fileName, length);
+        _server.Logger.LogInformation("upload of {File} to {Peer} started", fileName, PeerName);
+        return _transfer;
+    }
+
+    private void EndTransfer()
+    {
+        if (_transfer is { IsFinished: false } previous)
+        {
+            previous.Complete();
+            _server.Logger.LogInformation("upload of {File} to {Peer} finished: {Bytes} bytes in {Seconds:0.00} s", previous.FileName, PeerName, previous.BytesDone, previous.Elapsed.TotalSeconds);
+        }
+    }
+
+    private async Task ServeHashesAsync(HashesMessage request, CancellationToken cancellationToken)
+    {
+        Message answer;
+        if (!_server.Share.TryGetById(request.Id, out var file))
+        {
+            answer = new ErrorMessage(ErrorCode.NotFound, $"no shared file has id {request.Id}");
+        }
+        else if (file.ChunkDigests.Length > Limits.MaxControlPayload - 8)
+        {
+            // Over 524,287 MiB the list does not fit in one frame; such a file is served by plain GETs only.
+            answer = new ErrorMessage(ErrorCode.TooLarge, $"\"{FileName.Printable(file.Name)}\" has too many chunks for a HASH_LIST; fetch it with GET");
+        }
+        else
+        {
+            answer = new HashListMessage(Limits.ChunkSize, file.ChunkDigests);
+        }
+
+        await _connection.SendAsync(answer, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task SendWholeFileAsync(SharedFile file, DataMessage header, Transfer transfer, CancellationToken cancellationToken)

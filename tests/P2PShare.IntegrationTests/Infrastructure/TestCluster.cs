@@ -31,7 +31,8 @@ public sealed record SearchPeer(string Address, int Port, IReadOnlyList<SearchFi
 public sealed class TestCluster : IAsyncDisposable
 {
     public const string ServerLinePattern = @"^p2pshare directory listening on (?<host>\S+):(?<port>\d+)\s*$";
-    public const string PeerLinePattern = @"^p2pshare peer listening on port (?<port>\d+), sharing (?<count>\d+) files?, registered with (?<server>\S+)\s*$";
+    /// <summary>The peer's start line; <c>, hashing N more</c> when its first scan was not done within its first second.</summary>
+    public const string PeerLinePattern = @"^p2pshare peer listening on port (?<port>\d+), sharing (?<count>\d+) files?, registered with (?<server>\S+?)(?:, hashing (?<more>\d+) more)?\s*$";
 
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
 
@@ -93,7 +94,8 @@ public sealed class TestCluster : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(server);
         var share = ShareFolder(name);
         var downloads = DownloadsFolder(name);
-        var arguments = new List<string> { "peer", "--server", server.Address, "--port", "0", "--share", share, "--downloads", downloads };
+        // Each peer gets its own hash cache inside the test's folder, never the user's.
+        var arguments = new List<string> { "peer", "--server", server.Address, "--port", "0", "--share", share, "--downloads", downloads, "--state", Path.Combine(Folder(name), "state") };
         if (uploadLimit is { } limit)
         {
             arguments.AddRange(["--upload-limit", limit.ToString(CultureInfo.InvariantCulture)]);
@@ -110,7 +112,16 @@ public sealed class TestCluster : IAsyncDisposable
         Assert.InRange(port, 1, 65535);
         Assert.Equal(server.Address, line.Groups["server"].Value);
         var count = int.Parse(line.Groups["count"].Value, CultureInfo.InvariantCulture);
-        Assert.Equal(System.IO.Directory.GetFiles(share, "*", SearchOption.AllDirectories).Length, count);
+        var expected = System.IO.Directory.GetFiles(share, "*", SearchOption.AllDirectories).Length;
+        if (line.Groups["more"].Success && count < expected)
+        {
+            // Large files are still being hashed; they are announced as they are done. Callers
+            // expect every file to be searchable once the peer is started, so wait for them.
+            await RawClient.SearchUntilAsync(server.Port, "", results => results.Where(p => p.Port == port).Sum(p => p.Files.Count) >= expected, StartupTimeout);
+            count = expected;
+        }
+
+        Assert.Equal(expected, count);
         return new PeerHandle(name, process, port, share, downloads, count);
     }
 

@@ -25,6 +25,15 @@ public static class TestFiles
         return path;
     }
 
+    /// <summary>Copies <paramref name="source"/> into <paramref name="folder"/> under the same name; returns the copy's path.</summary>
+    public static string CopyInto(string source, string folder)
+    {
+        System.IO.Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, Path.GetFileName(source));
+        File.Copy(source, path);
+        return path;
+    }
+
     /// <summary>Lower-case hex SHA-256 of a whole file.</summary>
     public static async Task<string> Sha256Async(string path)
     {

@@ -26,7 +26,7 @@ public sealed class DownloadPlanTests
         Assert.Null(error);
         Assert.NotNull(plan);
         Assert.Equal(IdA, plan.Id);
-        Assert.Equal([1, 2], plan.Sources.Select(s => s.Port));
+        Assert.Equal([1, 2], plan.Sources.Select(s => s.EndPoint.Port));
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class DownloadPlanTests
         var plan = DownloadPlan.Choose(results, "a", null, out _);
 
         Assert.Equal(IdA, plan!.Id);
-        Assert.Equal([2, 3], plan.Sources.Select(s => s.Port));
+        Assert.Equal([2, 3], plan.Sources.Select(s => s.EndPoint.Port));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class DownloadPlanTests
         var plan = DownloadPlan.Choose(results, "whatever", IdB, out _);
 
         Assert.Equal("y", plan!.Name);
-        Assert.Equal([2], plan.Sources.Select(s => s.Port));
+        Assert.Equal([2], plan.Sources.Select(s => s.EndPoint.Port));
     }
 
     [Fact]
@@ -63,5 +63,20 @@ public sealed class DownloadPlanTests
 
         Assert.Null(plan);
         Assert.Contains("song.mp3", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_peer_with_the_content_under_another_name_is_a_source_asked_by_its_own_name()
+    {
+        var results = new[]
+        {
+            Peer(1, new FileEntry("song.mp3", 1, IdA)),
+            Peer(2, new FileEntry("music/copy of song.mp3", 1, IdA)),
+        };
+
+        var plan = DownloadPlan.Choose(results, "song.mp3", null, out _);
+
+        Assert.Equal(["song.mp3", "music/copy of song.mp3"], plan!.Sources.Select(s => s.FileName));
+        Assert.Equal("127.0.0.1:2", plan.Sources[1].Name);
     }
 }

@@ -42,6 +42,22 @@ public sealed class ShareIndexTests
     }
 
     [Fact]
+    public async Task Resume_records_of_partial_downloads_are_not_shared()
+    {
+        using var folder = new TempFolder();
+        folder.Write("real.txt", [1]);
+        folder.Write("movie.mkv.part", [2]);
+        folder.Write("movie.mkv.part.state", [3]);
+        folder.Write("movie.mkv.part.state.tmp", [4]);
+        folder.Write("notes.state", [5]);
+        using var index = new ShareIndex(folder.Path);
+
+        await index.RescanAsync(Token);
+
+        Assert.Equal(["notes.state", "real.txt"], index.Files.Select(f => f.Name));
+    }
+
+    [Fact]
     public async Task Names_the_protocol_forbids_are_skipped_with_a_reason()
     {
         using var folder = new TempFolder();

@@ -1,0 +1,330 @@
+using System.Buffers;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using P2PShare.Protocol;
+
+namespace P2PShare.Peer;
+
+/// <summary>
+/// One download from many sources: gets a hash list it can trust (SHA-256 of the digests must be
+/// the id), opens or resumes <c>NAME.part</c>, runs one worker per source (see the Sources part
+/// of this class), records every verified chunk in the resume record, searches again for new
+/// sources from time to time, and finishes when every chunk is verified.
+/// </summary>
+internal sealed partial class SwarmDownload
+{
+    private readonly Downloader _owner;
+    private readonly DownloadPlan _plan;
+    private readonly Transfer _transfer;
+    private readonly string _partPath;
+    private readonly Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? _findSources;
+    private readonly Dictionary<string, string> _dropped = new(StringComparer.Ordinal);
+    private readonly Lock _stateLock = new();
+    private byte[] _storedBitmap = [];
+    private int _storedCount;
+    private readonly ChangeSignal _changed = new();
+    private readonly int _chunkCount;
+    private HashListMessage? _hashList;
+    private ChunkScheduler _scheduler = new(0);
+    private SafeFileHandle? _file;
+
+    public SwarmDownload(Downloader owner, DownloadPlan plan, Transfer transfer, string partPath, Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources)
+    {
+        _owner = owner;
+        _plan = plan;
+        _transfer = transfer;
+        _partPath = partPath;
+        _findSources = findSources;
+        _chunkCount = checked((int)HashListMessage.ChunkCount(plan.Size));
+        StatePath = partPath + DownloadState.Suffix;
+    }
+
+    public string StatePath { get; }
+
+    /// <summary>Chunks found verified in an earlier attempt's <c>.part</c>.</summary>
+    public int ResumedChunks { get; private set; }
+
+    private ILogger Logger => _owner.Logger;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        _transfer.TotalBytes = (long)_plan.Size;
+        if (_chunkCount == 0)
+        {
+            // An empty file has no chunks and nothing to fetch; its id is that of no bytes.
+            await File.WriteAllBytesAsync(_partPath, [], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _hashList = await FetchHashListAsync(_plan.Sources, cancellationToken).ConfigureAwait(false)
+            ?? await FetchHashListAsync(await FindMoreSourcesAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)
+            ?? throw new DownloadException($"could not download \"{_plan.Name}\": no source gave a hash list for id {_plan.Id} ({DroppedSummary()})");
+
+        var keepPart = false;
+        try
+        {
+            var resumed = await OpenPartAsync(cancellationToken).ConfigureAwait(false);
+            _storedBitmap = DownloadState.Bitmap(_chunkCount, resumed);
+            _storedCount = resumed.Count;
+            _scheduler = new ChunkScheduler(_chunkCount, resumed);
+            ResumedChunks = resumed.Count;
+            _transfer.AddBytes(resumed.Sum(ChunkLength));
+            if (ResumedChunks > 0)
+            {
+                Logger.LogInformation("resuming {File}: {Chunks} of {Total} chunks already verified", _plan.Name, ResumedChunks, _chunkCount);
+            }
+
+            await RunSourcesAsync(cancellationToken).ConfigureAwait(false);
+            keepPart = true;
+        }
+        catch (Exception) when (StoredCount > 0 || _file is null)
+        {
+            // Verified chunks are worth keeping: the .part and its record stay for a resume. And
+            // a .part this run could not open is another run's, never this one's to delete.
+            keepPart = true;
+            throw;
+        }
+        finally
+        {
+            _file?.Dispose();
+            if (!keepPart)
+            {
+                TryDelete(_partPath);
+                TryDelete(StatePath);
+            }
+        }
+    }
+
+    private long ChunkLength(int chunk) =>
+        Math.Min(Limits.ChunkSize, (long)_plan.Size - ((long)chunk * Limits.ChunkSize));
+
+    /// <summary>
+    /// Opens <c>NAME.part</c>: an earlier attempt's file when its resume record is valid (the
+    /// chunks it lists are then re-checked against the hash list), otherwise a new preallocated
+    /// one. Returns the chunks that are verified already.
+    /// </summary>
+    private async Task<List<int>> OpenPartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await OpenOrCreatePartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (File.Exists(_partPath) && !Downloader.IsDiskFull(ex))
+        {
+            // The .part is locked (FileShare.None) by the process downloading it right now.
+            throw new DownloadException($"{Path.GetFileName(_partPath)} is in use: \"{_plan.Name}\" is already being downloaded into this folder by another process", ex);
+        }
+    }
+
+    private async Task<List<int>> OpenOrCreatePartAsync(CancellationToken cancellationToken)
+    {
+        var listed = File.Exists(_partPath) ? DownloadState.Read(StatePath, _plan.Id, _plan.Size, _chunkCount) : null;
+        if (listed is not null && new FileInfo(_partPath).Length == (long)_plan.Size)
+        {
+            _file = File.OpenHandle(_partPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous);
+            var verified = await RecheckAsync(listed, cancellationToken).ConfigureAwait(false);
+            DownloadState.Write(StatePath, _plan.Id, _plan.Size, _chunkCount, verified);
+            return verified;
+        }
+
+        // OpenOrCreate, not Create: if another process holds this .part, opening fails on its
+        // lock without truncating its file first. Old bytes left in the file do no harm: only
+        // chunks written and verified by this run are ever recorded.
+        _file = File.OpenHandle(_partPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous);
+        RandomAccess.SetLength(_file, (long)_plan.Size);
+        TryDelete(StatePath);
+        return [];
+    }
+
+    private async Task<List<int>> RecheckAsync(IReadOnlyList<int> listed, CancellationToken cancellationToken)
+    {
+        var verified = new List<int>();
+        var buffer = ArrayPool<byte>.Shared.Rent(Limits.ChunkSize);
+        try
+        {
+            foreach (var chunk in listed)
+            {
+                var length = (int)ChunkLength(chunk);
+                var read = await RandomAccess.ReadAsync(_file!, buffer.AsMemory(0, length), (long)chunk * Limits.ChunkSize, cancellationToken).ConfigureAwait(false);
+                if (read == length && ChunkMatches(chunk, buffer.AsSpan(0, length)))
+                {
+                    verified.Add(chunk);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        if (verified.Count < listed.Count)
+        {
+            Logger.LogWarning("{File}: {Bad} of the {Listed} chunks the resume record lists did not verify and will be fetched again", _plan.Name, listed.Count - verified.Count, listed.Count);
+        }
+
+        return verified;
+    }
+
+    private bool ChunkMatches(int chunk, ReadOnlySpan<byte> data)
+    {
+        Span<byte> digest = stackalloc byte[Limits.IdLength];
+        SHA256.HashData(data, digest);
+        return digest.SequenceEqual(_hashList!.Digest(chunk));
+    }
+
+    /// <summary>Chunks written to the .part and recorded; the download is done when all are.</summary>
+    private int StoredCount
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                return _storedCount;
+            }
+        }
+    }
+
+    private bool AllStored => StoredCount == _chunkCount;
+
+    /// <summary>
+    /// Writes a verified chunk at its offset, then records it. Only written chunks are recorded
+    /// (the scheduler's "done" comes earlier, when the chunk is verified), so neither the resume
+    /// record nor the end of the download can run ahead of the bytes on disk.
+    /// </summary>
+    private async Task StoreChunkAsync(int chunk, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        await RandomAccess.WriteAsync(_file!, data, (long)chunk * Limits.ChunkSize, cancellationToken).ConfigureAwait(false);
+        _transfer.AddBytes(data.Length);
+        // One record at a time: each is written whole and renamed into place over the last.
+        lock (_stateLock)
+        {
+            DownloadState.Mark(_storedBitmap, chunk);
+            _storedCount++;
+            DownloadState.Write(StatePath, _plan.Id, _plan.Size, _chunkCount, _storedBitmap);
+        }
+    }
+
+    /// <summary>Asks <paramref name="sources"/> in turn for the hash list; null when none gave a trustworthy one.</summary>
+    private async Task<HashListMessage?> FetchHashListAsync(IReadOnlyList<DownloadSource> sources, CancellationToken cancellationToken)
+    {
+        foreach (var source in sources)
+        {
+            var name = source.Name;
+            if (IsDropped(name))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var connection = await ConnectAsync(source.EndPoint, cancellationToken).ConfigureAwait(false);
+                await connection.SendAsync(new HashesMessage(_plan.Id), cancellationToken).ConfigureAwait(false);
+                var reply = await connection.ReadMessageAsync(_owner.StallTimeout, cancellationToken).ConfigureAwait(false);
+                switch (reply)
+                {
+                    case HashListMessage list when list.Count == _chunkCount && list.Matches(_plan.Id):
+                        return list;
+                    case HashListMessage:
+                        Drop(name, "sent a hash list that does not hash to the file's id");
+                        break;
+                    case ErrorMessage error:
+                        Drop(name, $"refused HASHES: {error.Text}");
+                        break;
+                    default:
+                        Drop(name, $"answered HASHES with {reply?.Name ?? "nothing"}");
+                        break;
+                }
+            }
+            catch (SourceFailedException ex)
+            {
+                Drop(name, ex.Message);
+            }
+            catch (Exception ex) when (ex is ProtocolException or System.Net.Sockets.SocketException or TimeoutException or EndOfStreamException or IOException)
+            {
+                Drop(name, ex.Message);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Searches again; returns the sources not tried and dropped yet.</summary>
+    private async Task<IReadOnlyList<DownloadSource>> FindMoreSourcesAsync(CancellationToken cancellationToken)
+    {
+        if (_findSources is null)
+        {
+            return [];
+        }
+
+        try
+        {
+            var found = await _findSources(cancellationToken).ConfigureAwait(false);
+            return [.. found.Where(s => !IsDropped(s.Name))];
+        }
+        catch (Exception ex) when (ex is DirectoryException or DownloadException)
+        {
+            Logger.LogWarning("{File}: searching for more sources failed: {Reason}", _plan.Name, ex.Message);
+            return [];
+        }
+    }
+
+    private async Task<FrameConnection> ConnectAsync(IPEndPoint source, CancellationToken cancellationToken)
+    {
+        System.Net.Sockets.Socket socket;
+        try
+        {
+            socket = await HostPort.ConnectAsync([source.Address], source.Port, _owner.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new SourceFailedException(ex.Message);
+        }
+
+        return new FrameConnection(socket, Channel.Peer) { FrameTimeout = _owner.StallTimeout };
+    }
+
+    private bool IsDropped(string source)
+    {
+        lock (_dropped)
+        {
+            return _dropped.ContainsKey(source);
+        }
+    }
+
+    private void Drop(string source, string reason)
+    {
+        lock (_dropped)
+        {
+            _dropped[source] = reason;
+        }
+
+        _transfer.Source(source).Drop(reason);
+        Logger.LogWarning("download of {File}: dropped source {Source}: {Reason}", _plan.Name, source, reason);
+        _changed.Pulse();
+    }
+
+    private string DroppedSummary()
+    {
+        lock (_dropped)
+        {
+            return _dropped.Count == 0 ? "no source answered" : string.Join("; ", _dropped.Select(d => $"{d.Key}: {d.Value}"));
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more can be done; the name ends in .part or .state, so it is never mistaken for a file.
+        }
+    }
+
+    /// <summary>One source could not deliver; it is dropped and its chunks go to others.</summary>
+    private sealed class SourceFailedException(string message) : Exception(message);
+}

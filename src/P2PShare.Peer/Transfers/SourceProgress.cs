@@ -1,0 +1,55 @@
+using System.Diagnostics;
+
+namespace P2PShare.Peer;
+
+/// <summary>What one source contributed to a download: bytes, speed, and why it was dropped, if it was.</summary>
+public sealed class SourceProgress
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _bytes;
+    private long _chunks;
+    private long _activeTicksAtEnd = -1;
+    private volatile string? _droppedReason;
+
+    internal SourceProgress(string source)
+    {
+        Source = source;
+    }
+
+    /// <summary>The source as <c>address:port</c>.</summary>
+    public string Source { get; }
+
+    public long BytesReceived => Interlocked.Read(ref _bytes);
+
+    public long ChunksReceived => Interlocked.Read(ref _chunks);
+
+    /// <summary>Null while the source is used or when it finished normally; otherwise why it was dropped.</summary>
+    public string? DroppedReason => _droppedReason;
+
+    public bool IsActive => Interlocked.Read(ref _activeTicksAtEnd) < 0;
+
+    public TimeSpan ActiveTime
+    {
+        get
+        {
+            var end = Interlocked.Read(ref _activeTicksAtEnd);
+            return end >= 0 ? TimeSpan.FromTicks(end) : _clock.Elapsed;
+        }
+    }
+
+    public double BytesPerSecond => ActiveTime.TotalSeconds > 0 ? BytesReceived / ActiveTime.TotalSeconds : 0;
+
+    internal void AddChunk(long bytes)
+    {
+        Interlocked.Add(ref _bytes, bytes);
+        Interlocked.Increment(ref _chunks);
+    }
+
+    internal void Drop(string reason)
+    {
+        _droppedReason = reason;
+        Stop();
+    }
+
+    internal void Stop() => Interlocked.CompareExchange(ref _activeTicksAtEnd, _clock.Elapsed.Ticks, -1);
+}
