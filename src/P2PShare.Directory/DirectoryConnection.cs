@@ -21,6 +21,10 @@ internal sealed class DirectoryConnection : IDisposable
     private readonly string _remote;
     private RegistrationToken? _registration;
     private long _lastHeardTicks = Environment.TickCount64;
+    // When the heartbeat last sent a PING; only the server's heartbeat loop touches it.
+    private long _lastPingTicks = long.MinValue / 2;
+    // Set once when the heartbeat gives up on the peer: why the connection was closed.
+    private string? _expiredReason;
 
     /// <summary>Takes ownership of <paramref name="socket"/>.</summary>
     public DirectoryConnection(Socket socket, IPeerRegistry registry, DirectoryServerOptions options, ILogger logger)
@@ -38,20 +42,65 @@ internal sealed class DirectoryConnection : IDisposable
     /// <summary>The client's address and source port, for logs.</summary>
     public string Remote => _remote;
 
+    /// <summary>The client's address (IPv4-mapped addresses as IPv4), what the per-address limit counts.</summary>
+    public IPAddress RemoteAddress => _remoteAddress;
+
     /// <summary>The registration this connection holds, if it sent REGISTER.</summary>
     public RegistrationToken? Registration => Volatile.Read(ref _registration);
 
     /// <summary>
-    /// Time since the last complete frame arrived. Nothing uses it yet; the heartbeat will PING
-    /// registered peers that have been quiet and drop those that stay quiet.
+    /// Time since the last complete frame arrived (any frame, PONG included): what the heartbeat
+    /// looks at to PING registered peers that have been quiet and drop those that stay quiet.
     /// </summary>
     public TimeSpan SinceLastHeard => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastHeardTicks));
 
     /// <summary>
-    /// Serves the connection until it closes, fails or <paramref name="cancellationToken"/> is
-    /// cancelled (the server is stopping), then forgets this connection's registration.
+    /// One heartbeat check, called by the server's heartbeat loop (one loop for all connections,
+    /// never concurrently for one connection). A registered connection silent for
+    /// <paramref name="peerTimeout"/> is closed and its peer unregistered; one silent for
+    /// <paramref name="pingInterval"/> is sent a PING, and another every interval while it stays
+    /// silent. Connections that have not registered are left to their idle timeout.
     /// </summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public void CheckHeartbeat(TimeSpan pingInterval, TimeSpan peerTimeout, CancellationToken cancellationToken)
+    {
+        if (Registration is null || Volatile.Read(ref _expiredReason) is not null)
+        {
+            return;
+        }
+
+        var now = Environment.TickCount64;
+        var silentMs = now - Interlocked.Read(ref _lastHeardTicks);
+        if (silentMs >= (long)peerTimeout.TotalMilliseconds)
+        {
+            Expire($"timeout: nothing for {peerTimeout.TotalSeconds:0.###} s");
+            return;
+        }
+
+        if (silentMs >= (long)pingInterval.TotalMilliseconds && now - _lastPingTicks >= (long)pingInterval.TotalMilliseconds)
+        {
+            _lastPingTicks = now;
+            // Not awaited: the loop goes on to the next connection. SendAsync is serialized with
+            // the answers this connection sends, so a PING never lands inside another frame.
+            _ = PingAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Refuses the connection (the server is over a connection limit): ERROR 4 with
+    /// <paramref name="text"/>, then a graceful close. Never throws.
+    /// </summary>
+    public async Task RefuseAsync(string text)
+    {
+        _logger.LogDebug("{Remote}: refused ({Reason})", _remote, text);
+        await _frames.SendErrorAndCloseAsync(ErrorCode.Busy, text);
+    }
+
+    /// <summary>
+    /// Serves the connection until it closes, fails or <paramref name="cancellationToken"/> is
+    /// cancelled (the server is stopping), then forgets this connection's registration. Returns
+    /// whether it unregistered a peer.
+    /// </summary>
+    public async Task<bool> RunAsync(CancellationToken cancellationToken)
     {
         var (reason, level) = ("closed", LogLevel.Debug);
         ErrorMessage? error = null;
@@ -63,6 +112,10 @@ internal sealed class DirectoryConnection : IDisposable
         {
             // Stopping cancels reads and closes the socket, which surfaces as any of several exceptions.
             reason = "server stopping";
+        }
+        catch (Exception) when (Volatile.Read(ref _expiredReason) is not null)
+        {
+            // The heartbeat closed the socket under the read; the reason is set below.
         }
         catch (ProtocolException ex)
         {
@@ -96,13 +149,21 @@ internal sealed class DirectoryConnection : IDisposable
             (reason, level) = ($"internal error: {ex.Message}", LogLevel.Error);
         }
 
+        if (Volatile.Read(ref _expiredReason) is { } expired)
+        {
+            // Whatever the read saw, the heartbeat closed the connection; there is no one to tell.
+            (reason, level, error) = (expired, LogLevel.Information, null);
+        }
+
         // Unregister first: the peer is offline from the moment its connection failed, not only
         // once the ERROR has been delivered.
-        Close(reason, level);
+        var unregistered = Close(reason, level);
         if (error is not null)
         {
             await _frames.SendErrorAndCloseAsync(error.Code, error.Text);
         }
+
+        return unregistered;
     }
 
     /// <summary>Closes the socket at once; a pending read then fails and <see cref="RunAsync"/> finishes.</summary>
@@ -193,14 +254,39 @@ internal sealed class DirectoryConnection : IDisposable
     private ProtocolException Replaced(Message message) =>
         new(ErrorCode.BadRequest, $"{message.Name} refused: the registration of {Registration?.Peer} on this connection was replaced by a newer REGISTER");
 
-    /// <summary>Forgets this connection's registration (unless a newer one replaced it) and logs why the connection ended.</summary>
-    private void Close(string reason, LogLevel level)
+    /// <summary>Closes the socket for the heartbeat; the pending read fails and <see cref="RunAsync"/> unregisters the peer with <paramref name="reason"/>.</summary>
+    private void Expire(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _expiredReason, reason, null) is null)
+        {
+            _frames.Dispose();
+        }
+    }
+
+    private async Task PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _frames.SendAsync(PingMessage.Instance, cancellationToken);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or TimeoutException or ObjectDisposedException)
+        {
+            // The connection is failing or closing; the read loop or the peer timeout deals with it.
+            _logger.LogDebug("{Remote}: sending PING failed: {Error}", _remote, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Forgets this connection's registration (unless a newer one replaced it) and logs why the
+    /// connection ended. Returns whether a peer was unregistered.
+    /// </summary>
+    private bool Close(string reason, LogLevel level)
     {
         var registration = Registration;
         if (registration is null)
         {
             _logger.Log(level, "{Remote}: connection closed ({Reason})", _remote, reason);
-            return;
+            return false;
         }
 
         try
@@ -209,11 +295,10 @@ internal sealed class DirectoryConnection : IDisposable
             if (_registry.Unregister(registration))
             {
                 _logger.Log(registeredLevel, "peer {Peer} unregistered ({Reason})", registration.Peer, reason);
+                return true;
             }
-            else
-            {
-                _logger.Log(registeredLevel, "peer {Peer} unregistered (replaced); its old connection {Remote} closed ({Reason})", registration.Peer, _remote, reason);
-            }
+
+            _logger.Log(registeredLevel, "peer {Peer} unregistered (replaced); its old connection {Remote} closed ({Reason})", registration.Peer, _remote, reason);
         }
 #pragma warning disable CA1031 // A failing registry must not take the server down; it is logged.
         catch (Exception ex)
@@ -221,5 +306,7 @@ internal sealed class DirectoryConnection : IDisposable
         {
             _logger.LogError(ex, "peer {Peer}: unregistering failed ({Reason})", registration.Peer, reason);
         }
+
+        return false;
     }
 }

@@ -8,13 +8,20 @@ namespace P2PShare.Directory;
 /// <summary>
 /// The directory server: accepts TCP connections and serves each with a
 /// <see cref="DirectoryConnection"/> on its own task (async sockets only, no thread per
-/// connection). This class only owns the listener and the set of live connections; what happens
-/// on a connection is <see cref="DirectoryConnection"/>'s business.
+/// connection). This class owns the listener, the set of live connections with their limits
+/// (per address and in all: a connection over a limit gets ERROR 4 and is closed) and the
+/// heartbeat, one loop that PINGs quiet registered peers and drops silent ones; what happens on
+/// a connection is <see cref="DirectoryConnection"/>'s business.
 /// </summary>
 public sealed class DirectoryServer : IAsyncDisposable
 {
     // Pause after an unexpected accept failure (e.g. out of file descriptors) so the loop does not spin.
     private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+
+    // TCP keepalive on accepted sockets: probe after 60 s of silence, every 10 s, give up after 6.
+    private const int KeepAliveTimeSeconds = 60;
+    private const int KeepAliveIntervalSeconds = 10;
+    private const int KeepAliveRetryCount = 6;
 
     private readonly DirectoryServerOptions _options;
     private readonly IPeerRegistry _registry;
@@ -24,10 +31,23 @@ public sealed class DirectoryServer : IAsyncDisposable
 
     // Live connections and the tasks serving them. A connection is added (with a null task)
     // before its task starts and removes itself when the task ends, so Stop sees every one.
-    private readonly ConcurrentDictionary<DirectoryConnection, Task?> _connections = new();
+    private readonly ConcurrentDictionary<DirectoryConnection, Task<bool>?> _connections = new();
+
+    // Connections being refused (ERROR 4 and a graceful close), so Stop can cut them short.
+    private readonly ConcurrentDictionary<DirectoryConnection, Task?> _refusing = new();
+
+    // Admitted connections, in all and per address; changed under _countLock.
+    private readonly Lock _countLock = new();
+    private readonly Dictionary<IPAddress, int> _perAddress = [];
+    private int _admitted;
+
+    // Peers unregistered because the server stopped, for the last log line.
+    private int _unregisteredByStop;
+
     private Socket? _listener;
     private IPEndPoint? _localEndPoint;
     private Task? _acceptLoop;
+    private Task? _heartbeatLoop;
     private Task? _stopTask;
 
     public DirectoryServer(DirectoryServerOptions options, IPeerRegistry registry, ILogger<DirectoryServer> logger)
@@ -39,6 +59,15 @@ public sealed class DirectoryServer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Backlog, nameof(options));
         EnsureTimeout(options.UnregisteredIdleTimeout, nameof(options.UnregisteredIdleTimeout));
         EnsureTimeout(options.FrameTimeout, nameof(options.FrameTimeout));
+        EnsurePositive(options.PingInterval, nameof(options.PingInterval));
+        EnsurePositive(options.PeerTimeout, nameof(options.PeerTimeout));
+        if (options.PeerTimeout <= options.PingInterval)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.PeerTimeout, "the peer timeout must be longer than the ping interval");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnectionsPerAddress, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections, nameof(options));
         _options = options;
         _registry = registry;
         _logger = logger;
@@ -84,6 +113,7 @@ public sealed class DirectoryServer : IAsyncDisposable
             _localEndPoint = (IPEndPoint)listener.LocalEndPoint!;
             var stopping = _stopping.Token;
             _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, stopping));
+            _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(stopping));
         }
 
         _logger.LogInformation("directory server listening on {EndPoint}", _localEndPoint);
@@ -112,14 +142,24 @@ public sealed class DirectoryServer : IAsyncDisposable
         }
     }
 
+    private static void EnsurePositive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, value, "must be positive");
+        }
+    }
+
     private async Task StopCoreAsync()
     {
         Socket? listener;
         Task? acceptLoop;
+        Task? heartbeatLoop;
         lock (_stateLock)
         {
             listener = _listener;
             acceptLoop = _acceptLoop;
+            heartbeatLoop = _heartbeatLoop;
         }
 
         // Cancel first: connections then treat whatever the closing socket throws as "stopping".
@@ -130,8 +170,13 @@ public sealed class DirectoryServer : IAsyncDisposable
             await acceptLoop;
         }
 
+        if (heartbeatLoop is not null)
+        {
+            await heartbeatLoop;
+        }
+
         // The accept loop has ended, so no connection is added any more and every entry has its task.
-        var tasks = new List<Task>();
+        var tasks = new List<Task<bool>>();
         foreach (var (connection, task) in _connections)
         {
             connection.Dispose();
@@ -141,11 +186,58 @@ public sealed class DirectoryServer : IAsyncDisposable
             }
         }
 
+        var refusals = new List<Task>();
+        foreach (var (connection, task) in _refusing)
+        {
+            connection.Dispose();
+            if (task is not null)
+            {
+                refusals.Add(task);
+            }
+        }
+
         await Task.WhenAll(tasks);
+        await Task.WhenAll(refusals);
         _stopping.Dispose();
         if (listener is not null)
         {
+            _logger.LogInformation("directory stopping: {Count} peers unregistered", Volatile.Read(ref _unregisteredByStop));
             _logger.LogInformation("directory server on {EndPoint} stopped", _localEndPoint);
+        }
+    }
+
+    /// <summary>
+    /// The heartbeat: one loop for all connections, checking each registered one every tick (at
+    /// most a second, less when the intervals are short) against the ping interval and the peer timeout.
+    /// </summary>
+    private async Task HeartbeatLoopAsync(CancellationToken stopping)
+    {
+        var slack = TimeSpan.FromTicks(Math.Min(_options.PingInterval.Ticks, (_options.PeerTimeout - _options.PingInterval).Ticks) / 4);
+        var tick = TimeSpan.FromTicks(Math.Clamp(slack.Ticks, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        using var timer = new PeriodicTimer(tick);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                // Enumerating the dictionary itself takes no snapshot (no list of 50,000 each tick).
+                foreach (var (connection, _) in _connections)
+                {
+                    try
+                    {
+                        connection.CheckHeartbeat(_options.PingInterval, _options.PeerTimeout, stopping);
+                    }
+#pragma warning disable CA1031 // One connection's failure must not stop the heartbeat of all the others.
+                    catch (Exception ex)
+#pragma warning restore CA1031
+                    {
+                        _logger.LogError(ex, "{Remote}: heartbeat check failed", connection.Remote);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
         }
     }
 
@@ -193,6 +285,14 @@ public sealed class DirectoryServer : IAsyncDisposable
             return;
         }
 
+        var refusal = Admit(connection.RemoteAddress);
+        if (refusal is not null)
+        {
+            Refuse(connection, refusal);
+            return;
+        }
+
+        EnableKeepAlive(socket, connection.Remote);
         _logger.LogDebug("{Remote}: connected", connection.Remote);
         _connections.TryAdd(connection, null);
         var task = Task.Run(() => RunConnectionAsync(connection, stopping), CancellationToken.None);
@@ -200,22 +300,105 @@ public sealed class DirectoryServer : IAsyncDisposable
         _connections.TryUpdate(connection, task, null);
     }
 
-    private async Task RunConnectionAsync(DirectoryConnection connection, CancellationToken stopping)
+    /// <summary>Counts a new connection from <paramref name="address"/>, or returns why it is refused.</summary>
+    private string? Admit(IPAddress address)
+    {
+        lock (_countLock)
+        {
+            if (_admitted >= _options.MaxConnections)
+            {
+                return $"busy: the directory already has {_admitted} connections, its limit; try again later";
+            }
+
+            _perAddress.TryGetValue(address, out var fromAddress);
+            if (fromAddress >= _options.MaxConnectionsPerAddress)
+            {
+                return $"busy: {fromAddress} connections from {address} already, the limit per address; close one or try again later";
+            }
+
+            _perAddress[address] = fromAddress + 1;
+            _admitted++;
+            return null;
+        }
+    }
+
+    private void Release(IPAddress address)
+    {
+        lock (_countLock)
+        {
+            _admitted--;
+            if (_perAddress.TryGetValue(address, out var fromAddress) && fromAddress > 1)
+            {
+                _perAddress[address] = fromAddress - 1;
+            }
+            else
+            {
+                _perAddress.Remove(address);
+            }
+        }
+    }
+
+    /// <summary>Answers ERROR 4 and closes gracefully in the background, without holding up the accept loop.</summary>
+    private void Refuse(DirectoryConnection connection, string text)
+    {
+        _refusing.TryAdd(connection, null);
+        var task = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await connection.RefuseAsync(text);
+                }
+                finally
+                {
+                    _refusing.TryRemove(connection, out _);
+                    connection.Dispose();
+                }
+            },
+            CancellationToken.None);
+        _refusing.TryUpdate(connection, task, null);
+    }
+
+    /// <summary>TCP keepalive, so that a peer whose machine vanished is noticed even between heartbeats.</summary>
+    private void EnableKeepAlive(Socket socket, string remote)
     {
         try
         {
-            await connection.RunAsync(stopping);
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, KeepAliveTimeSeconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, KeepAliveIntervalSeconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, KeepAliveRetryCount);
+        }
+        catch (Exception ex) when (ex is SocketException or PlatformNotSupportedException or ObjectDisposedException)
+        {
+            _logger.LogDebug("{Remote}: TCP keepalive not enabled: {Error}", remote, ex.Message);
+        }
+    }
+
+    private async Task<bool> RunConnectionAsync(DirectoryConnection connection, CancellationToken stopping)
+    {
+        try
+        {
+            var unregistered = await connection.RunAsync(stopping);
+            if (unregistered && stopping.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _unregisteredByStop);
+            }
+
+            return unregistered;
         }
 #pragma warning disable CA1031 // RunAsync handles everything; this is the last line of defence for the process.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             _logger.LogError(ex, "{Remote}: connection task failed", connection.Remote);
+            return false;
         }
         finally
         {
             _connections.TryRemove(connection, out _);
             connection.Dispose();
+            Release(connection.RemoteAddress);
         }
     }
 

@@ -14,12 +14,31 @@ public sealed class DirectoryServerOptions
     /// <summary>
     /// How long a connection that has not registered may stay silent between frames before it is
     /// closed, so that idle searchers and half-open sockets do not pile up. A registered
-    /// connection has no idle limit: it stays open for as long as the peer is online.
+    /// connection has no idle limit: it stays open for as long as the peer is online (and answers
+    /// the heartbeat, see <see cref="PingInterval"/>).
     /// </summary>
     public TimeSpan UnregisteredIdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
     /// <summary>Time allowed for the rest of a frame once it has begun, and for one send.</summary>
     public TimeSpan FrameTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Heartbeat: a registered connection from which nothing has arrived for this long is sent a
+    /// PING, and another one every interval while it stays silent.
+    /// </summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Heartbeat: a registered peer from which nothing (not even a PONG) has arrived for this long
+    /// is unregistered and its connection closed. Must be longer than <see cref="PingInterval"/>.
+    /// </summary>
+    public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>Most connections open at once from one address; more are refused with ERROR 4 (busy).</summary>
+    public int MaxConnectionsPerAddress { get; init; } = 256;
+
+    /// <summary>Most connections open at once in all; more are refused with ERROR 4 (busy).</summary>
+    public int MaxConnections { get; init; } = 60_000;
 
     /// <summary>Length of the queue of connections the kernel accepts before the server takes them.</summary>
     public int Backlog { get; init; } = 512;

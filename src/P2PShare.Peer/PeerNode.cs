@@ -38,9 +38,10 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     private readonly Dictionary<string, FileEntry?> _pending = new(StringComparer.Ordinal);
     private readonly Channel<bool> _pendingSignal = System.Threading.Channels.Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    private DirectoryConnection? _directory;
+    private DirectoryLink? _directory;
     private Task _initialScan = Task.CompletedTask;
     private Task _announcer = Task.CompletedTask;
+    private ShareWatcher? _watcher;
 
     public PeerNode(PeerOptions options, ILoggerFactory loggerFactory)
     {
@@ -50,7 +51,11 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         _logger = loggerFactory.CreateLogger("p2pshare.peer");
         _cache = options.StateFolder is { Length: > 0 } state ? HashCache.Open(state, loggerFactory.CreateLogger("p2pshare.hashcache")) : null;
         _share = new ShareIndex(options.ShareFolder, _cache);
-        _uploads = new UploadServer(new IPEndPoint(options.ListenAddress, options.Port), _share, Transfers, options.UploadLimit, loggerFactory.CreateLogger("p2pshare.upload"));
+        _uploads = new UploadServer(new IPEndPoint(options.ListenAddress, options.Port), _share, Transfers, options.UploadLimit, loggerFactory.CreateLogger("p2pshare.upload"))
+        {
+            MaxConnections = options.MaxConnections,
+            MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
+        };
         _downloader = new Downloader(options.DownloadsFolder, loggerFactory.CreateLogger("p2pshare.download")) { MaxSources = options.MaxSources };
     }
 
@@ -68,8 +73,8 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
 
     public string ServerName => _directory?.ServerName ?? _options.Server.ToString();
 
-    /// <summary>Completes when the connection to the directory is lost.</summary>
-    public Task DirectoryLost => _directory?.Completion ?? Task.CompletedTask;
+    /// <summary>Whether the peer is registered with the directory right now (false while it reconnects).</summary>
+    public bool DirectoryConnected => _directory?.IsConnected ?? false;
 
     /// <summary>Completes when the first scan of the shared folder, started by <see cref="StartAsync"/>, has ended.</summary>
     public Task InitialScan => _initialScan;
@@ -101,23 +106,34 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var directory = await DirectoryConnection.ConnectAsync(_options.Server, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-        _directory = directory;
-        await _announceLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The first connection must succeed (scripts rely on a peer that exits when the directory
+        // is unreachable); later drops are retried by the link, which registers again each time.
+        var directory = new DirectoryLink(_options.Server, _logger)
+        {
+            Register = RegisterAllAsync,
+            Heartbeat = new DirectoryHeartbeat(_options.PingInterval, _options.PeerTimeout),
+        };
         try
         {
-            // Everything known so far goes in the REGISTER; what the scan finds later, by ADD.
-            var (added, _) = TakePending();
-            RegisteredFiles = await directory.RegisterAsync(ListenPort, added, cancellationToken).ConfigureAwait(false);
+            await directory.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            _announceLock.Release();
+            await directory.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
 
+        _directory = directory;
         _logger.LogInformation("registered {Count} files with {Server} (listening on port {Port})", RegisteredFiles, directory.ServerName, ListenPort);
         _announcer = AnnounceInBackgroundAsync(directory, _stopping.Token);
-        _ = WatchDirectoryAsync(directory);
+        if (_options.WatchShare)
+        {
+            _watcher = new ShareWatcher(_share.Root, RescanWatchedAsync, _logger) { SafetyInterval = _options.SafetyRescanInterval };
+            _watcher.Start();
+
+            // What changed between the first scan's walk and the watch is found by one rescan now.
+            _watcher.Notify();
+        }
     }
 
     /// <summary>
@@ -167,7 +183,16 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         var directory = _directory ?? throw new InvalidOperationException("the peer has not started");
         await _initialScan.WaitAsync(cancellationToken).ConfigureAwait(false);
         var changes = await _share.RescanAsync(this, cancellationToken).ConfigureAwait(false);
-        await AnnouncePendingAsync(directory, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await AnnouncePendingAsync(directory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DirectoryException ex) when (!directory.IsConnected)
+        {
+            // The registration after the reconnection carries the whole share, changes included.
+            _logger.LogWarning("rescan: the changes are announced once the directory is back ({Reason})", ex.Message);
+        }
+
         var stats = changes.Stats;
         _logger.LogInformation(
             "rescan: {Added} added or changed, {Removed} removed; {Count} files registered; {FromCache} from the hash cache, {Hashed} hashed ({Bytes} bytes) in {Seconds:0.00} s",
@@ -179,6 +204,39 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             stats.BytesHashed,
             stats.Elapsed.TotalSeconds);
         return changes;
+    }
+
+    /// <summary>
+    /// The watcher's rescan: like <see cref="RescanAsync"/>, but files still being written are
+    /// left for later; returns when to rescan again for them (null when there are none).
+    /// </summary>
+    private async Task<TimeSpan?> RescanWatchedAsync(CancellationToken cancellationToken)
+    {
+        var directory = _directory ?? throw new InvalidOperationException("the peer has not started");
+        await _initialScan.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var changes = await _share.RescanAsync(this, _options.ShareSettleTime, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await AnnouncePendingAsync(directory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DirectoryException ex)
+        {
+            // The announcer (or the registration after a reconnection) sends them later.
+            _logger.LogDebug("share changes not announced yet: {Reason}", ex.Message);
+        }
+
+        if (changes.Added.Count > 0 || changes.Removed.Count > 0)
+        {
+            _logger.LogInformation("shared folder changed: {Added} added or changed, {Removed} removed; {Count} files registered", changes.Added.Count, changes.Removed.Count, RegisteredFiles);
+        }
+
+        if (_share.FirstSettlesUtc is not { } settles)
+        {
+            return null;
+        }
+
+        var wait = settles - DateTime.UtcNow + TimeSpan.FromMilliseconds(50);
+        return wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait;
     }
 
     void IShareObserver.FileAdded(SharedFile file)
@@ -224,6 +282,16 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             await _stopping.CancelAsync().ConfigureAwait(false);
         }
 
+        // A directory lost from here on stays lost: the peer is going away.
+        _directory?.StopReconnecting();
+
+        if (_watcher is not null)
+        {
+            await _watcher.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // No new uploads from here on; the running ones may finish while the rest shuts down.
+        Task drain = _uploads.DrainAsync(_options.DrainTimeout);
         try
         {
             await Task.WhenAll(_downloads.Values).ConfigureAwait(false);
@@ -237,11 +305,16 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         // Both end by themselves once _stopping is cancelled, and report their own failures.
         await _initialScan.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _announcer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await drain.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _uploads.DisposeAsync().ConfigureAwait(false);
         if (_directory is not null)
         {
+            var registered = _directory.IsConnected;
             await _directory.DisposeAsync().ConfigureAwait(false);
-            _logger.LogInformation("unregistered from {Server}", _directory.ServerName);
+            if (registered)
+            {
+                _logger.LogInformation("unregistered from {Server}", _directory.ServerName);
+            }
         }
 
         _share.Dispose();
@@ -308,14 +381,24 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     }
 
     /// <summary>Sends what the scans report, in batches at most every <see cref="AnnounceInterval"/>, until the peer stops or the directory is lost.</summary>
-    private async Task AnnounceInBackgroundAsync(DirectoryConnection directory, CancellationToken cancellationToken)
+    private async Task AnnounceInBackgroundAsync(DirectoryLink directory, CancellationToken cancellationToken)
     {
         try
         {
             while (await _pendingSignal.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 _pendingSignal.Reader.TryRead(out _);
-                await AnnouncePendingAsync(directory, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await AnnouncePendingAsync(directory, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DirectoryException ex)
+                {
+                    // The link logs the lost connection and, once back, registers the whole
+                    // share, so what was not announced here is not lost.
+                    _logger.LogDebug("announcement not sent: {Reason}", ex.Message);
+                }
+
                 await Task.Delay(AnnounceInterval, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -323,15 +406,10 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         {
             // The peer is stopping.
         }
-        catch (DirectoryException ex)
-        {
-            // WatchDirectoryAsync reports the lost connection; the files stay served.
-            _logger.LogDebug("stopped announcing files: {Reason}", ex.Message);
-        }
     }
 
     /// <summary>Sends the pending REMOVEs and ADDs (one request each, at most).</summary>
-    private async Task AnnouncePendingAsync(DirectoryConnection directory, CancellationToken cancellationToken)
+    private async Task AnnouncePendingAsync(DirectoryLink directory, CancellationToken cancellationToken)
     {
         await _announceLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -369,12 +447,29 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         }
     }
 
-    private async Task WatchDirectoryAsync(DirectoryConnection directory)
+    /// <summary>
+    /// Registers the whole current share over a new directory connection (the first one and each
+    /// reconnection). Pending announcements are dropped first, under the announce lock: the
+    /// REGISTER carries the index as it is now, which includes them. A file published while this
+    /// runs may be announced again by ADD, which is harmless (ADD replaces an entry of the same name).
+    /// </summary>
+    private async Task<uint> RegisterAllAsync(DirectoryConnection connection, CancellationToken cancellationToken)
     {
-        await directory.Completion.ConfigureAwait(false);
-        if (!_stopping.IsCancellationRequested)
+        await _announceLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            _logger.LogWarning("lost the connection to the directory server {Server}: {Reason}; still serving uploads", directory.ServerName, directory.CloseReason?.Message ?? "closed");
+            lock (_pendingLock)
+            {
+                _pending.Clear();
+            }
+
+            var files = _share.Files.Select(f => f.ToEntry()).ToList();
+            RegisteredFiles = await connection.RegisterAsync(ListenPort, files, cancellationToken).ConfigureAwait(false);
+            return RegisteredFiles;
+        }
+        finally
+        {
+            _announceLock.Release();
         }
     }
 }

@@ -38,6 +38,33 @@ public sealed record PeerOptions
     /// </summary>
     public TimeSpan InitialScanWait { get; init; } = TimeSpan.FromSeconds(0.5);
 
+    /// <summary>Silence from the directory after which the peer PINGs it (<c>--ping-interval</c>).</summary>
+    public TimeSpan PingInterval { get; init; } = DirectoryHeartbeat.DefaultPingInterval;
+
+    /// <summary>Silence from the directory after which the peer gives the connection up and reconnects (<c>--peer-timeout</c>).</summary>
+    public TimeSpan PeerTimeout { get; init; } = DirectoryHeartbeat.DefaultTimeout;
+
+    /// <summary>
+    /// Whether to watch the shared folder and announce files added, changed and removed while
+    /// the peer runs (<c>p2pshare peer</c> does); otherwise only rescans do.
+    /// </summary>
+    public bool WatchShare { get; init; }
+
+    /// <summary>A watched share leaves out files modified less than this long ago (they may still be being written) until they settle.</summary>
+    public TimeSpan ShareSettleTime { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A watched share is also rescanned this often, in case a change was missed.</summary>
+    public TimeSpan SafetyRescanInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>On shutdown, how long running uploads may take to finish (<c>--drain-timeout</c>).</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Most upload connections served at once (<c>--max-connections</c>); more are answered busy.</summary>
+    public int MaxConnections { get; init; } = 1000;
+
+    /// <summary>Most upload connections served at once to one address (<c>--max-per-address</c>); more are answered busy.</summary>
+    public int MaxConnectionsPerAddress { get; init; } = 256;
+
     /// <summary>
     /// <c>$XDG_STATE_HOME/p2pshare</c> when that variable holds an absolute path, else
     /// <c>~/.local/state/p2pshare</c>.

@@ -86,9 +86,9 @@ public sealed class SearchTests : IAsyncDisposable
         await menu.ExpectAsync(@"> $");
         await menu.WriteLineAsync("song");
 
-        // The table has a row number column, then the name.
-        var two = await menu.WaitForLineAsync(@"^\W*(?<row>\d+)\W+two-song\.bin\b", menu.Position);
-        var three = await menu.WaitForLineAsync(@"^\W*(?<row>\d+)\W+three-song\.bin\b", menu.Position);
+        // The table has a row number column, then the name; a row is complete once its peer and closing border are out.
+        var two = await menu.WaitForLineAsync($@"^\W*(?<row>\d+)\W+two-song\.bin\b.*127\.0\.0\.1:{started[1].Port}\b.*│\s*$", menu.Position);
+        var three = await menu.WaitForLineAsync($@"^\W*(?<row>\d+)\W+three-song\.bin\b.*127\.0\.0\.1:{started[2].Port}\b.*│\s*$", menu.Position);
         Assert.NotEqual(two.Match.Groups["row"].Value, three.Match.Groups["row"].Value);
         Assert.Contains(started[1].Port.ToString(System.Globalization.CultureInfo.InvariantCulture), two.Line, StringComparison.Ordinal);
         Assert.Contains(started[2].Port.ToString(System.Globalization.CultureInfo.InvariantCulture), three.Line, StringComparison.Ordinal);

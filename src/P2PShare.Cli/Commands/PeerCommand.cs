@@ -9,8 +9,12 @@ namespace P2PShare.Cli.Commands;
 
 /// <summary>
 /// <c>p2pshare peer --server HOST:PORT [--port 3300] [--share DIR] [--downloads DIR]
-/// [--state DIR] [--upload-limit BYTES_PER_S] [--no-menu]</c>: shares a folder, serves uploads,
+/// [--state DIR] [--upload-limit BYTES_PER_S] [--ping-interval S] [--peer-timeout S] [--no-menu]</c>: shares a folder, serves uploads,
 /// and shows the menu (or runs headless until SIGINT/SIGTERM).
+/// The shared folder is watched: files copied in, changed, renamed or deleted are announced within
+/// about 2 s. On SIGINT/SIGTERM or quit, running uploads get up to <c>--drain-timeout</c> seconds
+/// (default 10) to finish; <c>--max-connections</c> (1000) and <c>--max-per-address</c> (256) cap
+/// the upload connections, more being answered busy.
 /// </summary>
 internal static class PeerCommand
 {
@@ -38,6 +42,72 @@ internal static class PeerCommand
         var logLevel = CommonOptions.LogLevelOption();
         var sources = CommonOptions.Sources();
         var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, state, uploadLimit, sources, noMenu, logLevel };
+        var pingInterval = new Option<double>("--ping-interval")
+        {
+            Description = "Seconds of silence from the directory after which the peer PINGs it",
+            DefaultValueFactory = _ => DirectoryHeartbeat.DefaultPingInterval.TotalSeconds,
+        };
+        var peerTimeout = new Option<double>("--peer-timeout")
+        {
+            Description = "Seconds of silence from the directory after which the peer reconnects",
+            DefaultValueFactory = _ => DirectoryHeartbeat.DefaultTimeout.TotalSeconds,
+        };
+        command.Options.Add(pingInterval);
+        command.Options.Add(peerTimeout);
+        var drainTimeout = new Option<double>("--drain-timeout")
+        {
+            Description = "On SIGINT/SIGTERM or quit, seconds running uploads may take to finish before the peer closes them",
+            DefaultValueFactory = _ => 10,
+        };
+        var maxConnections = new Option<int>("--max-connections")
+        {
+            Description = "Most upload connections served at once; more are answered busy",
+            DefaultValueFactory = _ => 1000,
+        };
+        var maxPerAddress = new Option<int>("--max-per-address")
+        {
+            Description = "Most upload connections served at once to one address; more are answered busy",
+            DefaultValueFactory = _ => 256,
+        };
+        command.Options.Add(drainTimeout);
+        command.Options.Add(maxConnections);
+        command.Options.Add(maxPerAddress);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(drainTimeout) is not (>= 0 and <= 86_400))
+            {
+                result.AddError("--drain-timeout must be a number of seconds from 0 to 86400");
+            }
+
+            if (result.GetResult(maxConnections) is { Implicit: false } && result.GetValue(maxConnections) < 1)
+            {
+                result.AddError("--max-connections must be at least 1");
+            }
+
+            if (result.GetResult(maxPerAddress) is { Implicit: false } && result.GetValue(maxPerAddress) < 1)
+            {
+                result.AddError("--max-per-address must be at least 1");
+            }
+        });
+        command.Validators.Add(result =>
+        {
+            // An option left out has no result here; its default applies.
+            var interval = result.GetResult(pingInterval) is not { Implicit: false } ? DirectoryHeartbeat.DefaultPingInterval.TotalSeconds : result.GetValue(pingInterval);
+            var timeout = result.GetResult(peerTimeout) is not { Implicit: false } ? DirectoryHeartbeat.DefaultTimeout.TotalSeconds : result.GetValue(peerTimeout);
+            if (interval is not (> 0 and <= 86_400))
+            {
+                result.AddError("--ping-interval must be a positive number of seconds (at most 86400)");
+            }
+
+            if (timeout is not (> 0 and <= 86_400))
+            {
+                result.AddError("--peer-timeout must be a positive number of seconds (at most 86400)");
+            }
+            else if (timeout <= interval)
+            {
+                result.AddError("--peer-timeout must be longer than --ping-interval");
+            }
+        });
         command.Validators.Add(result =>
         {
             if (result.GetValue(uploadLimit) is <= 0)
@@ -61,6 +131,12 @@ internal static class PeerCommand
                 StateFolder = parse.GetValue(state) ?? PeerOptions.DefaultStateFolder(),
                 UploadLimit = parse.GetValue(uploadLimit),
                 MaxSources = parse.GetValue(sources),
+                PingInterval = TimeSpan.FromSeconds(parse.GetValue(pingInterval)),
+                PeerTimeout = TimeSpan.FromSeconds(parse.GetValue(peerTimeout)),
+                WatchShare = true,
+                DrainTimeout = TimeSpan.FromSeconds(parse.GetValue(drainTimeout)),
+                MaxConnections = parse.GetValue(maxConnections),
+                MaxConnectionsPerAddress = parse.GetValue(maxPerAddress),
             };
             var headless = parse.GetValue(noMenu);
             // The menu shares the terminal with the log, so only warnings interrupt it.
@@ -74,6 +150,9 @@ internal static class PeerCommand
     {
         using var shutdown = new Shutdown();
         using var loggers = Logging.Create(logLevel);
+        // Each upload connection and each download source is a file descriptor (1,000 uploads need more than 1024).
+        var startLogger = loggers.CreateLogger("p2pshare.peer");
+        P2PShare.Protocol.OpenFileLimit.RaiseToHardLimit(warning => startLogger.LogWarning("{Warning}", warning));
         if (options.ShareFolder == DefaultShare)
         {
             // Only the default is created: a mistyped --share should be an error, not a new empty folder.
@@ -83,13 +162,14 @@ internal static class PeerCommand
         var node = new PeerNode(options, loggers);
         await using (node)
         {
+            bool scanned;
             try
             {
                 await node.StartAsync(shutdown.Token);
 
                 // The REGISTER went out after about a second of scanning; a share that will be
                 // hashed in a moment more is reported whole, a big one at once.
-                await node.WaitForInitialScanAsync(StartupHorizon, StartupLimit, shutdown.Token);
+                scanned = await node.WaitForInitialScanAsync(StartupHorizon, StartupLimit, shutdown.Token);
             }
             catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
             {
@@ -106,8 +186,10 @@ internal static class PeerCommand
                 return 0;
             }
 
-            // n is what the directory holds; the files the first scan is still hashing are announced as they come.
-            var hashing = node.InitialScan.IsCompleted ? 0 : node.Share.Count + node.Share.PendingHashes - (long)node.RegisteredFiles;
+            // n is what the directory holds; the files the first scan is still hashing are announced
+            // as they come. Whether the scan was done is taken from the wait, not looked up again: a
+            // scan that ends just now has files the directory has not been told of yet.
+            var hashing = scanned ? 0 : Math.Max(0, node.Share.Count + node.Share.PendingHashes - (long)node.RegisteredFiles);
             var more = hashing > 0 ? $", hashing {hashing} more" : "";
             Console.WriteLine($"p2pshare peer listening on port {node.ListenPort}, sharing {node.RegisteredFiles} files, registered with {node.ServerName}{more}");
             await Console.Out.FlushAsync();

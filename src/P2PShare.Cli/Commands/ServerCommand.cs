@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -7,35 +8,126 @@ using P2PShare.Protocol;
 
 namespace P2PShare.Cli.Commands;
 
-/// <summary><c>p2pshare server [--listen ADDR:PORT]</c>: the directory server.</summary>
+/// <summary>
+/// <c>p2pshare server [--listen ADDR:PORT] [--ping-interval S] [--peer-timeout S] [--max-per-address N]
+/// [--max-connections N] [--frame-timeout S] [--idle-timeout S]</c>: the directory server.
+/// </summary>
 internal static class ServerCommand
 {
     public static Command Create()
     {
+        var defaults = new DirectoryServerOptions();
         var listen = new Option<HostPort>("--listen")
         {
             Description = "Address and port to listen on (port 0 picks a free one)",
             DefaultValueFactory = _ => new HostPort("0.0.0.0", 3400),
             CustomParser = result => CommonOptions.ParseHostPort(result.Tokens[0].Value, result),
         };
+        var pingInterval = Seconds("--ping-interval", "Seconds of silence after which a registered peer is sent a PING (and again every interval)", defaults.PingInterval);
+        var peerTimeout = Seconds("--peer-timeout", "Seconds of silence (not even a PONG) after which a registered peer is dropped; more than --ping-interval", defaults.PeerTimeout);
+        var frameTimeout = Seconds("--frame-timeout", "Seconds a client has to complete a frame once it has begun", defaults.FrameTimeout);
+        var idleTimeout = Seconds("--idle-timeout", "Seconds a connection that has not registered may stay silent", defaults.UnregisteredIdleTimeout);
+        var maxPerAddress = Count("--max-per-address", "Most connections open at once from one address; more get ERROR 4 (busy)", defaults.MaxConnectionsPerAddress);
+        var maxConnections = Count("--max-connections", "Most connections open at once in all; more get ERROR 4 (busy)", defaults.MaxConnections);
         var logLevel = CommonOptions.LogLevelOption();
-        var command = new Command("server", "Run the directory server until SIGINT/SIGTERM") { listen, logLevel };
-        command.SetAction((parse, _) => RunAsync(parse.GetValue(listen)!, parse.GetValue(logLevel) ?? LogLevel.Information));
+        var command = new Command("server", "Run the directory server until SIGINT/SIGTERM")
+        {
+            listen, pingInterval, peerTimeout, maxPerAddress, maxConnections, frameTimeout, idleTimeout, logLevel,
+        };
+        command.SetAction((parse, _) =>
+        {
+            var options = new ServerSettings(
+                parse.GetValue(listen)!,
+                TimeSpan.FromSeconds(parse.GetValue(pingInterval)),
+                TimeSpan.FromSeconds(parse.GetValue(peerTimeout)),
+                TimeSpan.FromSeconds(parse.GetValue(frameTimeout)),
+                TimeSpan.FromSeconds(parse.GetValue(idleTimeout)),
+                parse.GetValue(maxPerAddress),
+                parse.GetValue(maxConnections));
+            return RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(HostPort listen, LogLevel logLevel)
+    /// <summary>An option of a positive number of seconds (fractions allowed).</summary>
+    private static Option<double> Seconds(string name, string description, TimeSpan defaultValue)
     {
+        var option = new Option<double>(name)
+        {
+            Description = description,
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => defaultValue.TotalSeconds,
+        };
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<double>();
+            if (!double.IsFinite(value) || value <= 0 || value > TimeSpan.FromDays(1).TotalSeconds)
+            {
+                result.AddError($"{name} must be a positive number of seconds (at most a day)");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>An option of a positive count.</summary>
+    private static Option<int> Count(string name, string description, int defaultValue)
+    {
+        var option = new Option<int>(name)
+        {
+            Description = description,
+            HelpName = "N",
+            DefaultValueFactory = _ => defaultValue,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() <= 0)
+            {
+                result.AddError($"{name} must be a positive number");
+            }
+        });
+        return option;
+    }
+
+    private static async Task<int> RunAsync(ServerSettings settings, LogLevel logLevel)
+    {
+        var listen = settings.Listen;
         if (!IPAddress.TryParse(listen.Host, out var address))
         {
             await Console.Error.WriteLineAsync($"--listen needs an IP address, not '{listen.Host}'");
             return 2;
         }
 
+        if (settings.PeerTimeout <= settings.PingInterval)
+        {
+            await Console.Error.WriteLineAsync($"--peer-timeout ({settings.PeerTimeout.TotalSeconds:0.###} s) must be longer than --ping-interval ({settings.PingInterval.TotalSeconds:0.###} s)");
+            return 2;
+        }
+
         using var shutdown = new Shutdown();
         using var loggers = Logging.Create(logLevel);
-        var options = new DirectoryServerOptions { ListenEndPoint = new IPEndPoint(address, listen.Port) };
-        var server = new DirectoryServer(options, new InMemoryPeerRegistry(), loggers.CreateLogger<DirectoryServer>());
+        var logger = loggers.CreateLogger<DirectoryServer>();
+        // Every connection is a file descriptor: a directory with 50,000 peers needs far more than 1024.
+        var openFiles = OpenFileLimit.RaiseToHardLimit(warning => logger.LogWarning("{Warning}", warning));
+        if (openFiles >= 0 && openFiles < settings.MaxConnections)
+        {
+            logger.LogInformation("open-files limit: {Limit} (below --max-connections {Max}: at most about that many connections can be accepted)", openFiles, settings.MaxConnections);
+        }
+        else
+        {
+            logger.LogInformation("open-files limit: {Limit}", openFiles < 0 ? "unknown" : openFiles.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var options = new DirectoryServerOptions
+        {
+            ListenEndPoint = new IPEndPoint(address, listen.Port),
+            PingInterval = settings.PingInterval,
+            PeerTimeout = settings.PeerTimeout,
+            FrameTimeout = settings.FrameTimeout,
+            UnregisteredIdleTimeout = settings.IdleTimeout,
+            MaxConnectionsPerAddress = settings.MaxPerAddress,
+            MaxConnections = settings.MaxConnections,
+        };
+        var server = new DirectoryServer(options, new InMemoryPeerRegistry(), logger);
         await using (server)
         {
             try
@@ -65,4 +157,13 @@ internal static class ServerCommand
 
         return 0;
     }
+
+    private sealed record ServerSettings(
+        HostPort Listen,
+        TimeSpan PingInterval,
+        TimeSpan PeerTimeout,
+        TimeSpan FrameTimeout,
+        TimeSpan IdleTimeout,
+        int MaxPerAddress,
+        int MaxConnections);
 }

@@ -98,6 +98,11 @@ internal sealed class PeerMenu
                 console.WriteLine($"{_lastResults.Count} file(s); choose 2 and a row number to download");
             });
         }
+        catch (DirectoryException ex) when (ex.Message.StartsWith(DirectoryLink.UnreachableMessage, StringComparison.Ordinal))
+        {
+            // The peer reconnects by itself; uploads and running downloads go on meanwhile.
+            Write(console => console.MarkupLine($"[yellow]search failed:[/] {Markup.Escape(ex.Message)}; try again in a moment"));
+        }
         catch (DirectoryException ex)
         {
             Write(console => console.MarkupLine($"[red]search failed:[/] {Markup.Escape(ex.Message)}"));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using P2PShare.Protocol;
@@ -10,6 +11,11 @@ namespace P2PShare.Peer;
 /// answers and replies to the server's PINGs. Registering keeps this connection open: the peer
 /// is online while it lasts, and disposing it unregisters the peer.
 /// </summary>
+/// <remarks>
+/// A silent server is detected by a heartbeat: after <see cref="DirectoryHeartbeat.PingInterval"/>
+/// without a word from the server the connection sends PING itself, and after
+/// <see cref="DirectoryHeartbeat.Timeout"/> of silence it is closed. TCP keepalive is on as well.
+/// </remarks>
 public sealed class DirectoryConnection : IAsyncDisposable
 {
     /// <summary>File entries sent per REGISTER/ADD frame, well under the 16 MiB payload limit.</summary>
@@ -19,14 +25,18 @@ public sealed class DirectoryConnection : IAsyncDisposable
     private readonly SemaphoreSlim _requestLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _readLoop;
+    private readonly Task _heartbeat;
     private TaskCompletionSource<Message>? _pending;
     private Exception? _closeReason;
+    private Exception? _heartbeatFailure;
+    private long _lastHeard = Stopwatch.GetTimestamp();
 
-    private DirectoryConnection(Socket socket, string serverName)
+    private DirectoryConnection(Socket socket, string serverName, DirectoryHeartbeat heartbeat)
     {
         _connection = new FrameConnection(socket, Channel.Directory);
         ServerName = serverName;
         _readLoop = ReadLoopAsync();
+        _heartbeat = HeartbeatAsync(heartbeat);
     }
 
     /// <summary>The server as <c>address:port</c>.</summary>
@@ -40,9 +50,13 @@ public sealed class DirectoryConnection : IAsyncDisposable
     /// <summary>Why the connection ended, once it has.</summary>
     public Exception? CloseReason => _closeReason;
 
-    public static async Task<DirectoryConnection> ConnectAsync(HostPort server, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static Task<DirectoryConnection> ConnectAsync(HostPort server, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        ConnectAsync(server, timeout, DirectoryHeartbeat.Default, cancellationToken);
+
+    public static async Task<DirectoryConnection> ConnectAsync(HostPort server, TimeSpan timeout, DirectoryHeartbeat heartbeat, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(heartbeat);
         Socket socket;
         try
         {
@@ -53,8 +67,9 @@ public sealed class DirectoryConnection : IAsyncDisposable
             throw new DirectoryException($"directory server {server} is unreachable: {ex.Message}", null, ex);
         }
 
+        EnableKeepAlive(socket);
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
-        return new DirectoryConnection(socket, HostPort.FormatEndPoint(remote.Address, remote.Port));
+        return new DirectoryConnection(socket, HostPort.FormatEndPoint(remote.Address, remote.Port), heartbeat);
     }
 
     /// <summary>
@@ -119,8 +134,25 @@ public sealed class DirectoryConnection : IAsyncDisposable
 
         _connection.Dispose();
         await _readLoop.ConfigureAwait(false);
+        await _heartbeat.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _requestLock.Dispose();
         _closing.Dispose();
+    }
+
+    /// <summary>TCP keepalive notices a dead network path even while neither side has anything to say.</summary>
+    private static void EnableKeepAlive(Socket socket)
+    {
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 30);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+        }
+        catch (Exception ex) when (ex is SocketException or PlatformNotSupportedException)
+        {
+            // Keepalive is a help, not a requirement: the heartbeat detects a dead server anyway.
+        }
     }
 
     private static uint ExpectOk(Message answer, string request) => answer switch
@@ -186,6 +218,7 @@ public sealed class DirectoryConnection : IAsyncDisposable
             while (true)
             {
                 var message = await _connection.ReadMessageAsync(Timeout.InfiniteTimeSpan, _closing.Token).ConfigureAwait(false);
+                Interlocked.Exchange(ref _lastHeard, Stopwatch.GetTimestamp());
                 switch (message)
                 {
                     case null:
@@ -224,12 +257,49 @@ public sealed class DirectoryConnection : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            _closeReason = _closing.IsCancellationRequested ? new OperationCanceledException("connection closed by this peer") : ex;
+            _closeReason = Volatile.Read(ref _heartbeatFailure)
+                ?? (_closing.IsCancellationRequested ? new OperationCanceledException("connection closed by this peer") : ex);
         }
         finally
         {
             _connection.Dispose();
             Volatile.Read(ref _pending)?.TrySetException(Unavailable(_closeReason));
+        }
+    }
+
+    /// <summary>
+    /// PINGs a server that has been silent for the ping interval (again each interval) and closes
+    /// the connection when it has been silent for the timeout.
+    /// </summary>
+    private async Task HeartbeatAsync(DirectoryHeartbeat heartbeat)
+    {
+        await Task.Yield();
+        var step = Math.Min(heartbeat.PingInterval.Ticks, heartbeat.Timeout.Ticks) / 4;
+        var tick = TimeSpan.FromTicks(Math.Clamp(step, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        using var timer = new PeriodicTimer(tick);
+        var lastPing = Stopwatch.GetTimestamp();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false) && !_readLoop.IsCompleted)
+            {
+                var silence = Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastHeard));
+                if (silence >= heartbeat.Timeout)
+                {
+                    Volatile.Write(ref _heartbeatFailure, new TimeoutException($"no word from the directory server for {silence.TotalSeconds:0.#} s"));
+                    _connection.Dispose();
+                    return;
+                }
+
+                if (silence >= heartbeat.PingInterval && Stopwatch.GetElapsedTime(lastPing) >= heartbeat.PingInterval)
+                {
+                    lastPing = Stopwatch.GetTimestamp();
+                    await _connection.SendAsync(PingMessage.Instance, _closing.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException or TimeoutException or ObjectDisposedException)
+        {
+            // The connection is closing; the read loop records why.
         }
     }
 }

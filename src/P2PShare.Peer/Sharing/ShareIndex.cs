@@ -71,6 +71,12 @@ public sealed class ShareIndex : IDisposable
     /// <summary>Files whose ids came from the hash cache, over all scans so far.</summary>
     public long FilesFromCache => Interlocked.Read(ref _filesFromCache);
 
+    /// <summary>New or changed files the last scan left out because they were modified too recently (see <see cref="RescanAsync(IShareObserver?, TimeSpan, CancellationToken)"/>).</summary>
+    public int UnsettledFiles { get; private set; }
+
+    /// <summary>When the first of the <see cref="UnsettledFiles"/> will have settled (UTC); null when there are none.</summary>
+    public DateTime? FirstSettlesUtc { get; private set; }
+
     /// <summary>Files the running scan has found and still has to hash (0 when no scan runs).</summary>
     public int PendingHashes => Volatile.Read(ref _currentRun)?.Progress().FilesToHash ?? 0;
 
@@ -107,7 +113,15 @@ public sealed class ShareIndex : IDisposable
     /// the scan. Waits for a scan that is already running.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The shared folder does not exist.</exception>
-    public async Task<ShareChanges> RescanAsync(IShareObserver? observer, CancellationToken cancellationToken = default)
+    public Task<ShareChanges> RescanAsync(IShareObserver? observer, CancellationToken cancellationToken = default) => RescanAsync(observer, TimeSpan.Zero, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RescanAsync(IShareObserver?, CancellationToken)"/>, but leaves out new and
+    /// changed files modified less than <paramref name="settleTime"/> ago (they may still be
+    /// being written; a changed one stops being served): <see cref="UnsettledFiles"/> counts them,
+    /// and a later scan picks them up.
+    /// </summary>
+    public async Task<ShareChanges> RescanAsync(IShareObserver? observer, TimeSpan settleTime, CancellationToken cancellationToken = default)
     {
         await _scanLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -117,7 +131,7 @@ public sealed class ShareIndex : IDisposable
                 throw new DirectoryNotFoundException($"shared folder {_root} does not exist");
             }
 
-            return await ScanAsync(observer, cancellationToken).ConfigureAwait(false);
+            return await ScanAsync(observer, settleTime, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -153,9 +167,9 @@ public sealed class ShareIndex : IDisposable
         return stream;
     }
 
-    private async Task<ShareChanges> ScanAsync(IShareObserver? observer, CancellationToken cancellationToken)
+    private async Task<ShareChanges> ScanAsync(IShareObserver? observer, TimeSpan settleTime, CancellationToken cancellationToken)
     {
-        var run = new ScanRun(observer);
+        var run = new ScanRun(observer) { SettleTime = settleTime };
         Volatile.Write(ref _currentRun, run);
         var work = System.Threading.Channels.Channel.CreateUnbounded<Candidate>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = false });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -204,6 +218,8 @@ public sealed class ShareIndex : IDisposable
             added = [.. run.Added.OrderBy(e => e.Name, StringComparer.Ordinal)];
         }
 
+        UnsettledFiles = run.Unsettled;
+        FirstSettlesUtc = run.FirstSettles;
         var stats = new ShareScanStats(_files.Count, run.Unchanged, run.FromCache, run.Hashed, run.BytesHashed, run.Clock.Elapsed);
         return new ShareChanges(added, removed, [.. run.Skipped]) { Stats = stats };
     }
@@ -248,6 +264,18 @@ public sealed class ShareIndex : IDisposable
                 }
 
                 run.Unchanged++;
+                continue;
+            }
+
+            if (run.SettleTime > TimeSpan.Zero && IsUnsettled(lastWrite, run.SettleTime))
+            {
+                run.Unsettled++;
+                var settles = lastWrite + run.SettleTime;
+                if (run.FirstSettles is not { } first || settles < first)
+                {
+                    run.FirstSettles = settles;
+                }
+
                 continue;
             }
 
@@ -355,6 +383,17 @@ public sealed class ShareIndex : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether a file modified at <paramref name="lastWriteUtc"/> may still be being written. A
+    /// time well in the future (a skewed clock, a touched file) does not count: such a file would
+    /// otherwise never be shared.
+    /// </summary>
+    private static bool IsUnsettled(DateTime lastWriteUtc, TimeSpan settleTime)
+    {
+        var age = DateTime.UtcNow - lastWriteUtc;
+        return age < settleTime && age > -settleTime;
+    }
+
     private static bool IsDownloadInProgress(string name)
     {
         foreach (var suffix in DownloadSuffixes)
@@ -449,6 +488,7 @@ public sealed class ShareIndex : IDisposable
     {
         // Fields, not properties: the hash workers update them with Interlocked.
         public int Unchanged;
+        public int Unsettled;
         public int FromCache;
         public int Hashed;
         public long BytesHashed;
@@ -458,6 +498,10 @@ public sealed class ShareIndex : IDisposable
         public volatile bool Walking = true;
 
         public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+        public TimeSpan SettleTime { get; init; }
+
+        public DateTime? FirstSettles { get; set; }
 
         public IShareObserver? Observer { get; } = observer;
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using P2PShare.Protocol;
@@ -19,6 +20,9 @@ internal sealed class UploadConnection : IDisposable
     private readonly FrameConnection _connection;
     private Transfer? _transfer;
 
+    // When the connection started waiting for its next request (Stopwatch ticks); 0 while it serves one.
+    private long _idleSince = Stopwatch.GetTimestamp();
+
     public UploadConnection(UploadServer server, Socket socket)
     {
         _server = server;
@@ -29,6 +33,16 @@ internal sealed class UploadConnection : IDisposable
     }
 
     public string PeerName { get; }
+
+    /// <summary>How long the connection has been waiting for its next request; zero while it serves one.</summary>
+    public TimeSpan IdleFor
+    {
+        get
+        {
+            var since = Volatile.Read(ref _idleSince);
+            return since == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(since);
+        }
+    }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -47,14 +61,21 @@ internal sealed class UploadConnection : IDisposable
         while (!cancellationToken.IsCancellationRequested)
         {
             Message? message;
+            Volatile.Write(ref _idleSince, Stopwatch.GetTimestamp());
             try
             {
-                message = await _connection.ReadMessageAsync(_server.IdleTimeout, cancellationToken).ConfigureAwait(false);
+                // While the server drains, a connection with nothing more to ask is not waited for.
+                var idleTimeout = _server.Draining ? _server.DrainIdleTimeout : _server.IdleTimeout;
+                message = await _connection.ReadMessageAsync(idleTimeout, cancellationToken).ConfigureAwait(false);
             }
             catch (ProtocolException ex)
             {
                 _server.Logger.LogWarning("refused a request from {Peer}: {Reason}", PeerName, ex.Message);
                 await _connection.SendErrorAndCloseAsync(ex.Code, ex.Message).ConfigureAwait(false);
+                return;
+            }
+            catch (TimeoutException) when (_server.Draining)
+            {
                 return;
             }
             catch (TimeoutException ex)
@@ -67,6 +88,7 @@ internal sealed class UploadConnection : IDisposable
                 return;
             }
 
+            Volatile.Write(ref _idleSince, 0);
             switch (message)
             {
                 case null:

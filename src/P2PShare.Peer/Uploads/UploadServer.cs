@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using P2PShare.Protocol;
 
 namespace P2PShare.Peer;
 
@@ -11,6 +12,11 @@ namespace P2PShare.Peer;
 /// with <see cref="Socket.SendFileAsync(string, ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, TransmitFileOptions, CancellationToken)"/>
 /// (the kernel copies file to socket); ranges and rate-limited uploads go through one pooled buffer.
 /// </summary>
+/// <remarks>
+/// Connections beyond <see cref="MaxConnections"/> in all, or beyond
+/// <see cref="MaxConnectionsPerAddress"/> from one address, are answered with ERROR 4 (busy) and
+/// closed. <see cref="DrainAsync"/> stops accepting and lets the open connections finish.
+/// </remarks>
 public sealed class UploadServer : IAsyncDisposable
 {
     private readonly ShareIndex _share;
@@ -19,8 +25,17 @@ public sealed class UploadServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _acceptStopping = new();
     private readonly ConcurrentDictionary<UploadConnection, Task> _connections = new();
+    private readonly ConcurrentDictionary<Task, bool> _refusals = new();
+
+    // Open connections per remote address, and in all; changed under _countLock.
+    private readonly Lock _countLock = new();
+    private readonly Dictionary<IPAddress, int> _perAddress = [];
+    private int _open;
     private Task _acceptLoop = Task.CompletedTask;
+    private volatile bool _draining;
+    private IPEndPoint? _localEndPoint;
 
     public UploadServer(IPEndPoint listenEndPoint, ShareIndex share, TransferTracker transfers, long? uploadLimitBytesPerSecond, ILogger logger)
     {
@@ -41,13 +56,27 @@ public sealed class UploadServer : IAsyncDisposable
     public IPEndPoint ListenEndPoint { get; }
 
     /// <summary>The bound endpoint; its port is the real one when port 0 was asked for.</summary>
-    public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
+    public IPEndPoint LocalEndPoint => _localEndPoint ?? (IPEndPoint)_listener.LocalEndPoint!;
 
     /// <summary>How long a connection may sit between two GETs.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long a send may make no progress before the downloader is considered gone.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most upload connections open at once; more are refused with ERROR 4 (busy).</summary>
+    public int MaxConnections { get; init; } = 1000;
+
+    /// <summary>Most upload connections open at once from one address; more are refused with ERROR 4 (busy).</summary>
+    public int MaxConnectionsPerAddress { get; init; } = 256;
+
+    /// <summary>During <see cref="DrainAsync"/>, a connection waiting this long for its next request is closed.</summary>
+    public TimeSpan DrainIdleTimeout { get; init; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>Upload connections open now.</summary>
+    public int OpenConnections => _connections.Count;
+
+    internal bool Draining => _draining;
 
     internal ShareIndex Share => _share;
 
@@ -61,35 +90,93 @@ public sealed class UploadServer : IAsyncDisposable
     {
         _listener.Bind(ListenEndPoint);
         _listener.Listen(512);
+        _localEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync();
+    }
+
+    /// <summary>
+    /// Stops accepting connections and waits, for at most <paramref name="timeout"/>, until every
+    /// open connection has closed. Meanwhile the open connections are served as usual (a
+    /// downloader fetching chunk by chunk completes its file), except that one which waits longer
+    /// than <see cref="DrainIdleTimeout"/> for its next request is closed. Returns true when all
+    /// connections closed in time; <see cref="DisposeAsync"/> closes the rest.
+    /// </summary>
+    public async Task<bool> DrainAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        _draining = true;
+        await StopAcceptingAsync().ConfigureAwait(false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        if (!_connections.IsEmpty)
+        {
+            _logger.LogInformation("waiting up to {Seconds:0.#} s for {Count} upload connections to finish", timeout.TotalSeconds, _connections.Count);
+        }
+
+        while (!_connections.IsEmpty && clock.Elapsed < timeout)
+        {
+            foreach (var connection in _connections.Keys)
+            {
+                if (connection.IdleFor > DrainIdleTimeout)
+                {
+                    connection.Abort();
+                }
+            }
+
+            var remaining = timeout - clock.Elapsed;
+            var pause = remaining < TimeSpan.FromMilliseconds(100) ? remaining : TimeSpan.FromMilliseconds(100);
+            if (pause > TimeSpan.Zero)
+            {
+                await Task.WhenAny(Task.WhenAll(_connections.Values), Task.Delay(pause, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        var drained = _connections.IsEmpty;
+        if (!drained)
+        {
+            _logger.LogWarning("closing {Count} upload connections still open after {Seconds:0.#} s", _connections.Count, timeout.TotalSeconds);
+        }
+
+        return drained;
     }
 
     public async ValueTask DisposeAsync()
     {
+        await StopAcceptingAsync().ConfigureAwait(false);
         if (!_stopping.IsCancellationRequested)
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
         }
 
-        _listener.Dispose();
-        await _acceptLoop.ConfigureAwait(false);
         foreach (var connection in _connections.Keys)
         {
             connection.Abort();
         }
 
         await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+        await Task.WhenAll(_refusals.Keys).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
+        _acceptStopping.Dispose();
+    }
+
+    private async Task StopAcceptingAsync()
+    {
+        if (!_acceptStopping.IsCancellationRequested)
+        {
+            await _acceptStopping.CancelAsync().ConfigureAwait(false);
+        }
+
+        await _acceptLoop.ConfigureAwait(false);
+        _listener.Dispose();
     }
 
     private async Task AcceptLoopAsync()
     {
-        while (!_stopping.IsCancellationRequested)
+        while (!_acceptStopping.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+                socket = await _listener.AcceptAsync(_acceptStopping.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
             {
@@ -104,13 +191,75 @@ public sealed class UploadServer : IAsyncDisposable
             }
 
             socket.NoDelay = true;
+            var address = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+            if (address.IsIPv4MappedToIPv6)
+            {
+                address = address.MapToIPv4();
+            }
+
+            var refusal = TryCount(address);
+            if (refusal is not null)
+            {
+                _logger.LogDebug("refused an upload connection from {Address}: {Reason}", address, refusal);
+                var refused = RefuseAsync(socket, refusal);
+                _refusals[refused] = true;
+                _ = refused.ContinueWith(t => _refusals.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                continue;
+            }
+
             var connection = new UploadConnection(this, socket);
-            var task = RunConnectionAsync(connection);
+            var task = RunConnectionAsync(connection, address);
             _connections[connection] = task;
         }
     }
 
-    private async Task RunConnectionAsync(UploadConnection connection)
+    /// <summary>Counts a new connection from <paramref name="address"/>; returns why it is refused instead, when it is over a cap.</summary>
+    private string? TryCount(IPAddress address)
+    {
+        lock (_countLock)
+        {
+            if (_open >= MaxConnections)
+            {
+                return $"this peer is busy: {_open} upload connections are open, the most it serves";
+            }
+
+            var fromAddress = _perAddress.GetValueOrDefault(address);
+            if (fromAddress >= MaxConnectionsPerAddress)
+            {
+                return $"this peer is busy: {fromAddress} upload connections from {address} are open, the most it serves to one address";
+            }
+
+            _perAddress[address] = fromAddress + 1;
+            _open++;
+            return null;
+        }
+    }
+
+    private void Uncount(IPAddress address)
+    {
+        lock (_countLock)
+        {
+            _open--;
+            var left = _perAddress.GetValueOrDefault(address) - 1;
+            if (left > 0)
+            {
+                _perAddress[address] = left;
+            }
+            else
+            {
+                _perAddress.Remove(address);
+            }
+        }
+    }
+
+    private static async Task RefuseAsync(Socket socket, string reason)
+    {
+        await Task.Yield();
+        using var connection = new FrameConnection(socket, Channel.Peer);
+        await connection.SendErrorAndCloseAsync(ErrorCode.Busy, reason).ConfigureAwait(false);
+    }
+
+    private async Task RunConnectionAsync(UploadConnection connection, IPAddress address)
     {
         await Task.Yield();
         try
@@ -127,6 +276,7 @@ public sealed class UploadServer : IAsyncDisposable
         {
             connection.Dispose();
             _connections.TryRemove(connection, out _);
+            Uncount(address);
         }
     }
 }

@@ -74,15 +74,19 @@ public sealed class TestCluster : IAsyncDisposable
         return process;
     }
 
-    /// <summary>Starts <c>p2pshare server --listen 127.0.0.1:0</c> and reads its real port from the startup line.</summary>
-    public async Task<ServerHandle> StartServerAsync(string name = "server")
+    /// <summary>
+    /// Starts <c>p2pshare server --listen 127.0.0.1:PORT</c> (0 by default: a free one) and reads
+    /// its real port from the startup line. <paramref name="arguments"/> are added to the command
+    /// line (e.g. <c>--ping-interval 1</c>).
+    /// </summary>
+    public async Task<ServerHandle> StartServerAsync(string name = "server", int port = 0, IEnumerable<string>? arguments = null)
     {
-        var process = Start(name, ["server", "--listen", "127.0.0.1:0"]);
+        var process = Start(name, ["server", "--listen", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", .. arguments ?? []]);
         var line = await process.ExpectAsync(ServerLinePattern, StartupTimeout);
         Assert.Equal("127.0.0.1", line.Groups["host"].Value);
-        var port = int.Parse(line.Groups["port"].Value, CultureInfo.InvariantCulture);
-        Assert.InRange(port, 1, 65535);
-        return new ServerHandle(process, port);
+        var listening = int.Parse(line.Groups["port"].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(listening, 1, 65535);
+        return new ServerHandle(process, listening);
     }
 
     /// <summary>

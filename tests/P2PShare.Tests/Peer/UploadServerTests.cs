@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using P2PShare.Peer;
+using P2PShare.Protocol;
+
+namespace P2PShare.Tests.Peer;
+
+/// <summary>The upload server's connection caps (ERROR 4 busy) and its drain on shutdown, over raw sockets.</summary>
+public sealed class UploadServerTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private readonly TempFolder _folder = new();
+    private readonly ShareIndex _share;
+
+    public UploadServerTests()
+    {
+        _share = new ShareIndex(_folder.Path);
+    }
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public void Dispose()
+    {
+        _share.Dispose();
+        _folder.Dispose();
+    }
+
+    [Fact]
+    public async Task With_a_cap_of_two_per_address_the_third_connection_is_answered_busy_and_a_freed_slot_is_served()
+    {
+        await using var server = Start(limit: null, maxPerAddress: 2, maxTotal: 100);
+        using var first = await ConnectAsync(server);
+        using var second = await ConnectAsync(server);
+        await PingAsync(first);
+        await PingAsync(second);
+
+        using (var third = await ConnectAsync(server))
+        {
+            var answer = Assert.IsType<ErrorMessage>(await third.ReadMessageAsync(Patience, Token));
+            Assert.Equal(ErrorCode.Busy, answer.Code);
+            Assert.Null(await third.ReadMessageAsync(Patience, Token));
+        }
+
+        first.Dispose();
+        await WaitForAsync(() => server.OpenConnections == 1);
+        using var fourth = await ConnectAsync(server);
+        await PingAsync(fourth);
+        await PingAsync(second);
+    }
+
+    [Fact]
+    public async Task With_a_total_cap_of_two_the_third_connection_is_answered_busy()
+    {
+        await using var server = Start(limit: null, maxPerAddress: 100, maxTotal: 2);
+        using var first = await ConnectAsync(server);
+        using var second = await ConnectAsync(server);
+        await PingAsync(first);
+        await PingAsync(second);
+        using var third = await ConnectAsync(server);
+        var answer = Assert.IsType<ErrorMessage>(await third.ReadMessageAsync(Patience, Token));
+        Assert.Equal(ErrorCode.Busy, answer.Code);
+        Assert.Contains("busy", answer.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_drain_refuses_new_connections_and_serves_the_open_ones_chunk_by_chunk_until_they_close()
+    {
+        var content = new byte[1_500_000];
+        new Random(5).NextBytes(content);
+        _folder.Write("file.bin", content);
+        File.SetLastWriteTimeUtc(Path.Combine(_folder.Path, "file.bin"), DateTime.UtcNow.AddMinutes(-1));
+        await _share.RescanAsync(Token);
+        await using var server = Start(limit: 1_000_000, maxPerAddress: 10, maxTotal: 10);
+        using var client = await ConnectAsync(server);
+        using var idle = await ConnectAsync(server);
+        await PingAsync(idle);
+
+        // The first half is asked for before the drain, the second during it.
+        var received = new MemoryStream();
+        var firstHalf = FetchAsync(client, "file.bin", 0, 750_000, received);
+        await Task.Delay(200, Token);
+        var clock = Stopwatch.StartNew();
+        var drain = server.DrainAsync(TimeSpan.FromSeconds(8), Token);
+        await WaitForAsync(() => !CanConnect(server.LocalEndPoint));
+        await firstHalf;
+        Assert.False(drain.IsCompleted);
+        await FetchAsync(client, "file.bin", 750_000, 750_000, received);
+        Assert.Equal(content, received.ToArray());
+        client.Dispose();
+
+        Assert.True(await drain.WaitAsync(Patience, Token));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(5));
+
+        // The idle connection was closed by the drain.
+        Assert.Null(await idle.ReadMessageAsync(Patience, Token));
+        Assert.Equal(0, server.OpenConnections);
+    }
+
+    [Fact]
+    public async Task A_drain_gives_up_on_an_upload_that_takes_longer_than_its_timeout()
+    {
+        var content = new byte[400_000];
+        _folder.Write("slow.bin", content);
+        await _share.RescanAsync(Token);
+        await using var server = Start(limit: 100_000, maxPerAddress: 10, maxTotal: 10);
+        using var client = await ConnectAsync(server);
+        var fetch = FetchAsync(client, "slow.bin", 0, (ulong)content.Length, new MemoryStream());
+        await Task.Delay(200, Token);
+        var clock = Stopwatch.StartNew();
+        Assert.False(await server.DrainAsync(TimeSpan.FromSeconds(0.7), Token));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.6), TimeSpan.FromSeconds(3));
+        await server.DisposeAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => fetch);
+    }
+
+    private UploadServer Start(long? limit, int maxPerAddress, int maxTotal)
+    {
+        var server = new UploadServer(new IPEndPoint(IPAddress.Loopback, 0), _share, new TransferTracker(), limit, NullLogger.Instance)
+        {
+            MaxConnectionsPerAddress = maxPerAddress,
+            MaxConnections = maxTotal,
+        };
+        server.Start();
+        return server;
+    }
+
+    private static async Task<FrameConnection> ConnectAsync(UploadServer server)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.LocalEndPoint.Port), Token);
+        return new FrameConnection(socket, Channel.Peer);
+    }
+
+    private static bool CanConnect(IPEndPoint endPoint)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Connect(new IPEndPoint(IPAddress.Loopback, endPoint.Port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task PingAsync(FrameConnection connection)
+    {
+        await connection.SendAsync(PingMessage.Instance, Token);
+        Assert.IsType<PongMessage>(await connection.ReadMessageAsync(Patience, Token));
+    }
+
+    private static async Task FetchAsync(FrameConnection connection, string name, ulong offset, ulong length, MemoryStream into)
+    {
+        await connection.SendAsync(new GetMessage(name, offset, length), Token);
+        var header = Assert.IsType<DataMessage>(await connection.ReadMessageAsync(Patience, Token));
+        Assert.Equal(length, header.Length);
+        var buffer = new byte[64 * 1024];
+        var left = (long)length;
+        while (left > 0)
+        {
+            var read = await connection.ReadRawAsync(buffer.AsMemory(0, (int)Math.Min(left, buffer.Length)), Patience, Token);
+            if (read == 0)
+            {
+                throw new EndOfStreamException("the upload ended early");
+            }
+
+            into.Write(buffer, 0, read);
+            left -= read;
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < Patience, "timed out");
+            await Task.Delay(20, Token);
+        }
+    }
+}
