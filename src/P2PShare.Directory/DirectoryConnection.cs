@@ -20,6 +20,7 @@ internal sealed class DirectoryConnection : IDisposable
     private readonly IPAddress _remoteAddress;
     private readonly string _remote;
     private RegistrationToken? _registration;
+    private volatile bool _answering;
     private long _lastHeardTicks = Environment.TickCount64;
     // When the heartbeat last sent a PING; only the server's heartbeat loop touches it.
     private long _lastPingTicks = long.MinValue / 2;
@@ -44,6 +45,9 @@ internal sealed class DirectoryConnection : IDisposable
 
     /// <summary>The client's address (IPv4-mapped addresses as IPv4), what the per-address limit counts.</summary>
     public IPAddress RemoteAddress => _remoteAddress;
+
+    /// <summary>True while a request that has arrived is being answered (a stop drains these).</summary>
+    public bool IsAnswering => _answering;
 
     /// <summary>The registration this connection holds, if it sent REGISTER.</summary>
     public RegistrationToken? Registration => Volatile.Read(ref _registration);
@@ -184,7 +188,17 @@ internal sealed class DirectoryConnection : IDisposable
             }
 
             Interlocked.Exchange(ref _lastHeardTicks, Environment.TickCount64);
-            var stop = await HandleAsync(message, cancellationToken);
+            string? stop;
+            _answering = true;
+            try
+            {
+                stop = await HandleAsync(message, cancellationToken);
+            }
+            finally
+            {
+                _answering = false;
+            }
+
             if (stop is not null)
             {
                 return stop;

@@ -27,6 +27,9 @@ public sealed class DirectoryServer : IAsyncDisposable
     private readonly IPeerRegistry _registry;
     private readonly ILogger<DirectoryServer> _logger;
     private readonly CancellationTokenSource _stopping = new();
+
+    // Stops only the accept loop, so a stop can drain the requests in progress before _stopping ends the rest.
+    private readonly CancellationTokenSource _stopAccepting = new();
     private readonly Lock _stateLock = new();
 
     // Live connections and the tasks serving them. A connection is added (with a null task)
@@ -112,7 +115,8 @@ public sealed class DirectoryServer : IAsyncDisposable
             _listener = listener;
             _localEndPoint = (IPEndPoint)listener.LocalEndPoint!;
             var stopping = _stopping.Token;
-            _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, stopping));
+            var accepting = _stopAccepting.Token;
+            _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, accepting, stopping));
             _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(stopping));
         }
 
@@ -162,13 +166,18 @@ public sealed class DirectoryServer : IAsyncDisposable
             heartbeatLoop = _heartbeatLoop;
         }
 
-        // Cancel first: connections then treat whatever the closing socket throws as "stopping".
-        await _stopping.CancelAsync();
+        // Stop accepting, then give the requests being answered up to the drain timeout.
+        await _stopAccepting.CancelAsync();
         listener?.Dispose();
         if (acceptLoop is not null)
         {
             await acceptLoop;
         }
+
+        await DrainAsync();
+
+        // Cancel before closing: connections then treat whatever the closing socket throws as "stopping".
+        await _stopping.CancelAsync();
 
         if (heartbeatLoop is not null)
         {
@@ -199,10 +208,26 @@ public sealed class DirectoryServer : IAsyncDisposable
         await Task.WhenAll(tasks);
         await Task.WhenAll(refusals);
         _stopping.Dispose();
+        _stopAccepting.Dispose();
         if (listener is not null)
         {
             _logger.LogInformation("directory stopping: {Count} peers unregistered", Volatile.Read(ref _unregisteredByStop));
             _logger.LogInformation("directory server on {EndPoint} stopped", _localEndPoint);
+        }
+    }
+
+    /// <summary>Waits until no connection is in the middle of answering a request, or the drain timeout.</summary>
+    private async Task DrainAsync()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (_connections.Keys.Any(c => c.IsAnswering) && clock.Elapsed < _options.DrainTimeout)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20));
+        }
+
+        if (_connections.Keys.Any(c => c.IsAnswering))
+        {
+            _logger.LogWarning("drain timeout of {Seconds:0.#} s reached with requests still being answered; closing them", _options.DrainTimeout.TotalSeconds);
         }
     }
 
@@ -241,16 +266,16 @@ public sealed class DirectoryServer : IAsyncDisposable
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken stopping)
+    private async Task AcceptLoopAsync(Socket listener, CancellationToken accepting, CancellationToken stopping)
     {
-        while (!stopping.IsCancellationRequested)
+        while (!accepting.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await listener.AcceptAsync(stopping);
+                socket = await listener.AcceptAsync(accepting);
             }
-            catch (Exception) when (stopping.IsCancellationRequested)
+            catch (Exception) when (accepting.IsCancellationRequested)
             {
                 break;
             }
@@ -259,7 +284,7 @@ public sealed class DirectoryServer : IAsyncDisposable
 #pragma warning restore CA1031
             {
                 _logger.LogWarning("accepting a connection failed: {Error}", ex.Message);
-                await DelayAsync(AcceptRetryDelay, stopping);
+                await DelayAsync(AcceptRetryDelay, accepting);
                 continue;
             }
 

@@ -42,4 +42,10 @@ public sealed class DirectoryServerOptions
 
     /// <summary>Length of the queue of connections the kernel accepts before the server takes them.</summary>
     public int Backlog { get; init; } = 512;
+
+    /// <summary>
+    /// On stop, how long requests already being answered get to finish after the server has
+    /// stopped accepting; then every connection is closed (<c>--drain-timeout</c>).
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -27,12 +27,13 @@ internal static class ServerCommand
         var peerTimeout = Seconds("--peer-timeout", "Seconds of silence (not even a PONG) after which a registered peer is dropped; more than --ping-interval", defaults.PeerTimeout);
         var frameTimeout = Seconds("--frame-timeout", "Seconds a client has to complete a frame once it has begun", defaults.FrameTimeout);
         var idleTimeout = Seconds("--idle-timeout", "Seconds a connection that has not registered may stay silent", defaults.UnregisteredIdleTimeout);
+        var drainTimeout = Seconds("--drain-timeout", "On SIGINT/SIGTERM, seconds the requests being answered get to finish after accepting stops", defaults.DrainTimeout);
         var maxPerAddress = Count("--max-per-address", "Most connections open at once from one address; more get ERROR 4 (busy)", defaults.MaxConnectionsPerAddress);
         var maxConnections = Count("--max-connections", "Most connections open at once in all; more get ERROR 4 (busy)", defaults.MaxConnections);
         var logLevel = CommonOptions.LogLevelOption();
         var command = new Command("server", "Run the directory server until SIGINT/SIGTERM")
         {
-            listen, pingInterval, peerTimeout, maxPerAddress, maxConnections, frameTimeout, idleTimeout, logLevel,
+            listen, pingInterval, peerTimeout, maxPerAddress, maxConnections, frameTimeout, idleTimeout, drainTimeout, logLevel,
         };
         command.SetAction((parse, _) =>
         {
@@ -42,6 +43,7 @@ internal static class ServerCommand
                 TimeSpan.FromSeconds(parse.GetValue(peerTimeout)),
                 TimeSpan.FromSeconds(parse.GetValue(frameTimeout)),
                 TimeSpan.FromSeconds(parse.GetValue(idleTimeout)),
+                TimeSpan.FromSeconds(parse.GetValue(drainTimeout)),
                 parse.GetValue(maxPerAddress),
                 parse.GetValue(maxConnections));
             return RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information);
@@ -124,6 +126,7 @@ internal static class ServerCommand
             PeerTimeout = settings.PeerTimeout,
             FrameTimeout = settings.FrameTimeout,
             UnregisteredIdleTimeout = settings.IdleTimeout,
+            DrainTimeout = settings.DrainTimeout,
             MaxConnectionsPerAddress = settings.MaxPerAddress,
             MaxConnections = settings.MaxConnections,
         };
@@ -164,6 +167,7 @@ internal static class ServerCommand
         TimeSpan PeerTimeout,
         TimeSpan FrameTimeout,
         TimeSpan IdleTimeout,
+        TimeSpan DrainTimeout,
         int MaxPerAddress,
         int MaxConnections);
 }
