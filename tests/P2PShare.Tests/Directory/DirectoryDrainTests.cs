@@ -60,29 +60,15 @@ public sealed class DirectoryDrainTests
     }
 
     /// <summary>A registry whose search takes a while, standing in for a request in progress.</summary>
-    private sealed class SlowSearchRegistry(TimeSpan delay) : IPeerRegistry
+    private sealed class SlowSearchRegistry(TimeSpan delay) : DelegatingRegistry
     {
-        private readonly InMemoryPeerRegistry _inner = new();
-
         public TaskCompletionSource SearchStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public int PeerCount => _inner.PeerCount;
-
-        public int FileCount => _inner.FileCount;
-
-        public RegistrationToken Register(PeerKey peer, IReadOnlyList<FileEntry> files) => _inner.Register(peer, files);
-
-        public int? Add(RegistrationToken token, IReadOnlyList<FileEntry> files) => _inner.Add(token, files);
-
-        public int? Remove(RegistrationToken token, IReadOnlyList<string> names) => _inner.Remove(token, names);
-
-        public bool Unregister(RegistrationToken token) => _inner.Unregister(token);
-
-        public IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles)
+        public override IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles)
         {
             SearchStarted.TrySetResult();
             Thread.Sleep(delay);
-            return _inner.Search(query, exclude, maxFiles);
+            return Inner.Search(query, exclude, maxFiles);
         }
     }
 }

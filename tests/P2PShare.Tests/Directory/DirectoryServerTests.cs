@@ -346,23 +346,9 @@ public sealed class DirectoryServerTests : IAsyncLifetime
     }
 
     /// <summary>A registry whose search fails, standing in for a bug or a broken backing store.</summary>
-    private sealed class FailingSearchRegistry : IPeerRegistry
+    private sealed class FailingSearchRegistry : DelegatingRegistry
     {
-        private readonly InMemoryPeerRegistry _inner = new();
-
-        public int PeerCount => _inner.PeerCount;
-
-        public int FileCount => _inner.FileCount;
-
-        public RegistrationToken Register(PeerKey peer, IReadOnlyList<FileEntry> files) => _inner.Register(peer, files);
-
-        public int? Add(RegistrationToken token, IReadOnlyList<FileEntry> files) => _inner.Add(token, files);
-
-        public int? Remove(RegistrationToken token, IReadOnlyList<string> names) => _inner.Remove(token, names);
-
-        public bool Unregister(RegistrationToken token) => _inner.Unregister(token);
-
-        public IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles) =>
+        public override IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles) =>
             throw new InvalidOperationException("search index exploded");
     }
 }
