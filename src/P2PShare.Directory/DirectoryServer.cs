@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using P2PShare.Protocol;
 
 namespace P2PShare.Directory;
 
@@ -39,10 +40,8 @@ public sealed class DirectoryServer : IAsyncDisposable
     // Connections being refused (ERROR 4 and a graceful close), so Stop can cut them short.
     private readonly ConcurrentDictionary<DirectoryConnection, Task?> _refusing = new();
 
-    // Admitted connections, in all and per address; changed under _countLock.
-    private readonly Lock _countLock = new();
-    private readonly Dictionary<IPAddress, int> _perAddress = [];
-    private int _admitted;
+    // Admitted connections, in all and per address.
+    private readonly ConnectionLimiter _limiter;
 
     // Peers unregistered because the server stopped, for the last log line.
     private int _unregisteredByStop;
@@ -60,6 +59,7 @@ public sealed class DirectoryServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentNullException.ThrowIfNull(options.ListenEndPoint, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Backlog, nameof(options));
+        _limiter = new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerAddress);
         EnsureTimeout(options.UnregisteredIdleTimeout, nameof(options.UnregisteredIdleTimeout));
         EnsureTimeout(options.FrameTimeout, nameof(options.FrameTimeout));
         EnsurePositive(options.PingInterval, nameof(options.PingInterval));
@@ -328,40 +328,17 @@ public sealed class DirectoryServer : IAsyncDisposable
     /// <summary>Counts a new connection from <paramref name="address"/>, or returns why it is refused.</summary>
     private string? Admit(IPAddress address)
     {
-        lock (_countLock)
+        if (_limiter.TryAdmit(address, out var exceeded, out var open))
         {
-            if (_admitted >= _options.MaxConnections)
-            {
-                return $"busy: the directory already has {_admitted} connections, its limit; try again later";
-            }
-
-            _perAddress.TryGetValue(address, out var fromAddress);
-            if (fromAddress >= _options.MaxConnectionsPerAddress)
-            {
-                return $"busy: {fromAddress} connections from {address} already, the limit per address; close one or try again later";
-            }
-
-            _perAddress[address] = fromAddress + 1;
-            _admitted++;
             return null;
         }
+
+        return exceeded == ConnectionLimit.Total
+            ? $"busy: the directory already has {open} connections, its limit; try again later"
+            : $"busy: {open} connections from {address} already, the limit per address; close one or try again later";
     }
 
-    private void Release(IPAddress address)
-    {
-        lock (_countLock)
-        {
-            _admitted--;
-            if (_perAddress.TryGetValue(address, out var fromAddress) && fromAddress > 1)
-            {
-                _perAddress[address] = fromAddress - 1;
-            }
-            else
-            {
-                _perAddress.Remove(address);
-            }
-        }
-    }
+    private void Release(IPAddress address) => _limiter.Release(address);
 
     /// <summary>Answers ERROR 4 and closes gracefully in the background, without holding up the accept loop.</summary>
     private void Refuse(DirectoryConnection connection, string text)

@@ -149,14 +149,7 @@ public sealed class ShareIndex : IDisposable
     {
         ArgumentNullException.ThrowIfNull(file);
         EnsureNoLinkOnPath(file.FullPath);
-        var stream = new FileStream(file.FullPath, new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            BufferSize = 0,
-        });
+        var stream = ContentHasher.OpenForReading(file.FullPath);
         var info = new FileInfo(file.FullPath);
         if (stream.Length != file.Size || info.LastWriteTimeUtc != file.LastWriteUtc)
         {
@@ -434,14 +427,7 @@ public sealed class ShareIndex : IDisposable
         byte[] digests;
         try
         {
-            var stream = new FileStream(candidate.FullPath, new FileStreamOptions
-            {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.ReadWrite | FileShare.Delete,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-                BufferSize = 0,
-            });
+            var stream = ContentHasher.OpenForReading(candidate.FullPath);
             await using (stream.ConfigureAwait(false))
             {
                 using var builder = new ContentIdBuilder(keepChunkDigests: true);

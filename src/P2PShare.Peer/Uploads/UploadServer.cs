@@ -29,10 +29,8 @@ public sealed class UploadServer : IAsyncDisposable
     private readonly ConcurrentDictionary<UploadConnection, Task> _connections = new();
     private readonly ConcurrentDictionary<Task, bool> _refusals = new();
 
-    // Open connections per remote address, and in all; changed under _countLock.
-    private readonly Lock _countLock = new();
-    private readonly Dictionary<IPAddress, int> _perAddress = [];
-    private int _open;
+    // Open connections per remote address, and in all.
+    private ConnectionLimiter? _limiter;
     private Task _acceptLoop = Task.CompletedTask;
     private volatile bool _draining;
     private IPEndPoint? _localEndPoint;
@@ -88,6 +86,7 @@ public sealed class UploadServer : IAsyncDisposable
 
     public void Start()
     {
+        _limiter = new ConnectionLimiter(MaxConnections, MaxConnectionsPerAddress);
         _listener.Bind(ListenEndPoint);
         _listener.Listen(512);
         _localEndPoint = (IPEndPoint)_listener.LocalEndPoint!;
@@ -216,41 +215,17 @@ public sealed class UploadServer : IAsyncDisposable
     /// <summary>Counts a new connection from <paramref name="address"/>; returns why it is refused instead, when it is over a cap.</summary>
     private string? TryCount(IPAddress address)
     {
-        lock (_countLock)
+        if (_limiter!.TryAdmit(address, out var exceeded, out var open))
         {
-            if (_open >= MaxConnections)
-            {
-                return $"this peer is busy: {_open} upload connections are open, the most it serves";
-            }
-
-            var fromAddress = _perAddress.GetValueOrDefault(address);
-            if (fromAddress >= MaxConnectionsPerAddress)
-            {
-                return $"this peer is busy: {fromAddress} upload connections from {address} are open, the most it serves to one address";
-            }
-
-            _perAddress[address] = fromAddress + 1;
-            _open++;
             return null;
         }
+
+        return exceeded == ConnectionLimit.Total
+            ? $"this peer is busy: {open} upload connections are open, the most it serves"
+            : $"this peer is busy: {open} upload connections from {address} are open, the most it serves to one address";
     }
 
-    private void Uncount(IPAddress address)
-    {
-        lock (_countLock)
-        {
-            _open--;
-            var left = _perAddress.GetValueOrDefault(address) - 1;
-            if (left > 0)
-            {
-                _perAddress[address] = left;
-            }
-            else
-            {
-                _perAddress.Remove(address);
-            }
-        }
-    }
+    private void Uncount(IPAddress address) => _limiter?.Release(address);
 
     private static async Task RefuseAsync(Socket socket, string reason)
     {

@@ -49,17 +49,23 @@ public static class ContentHasher
 
     public static async Task<(ContentId Id, byte[] ChunkDigests)> ComputeFileWithChunksAsync(string path, bool keepChunkDigests, CancellationToken cancellationToken = default)
     {
-        var stream = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            BufferSize = 0,
-        });
+        var stream = OpenForReading(path);
         await using (stream.ConfigureAwait(false))
         {
             return await ComputeWithChunksAsync(stream, keepChunkDigests, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Opens a file to read it from start to end (hashing or sending it): asynchronous, no
+    /// buffering of its own, and without keeping others from writing, renaming or deleting it.
+    /// </summary>
+    public static FileStream OpenForReading(string path) => new(path, new FileStreamOptions
+    {
+        Mode = FileMode.Open,
+        Access = FileAccess.Read,
+        Share = FileShare.ReadWrite | FileShare.Delete,
+        Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+        BufferSize = 0,
+    });
 }
