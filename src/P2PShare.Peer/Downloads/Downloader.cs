@@ -32,6 +32,15 @@ public sealed class Downloader
     /// <summary>GET requests kept in flight on each source connection.</summary>
     public int RequestsPerSource { get; init; } = 4;
 
+    /// <summary>
+    /// Most chunks received but not yet verified and written, per source (each holds a 1 MiB
+    /// buffer), so receiving runs ahead of hashing and writing by this much.
+    /// </summary>
+    public int ChunksAheadPerSource { get; init; } = 4;
+
+    /// <summary>How often, at most, a running download rewrites its resume record (it also does when it stops).</summary>
+    public TimeSpan ResumeRecordInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>A source that sends nothing for this long is dropped.</summary>

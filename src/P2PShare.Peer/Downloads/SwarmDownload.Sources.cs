@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 using P2PShare.Protocol;
@@ -19,12 +18,20 @@ internal sealed partial class SwarmDownload
         var workers = new Dictionary<string, Task>(StringComparer.Ordinal);
         var lastSearch = Stopwatch.StartNew();
         var searchedSinceLastLoss = false;
-        AddWorkers(_plan.Sources);
+        using var buffers = new ChunkBufferPool(BufferCount(), Limits.ChunkSize);
+        _buffers = buffers;
+        var verifiers = StartVerifiers();
         try
         {
+            AddWorkers(_plan.Sources);
             while (!AllStored)
             {
-                if (workers.Count == 0)
+                // A cancelled wait completes at once: without this the loop would spin on it
+                // (possibly on the very thread that is running the cancellation callbacks, so
+                // the workers would never learn of it).
+                cancellationToken.ThrowIfCancellationRequested();
+                ThrowIfStoreFailed();
+                if (workers.Count == 0 && !_scheduler.IsComplete)
                 {
                     // Every source is gone: one more search before giving up.
                     if (searchedSinceLastLoss || _findSources is null)
@@ -47,17 +54,20 @@ internal sealed partial class SwarmDownload
                     continue;
                 }
 
+                // Every chunk may be verified while the last ones are still being written: then
+                // only the verifiers' pulses are waited for.
                 await Task.WhenAny([.. workers.Values, _changed.WaitAsync(untilSearch, stop.Token)]).ConfigureAwait(false);
                 foreach (var (source, task) in workers.Where(w => w.Value.IsCompleted).ToList())
                 {
                     workers.Remove(source);
                     searchedSinceLastLoss = false;
-                    await task.ConfigureAwait(false); // a storage failure surfaces here and ends the download
+                    await task.ConfigureAwait(false);
                 }
             }
         }
         finally
         {
+            _stopping = true;
             await stop.CancelAsync().ConfigureAwait(false);
             foreach (var task in workers.Values)
             {
@@ -70,7 +80,12 @@ internal sealed partial class SwarmDownload
                     // Stopping: what the workers were doing no longer matters.
                 }
             }
+
+            // No write may be under way when the .part is closed.
+            await StopVerifiersAsync(verifiers).ConfigureAwait(false);
         }
+
+        ThrowIfStoreFailed();
 
         void AddWorkers(IEnumerable<DownloadSource> sources)
         {
@@ -91,24 +106,40 @@ internal sealed partial class SwarmDownload
     }
 
     /// <summary>
+    /// Chunk buffers (1 MiB each) for this download: one per source being received into, plus
+    /// <see cref="Downloader.ChunksAheadPerSource"/> per source waiting for or in verification,
+    /// but no more than <see cref="MaxChunksAhead"/> of those in all (with many sources the
+    /// verifiers, not the buffers, are the limit); never fewer than keep every verifier busy.
+    /// </summary>
+    private int BufferCount()
+    {
+        var sources = Math.Min(_owner.MaxSources, _chunkCount);
+        var ahead = Math.Min(sources * _owner.ChunksAheadPerSource, MaxChunksAhead);
+        return Math.Max(sources + ahead, VerifierCount + 1);
+    }
+
+    private const int MaxChunksAhead = 8;
+
+    /// <summary>
     /// Fetches chunks from one source over one connection, keeping a few GETs in flight, and
-    /// verifies each chunk before it is stored. A source that fails in any way is dropped and its
-    /// chunks go back to the others. Only a local storage failure escapes (it ends the download).
+    /// queues each chunk received for verification (see the Verify part) while it receives the
+    /// next. A source that fails in any way, or sends a chunk that fails verification, is dropped
+    /// and its chunks go back to the others.
     /// </summary>
     private async Task RunSourceAsync(DownloadSource source, string name, CancellationToken cancellationToken)
     {
         var pending = new Queue<int>();
-        var buffer = ArrayPool<byte>.Shared.Rent(Limits.ChunkSize);
+        using var run = new SourceRun(name, cancellationToken);
         try
         {
-            using var connection = await ConnectAsync(source.EndPoint, cancellationToken).ConfigureAwait(false);
+            using var connection = await ConnectAsync(source.EndPoint, run.Token).ConfigureAwait(false);
             while (true)
             {
                 while (pending.Count < _owner.RequestsPerSource && _scheduler.Next(name) is { } next)
                 {
                     pending.Enqueue(next);
                     var request = new GetMessage(source.FileName, (ulong)next * Limits.ChunkSize, (ulong)ChunkLength(next), _plan.Id);
-                    await connection.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                    await connection.SendAsync(request, run.Token).ConfigureAwait(false);
                 }
 
                 if (pending.Count == 0)
@@ -119,27 +150,32 @@ internal sealed partial class SwarmDownload
                     }
 
                     // Nothing to ask for now; a chunk may come free if another source fails.
-                    await _changed.WaitAsync(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+                    await _changed.WaitAsync(TimeSpan.FromMilliseconds(250), run.Token).ConfigureAwait(false);
                     continue;
                 }
 
                 var chunk = pending.Peek();
                 var length = (int)ChunkLength(chunk);
-                await ReceiveChunkAsync(connection, chunk, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-                if (!ChunkMatches(chunk, buffer.AsSpan(0, length)))
+                var buffer = await _buffers!.RentAsync(run.Token).ConfigureAwait(false);
+                var queued = false;
+                try
                 {
-                    throw new SourceFailedException($"chunk {chunk} failed verification: the source sent wrong bytes");
+                    await ReceiveChunkAsync(connection, chunk, buffer.AsMemory(0, length), run.Token).ConfigureAwait(false);
+                    pending.Dequeue();
+                    queued = QueueForVerification(new ReceivedChunk(chunk, buffer, length, run));
                 }
-
-                pending.Dequeue();
-                _transfer.Source(name).AddChunk(length);
-                if (_scheduler.Complete(chunk, name))
+                finally
                 {
-                    await StoreChunkAsync(chunk, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    if (!queued)
+                    {
+                        _buffers.Return(buffer);
+                    }
                 }
-
-                _changed.Pulse();
             }
+        }
+        catch (OperationCanceledException) when (run.Failure is { } failure)
+        {
+            Drop(name, failure);
         }
         catch (SourceFailedException ex)
         {
@@ -161,11 +197,9 @@ internal sealed partial class SwarmDownload
         {
             _scheduler.DropSource(name);
             _transfer.Source(name).Stop();
-            ArrayPool<byte>.Shared.Return(buffer);
             _changed.Pulse();
         }
     }
-
     private async Task ReceiveChunkAsync(FrameConnection connection, int chunk, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var reply = await connection.ReadMessageAsync(_owner.StallTimeout, cancellationToken).ConfigureAwait(false);

@@ -10,8 +10,9 @@ namespace P2PShare.Peer;
 /// <summary>
 /// One download from many sources: gets a hash list it can trust (SHA-256 of the digests must be
 /// the id), opens or resumes <c>NAME.part</c>, runs one worker per source (see the Sources part
-/// of this class), records every verified chunk in the resume record, searches again for new
-/// sources from time to time, and finishes when every chunk is verified.
+/// of this class) that only receives, hands the received chunks to verifiers that hash and write
+/// them in parallel (the Verify part), records the written chunks in the resume record, searches
+/// again for new sources from time to time, and finishes when every chunk is written.
 /// </summary>
 internal sealed partial class SwarmDownload
 {
@@ -21,14 +22,12 @@ internal sealed partial class SwarmDownload
     private readonly string _partPath;
     private readonly Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? _findSources;
     private readonly Dictionary<string, string> _dropped = new(StringComparer.Ordinal);
-    private readonly Lock _stateLock = new();
-    private byte[] _storedBitmap = [];
-    private int _storedCount;
     private readonly ChangeSignal _changed = new();
     private readonly int _chunkCount;
     private HashListMessage? _hashList;
     private ChunkScheduler _scheduler = new(0);
     private SafeFileHandle? _file;
+    private ResumeRecord? _record;
 
     public SwarmDownload(Downloader owner, DownloadPlan plan, Transfer transfer, string partPath, Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources)
     {
@@ -66,8 +65,7 @@ internal sealed partial class SwarmDownload
         try
         {
             var resumed = await OpenPartAsync(cancellationToken).ConfigureAwait(false);
-            _storedBitmap = DownloadState.Bitmap(_chunkCount, resumed);
-            _storedCount = resumed.Count;
+            _record = new ResumeRecord(StatePath, _plan.Id, _plan.Size, _chunkCount, resumed, _owner.ResumeRecordInterval);
             _scheduler = new ChunkScheduler(_chunkCount, resumed);
             ResumedChunks = resumed.Count;
             _transfer.AddBytes(resumed.Sum(ChunkLength));
@@ -88,6 +86,11 @@ internal sealed partial class SwarmDownload
         }
         finally
         {
+            if (keepPart && !AllStored)
+            {
+                FlushRecord();
+            }
+
             _file?.Dispose();
             if (!keepPart)
             {
@@ -175,34 +178,20 @@ internal sealed partial class SwarmDownload
     }
 
     /// <summary>Chunks written to the .part and recorded; the download is done when all are.</summary>
-    private int StoredCount
-    {
-        get
-        {
-            lock (_stateLock)
-            {
-                return _storedCount;
-            }
-        }
-    }
+    private int StoredCount => _record?.StoredCount ?? 0;
 
     private bool AllStored => StoredCount == _chunkCount;
 
-    /// <summary>
-    /// Writes a verified chunk at its offset, then records it. Only written chunks are recorded
-    /// (the scheduler's "done" comes earlier, when the chunk is verified), so neither the resume
-    /// record nor the end of the download can run ahead of the bytes on disk.
-    /// </summary>
-    private async Task StoreChunkAsync(int chunk, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    /// <summary>Writes the chunks recorded since the last write of the resume record; a failure to do so only costs a re-fetch on resume.</summary>
+    private void FlushRecord()
     {
-        await RandomAccess.WriteAsync(_file!, data, (long)chunk * Limits.ChunkSize, cancellationToken).ConfigureAwait(false);
-        _transfer.AddBytes(data.Length);
-        // One record at a time: each is written whole and renamed into place over the last.
-        lock (_stateLock)
+        try
         {
-            DownloadState.Mark(_storedBitmap, chunk);
-            _storedCount++;
-            DownloadState.Write(StatePath, _plan.Id, _plan.Size, _chunkCount, _storedBitmap);
+            _record?.Flush();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Logger.LogWarning("{File}: could not write the resume record: {Reason}", _plan.Name, ex.Message);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -10,14 +9,20 @@ namespace P2PShare.Peer;
 /// One downloader's connection to this peer: reads GETs and HASHES (possibly pipelined) and
 /// answers each in order. The GETs for one file on one connection (a swarm downloader asks
 /// chunk by chunk) count as one upload in the transfers view, which ends when the connection
-/// ends or moves on to another file.
+/// ends or moves on to another file. File bytes never pass through a buffer of ours: a whole
+/// file goes out with <see cref="Socket.SendFileAsync(string, ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, TransmitFileOptions, CancellationToken)"/>,
+/// a range (a chunk) with its DATA frame in one <see cref="FileRangeSender"/> send (sendfile(2) on Linux).
 /// </summary>
 internal sealed class UploadConnection : IDisposable
 {
-    private const int SendBufferSize = 256 * 1024;
+    /// <summary>Largest piece of a range sent at once, so that each piece's deadline means something.</summary>
+    private const int MaxRangeSend = 64 * 1024 * 1024;
 
     private readonly UploadServer _server;
     private readonly FrameConnection _connection;
+    private readonly FileRangeSender _rangeSender = new();
+    private readonly byte[] _dataFrame = new byte[MessageCodec.GetFrameLength(new DataMessage(0, 0))];
+    private CancellationTokenSource? _sendDeadline;
     private Transfer? _transfer;
 
     // When the connection started waiting for its next request (Stopwatch ticks); 0 while it serves one.
@@ -115,7 +120,12 @@ internal sealed class UploadConnection : IDisposable
 
     public void Abort() => _connection.Dispose();
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _sendDeadline?.Dispose();
+        _rangeSender.Dispose();
+    }
 
     /// <summary>Answers one GET. Returns false when the connection must close.</summary>
     private async Task<bool> ServeAsync(GetMessage get, CancellationToken cancellationToken)
@@ -170,10 +180,14 @@ internal sealed class UploadConnection : IDisposable
                 {
                     await SendWholeFileAsync(file, header, transfer, cancellationToken).ConfigureAwait(false);
                 }
-                else
+                else if (_server.Limit is { } limit)
                 {
                     await _connection.SendAsync(header, cancellationToken).ConfigureAwait(false);
-                    await SendRangeAsync(stream, offset, length, transfer, cancellationToken).ConfigureAwait(false);
+                    await SendRangeLimitedAsync(stream, offset, length, limit, transfer, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await SendRangeAsync(stream, header, transfer, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -244,37 +258,66 @@ internal sealed class UploadConnection : IDisposable
         transfer.AddBytes(file.Size);
     }
 
-    private async Task SendRangeAsync(FileStream stream, long offset, long length, Transfer transfer, CancellationToken cancellationToken)
+    /// <summary>Sends the DATA frame and the range it announces, the frame with the first piece.</summary>
+    private async Task SendRangeAsync(FileStream stream, DataMessage header, Transfer transfer, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        var frameLength = MessageCodec.WriteFrame(header, _dataFrame);
+        ReadOnlyMemory<byte> prefix = _dataFrame.AsMemory(0, frameLength);
+        var position = (long)header.Offset;
+        var remaining = (long)header.Length;
+        while (remaining > 0)
+        {
+            var piece = (int)Math.Min(remaining, MaxRangeSend);
+            await SendPieceAsync(prefix, stream, position, piece, cancellationToken).ConfigureAwait(false);
+            prefix = ReadOnlyMemory<byte>.Empty;
+            position += piece;
+            remaining -= piece;
+            transfer.AddBytes(piece);
+        }
+    }
+
+    /// <summary>Sends a range (its DATA frame is sent already) in pieces at the pace of the shared upload limit.</summary>
+    private async Task SendRangeLimitedAsync(FileStream stream, long offset, long length, TokenBucket limit, Transfer transfer, CancellationToken cancellationToken)
+    {
+        var position = offset;
+        var remaining = length;
+        while (remaining > 0)
+        {
+            var piece = (int)Math.Min(remaining, limit.MaxGrant);
+            await limit.TakeAsync(piece, cancellationToken).ConfigureAwait(false);
+            await SendPieceAsync(ReadOnlyMemory<byte>.Empty, stream, position, piece, cancellationToken).ConfigureAwait(false);
+            position += piece;
+            remaining -= piece;
+            transfer.AddBytes(piece);
+        }
+    }
+
+    /// <summary>
+    /// One send of <paramref name="prefix"/> and a piece of the file, within a deadline that
+    /// grows with the size (at least 1 MB/s) on top of the stall timeout. A send that misses it
+    /// closes the connection: the downloader is gone or not reading.
+    /// </summary>
+    private async Task SendPieceAsync(ReadOnlyMemory<byte> prefix, FileStream stream, long offset, int count, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_sendDeadline is null)
+        {
+            // One deadline for the connection's life, re-armed for every send: when it fires (or
+            // the server stops) the socket is closed, which ends the send under way.
+            _sendDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _sendDeadline.Token.UnsafeRegister(static state => ((UploadConnection)state!).Abort(), this);
+        }
+
+        _sendDeadline.CancelAfter(_server.StallTimeout + TimeSpan.FromSeconds(count / 1_000_000.0));
         try
         {
-            var position = offset;
-            var remaining = length;
-            while (remaining > 0)
-            {
-                var want = (int)Math.Min(remaining, SendBufferSize);
-                if (_server.Limit is { } limit)
-                {
-                    want = Math.Min(want, limit.MaxGrant);
-                    await limit.TakeAsync(want, cancellationToken).ConfigureAwait(false);
-                }
-
-                var read = await RandomAccess.ReadAsync(stream.SafeFileHandle, buffer.AsMemory(0, want), position, cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    throw new IOException($"{transfer.FileName} was truncated while it was being sent");
-                }
-
-                await _connection.SendRawAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                position += read;
-                remaining -= read;
-                transfer.AddBytes(read);
-            }
+            await _rangeSender.SendAsync(_connection.Socket, prefix, stream, offset, count).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException && _sendDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            throw new TimeoutException($"the downloader did not take {count} bytes within {(_server.StallTimeout + TimeSpan.FromSeconds(count / 1_000_000.0)).TotalSeconds:0.#} s", ex);
         }
+
+        _sendDeadline.CancelAfter(Timeout.InfiniteTimeSpan);
     }
 }

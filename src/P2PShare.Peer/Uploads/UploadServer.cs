@@ -10,7 +10,9 @@ namespace P2PShare.Peer;
 /// Accepts peer connections and serves GET requests from the share index. Each connection is
 /// one task; a connection may carry several GETs one after another. Whole-file requests go out
 /// with <see cref="Socket.SendFileAsync(string, ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, TransmitFileOptions, CancellationToken)"/>
-/// (the kernel copies file to socket); ranges and rate-limited uploads go through one pooled buffer.
+/// (the kernel copies file to socket); ranges (the chunks of swarm downloads) go out with their DATA
+/// frame in one sendfile-backed send (<see cref="FileRangeSender"/>), rate-limited ones in pieces at
+/// the pace of the shared token bucket.
 /// </summary>
 /// <remarks>
 /// Connections beyond <see cref="MaxConnections"/> in all, or beyond
