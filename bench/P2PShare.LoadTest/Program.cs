@@ -1,0 +1,63 @@
+using System.Net;
+using P2PShare.LoadTest;
+using P2PShare.LoadTest.Directory;
+using P2PShare.LoadTest.Downloads;
+using P2PShare.Protocol;
+
+// Load generator for bench/run.sh. Progress goes to stderr; the figures, as one JSON line, to stdout.
+//
+//   p2pshare-loadtest directory --server 127.0.0.1:PORT [--peers 10000] [--files 100] [--connections 50]
+//       [--warmup 2] [--duration 10] [--register-concurrency 64] [--seed 1] [--server-pid PID]
+//   p2pshare-loadtest downloads --server 127.0.0.1:PORT --name NAME --output DIR [--count 100] [--sources 1]
+const string Usage = "usage: p2pshare-loadtest directory --server 127.0.0.1:PORT [options] | downloads --server HOST:PORT --name NAME --output DIR [options]";
+if (args.Length == 0)
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+try
+{
+    var options = new Arguments(args.Skip(1));
+    switch (args[0])
+    {
+        case "directory":
+            var server = HostPort.Parse(options.String("--server"));
+            return await DirectoryLoad.RunAsync(
+                new DirectoryLoadOptions(
+                    new IPEndPoint(IPAddress.Parse(server.Host), server.Port),
+                    options.Int("--peers", 10_000),
+                    options.Int("--files", 100),
+                    options.Int("--connections", 50),
+                    options.Seconds("--warmup", 2),
+                    options.Seconds("--duration", 10),
+                    options.Int("--register-concurrency", 64),
+                    options.Int("--seed", 1),
+                    options.OptionalInt("--server-pid")),
+                cancel.Token);
+        case "downloads":
+            return await ConcurrentDownloads.RunAsync(
+                new DownloadLoadOptions(
+                    HostPort.Parse(options.String("--server")),
+                    options.String("--name"),
+                    options.Int("--count", 100),
+                    options.String("--output"),
+                    options.Int("--sources", 1)),
+                cancel.Token);
+        default:
+            Console.Error.WriteLine(Usage);
+            return 2;
+    }
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine($"p2pshare-loadtest: {ex.Message}");
+    return 2;
+}

@@ -1,0 +1,551 @@
+#!/usr/bin/env bash
+# p2pshare side by side with what users would pick instead (issue 5), everything on 127.0.0.1:
+#
+#   1. one 2 GiB file: `p2pshare get` from one peer vs `curl -o` from nginx (sendfile on);
+#   2. the same file held by 4 peers: `get --sources 4` vs 4 parallel `curl -r` range requests,
+#      and `get --sources 4` vs `get --sources 1` from the same 4 peers;
+#   3. 100 concurrent downloads of a 20 MiB file from one peer vs from nginx: aggregate MB/s,
+#      errors, and the uploading peer's peak memory;
+#   4. the directory: 10,000 simulated peers with 100 files each (1,000,000 entries) registered,
+#      then searches from 50 connections, vs `redis-benchmark -c 50 -t get`.
+#
+# Usage (from anywhere; it finds the repository):
+#
+#   bench/run.sh                 # the full run, a few minutes; rewrites its section of BENCHMARKS.md
+#   bench/run.sh --quick         # small sizes, 1 run each, for development (BENCHMARKS.md untouched)
+#   bench/run.sh --only 1,4      # only some comparisons (BENCHMARKS.md untouched)
+#   bench/run.sh --write ...     # record a --quick/--only run in BENCHMARKS.md anyway
+#
+# It builds Release (the CLI, p2pshare.dll, and the load tool bench/P2PShare.LoadTest), writes its
+# data into a `mktemp -d` folder that it removes at the end, installs nginx, curl, redis-server
+# and redis-tools from Debian's packages when they are missing, and stops every process it
+# started (by pid) when it ends, also on Ctrl-C. The table goes to stdout, progress to stderr.
+set -euo pipefail
+
+quick=0
+only="1,2,3,4"
+write=auto
+command_line="bench/run.sh${*:+ $*}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --only)
+      only="${2:?--only needs a list such as 1,4}"
+      shift
+      ;;
+    --write) write=1 ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "bench/run.sh: unknown option $1 (see --help)" >&2
+      exit 2
+      ;;
+  esac
+  shift
+done
+[[ "$only" =~ ^[1-4](,[1-4])*$ ]] || {
+  echo "bench/run.sh: --only takes comparison numbers 1-4 separated by commas, such as 1,4" >&2
+  exit 2
+}
+if [ "$write" = auto ]; then
+  if [ "$quick" = 0 ] && [ "$only" = "1,2,3,4" ]; then write=1; else write=0; fi
+fi
+wants() { [[ ",$only," == *",$1,"* ]]; }
+
+if [ "$quick" = 1 ]; then
+  BIG_MIB=64 RUNS=1 SMALL_MIB=2 CONCURRENT=100 CONCURRENT_RUNS=1
+  DIR_PEERS=1000 DIR_FILES=100 DIR_CONNECTIONS=50 DIR_WARMUP=1 DIR_SECONDS=3 REDIS_REQUESTS=100000
+else
+  BIG_MIB=2048 RUNS=5 SMALL_MIB=20 CONCURRENT=100 CONCURRENT_RUNS=3
+  DIR_PEERS=10000 DIR_FILES=100 DIR_CONNECTIONS=50 DIR_WARMUP=2 DIR_SECONDS=10 REDIS_REQUESTS=1000000
+fi
+readonly SWARM_PEERS=4
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/p2pshare-run-XXXXXX")
+pids=()
+
+log() { printf '%s\n' "$*" >&2; }
+die() {
+  log "bench/run.sh: $*"
+  exit 1
+}
+
+# Stops one process: TERM, up to 5 s to exit, then KILL.
+stop_pid() {
+  local pid=$1 i
+  kill "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    stop_pid "${pids[i]}"
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+forget_pid() { # removes $1 from the pids to stop at exit (it has been stopped already)
+  local kept=() pid
+  for pid in "${pids[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
+  pids=("${kept[@]}")
+}
+
+# ---------------------------------------------------------------------------------------------
+# Tools, build, data
+
+ensure_tools() {
+  local missing=()
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v redis-benchmark >/dev/null || missing+=(redis-tools)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  log "installing ${missing[*]} from Debian's packages..."
+  "${sudo[@]}" apt-get update -qq
+  # nginx-light is the small build (it has sendfile); Debian releases without it have nginx.
+  if ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >&2; then
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]/nginx-light/nginx}" >&2
+  fi
+  # The packages start their services; this benchmark starts its own instances.
+  "${sudo[@]}" systemctl stop nginx redis-server 2>/dev/null || true
+}
+
+build() {
+  log "building Release (CLI and load tool)..."
+  local project
+  for project in src/P2PShare.Cli bench/P2PShare.LoadTest; do
+    dotnet build -c Release "$root/$project" -nologo -v quiet >"$work/build.log" 2>&1 || {
+      cat "$work/build.log" >&2
+      die "the build of $project failed"
+    }
+  done
+  cli=(dotnet "$root/src/P2PShare.Cli/bin/Release/net10.0/p2pshare.dll")
+  load=(dotnet "$root/bench/P2PShare.LoadTest/bin/Release/net10.0/p2pshare-loadtest.dll")
+}
+
+# A free TCP port on 127.0.0.1 (for nginx and redis; p2pshare takes port 0 and says which it got).
+free_port() {
+  local port
+  while true; do
+    port=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f", a - b }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+json() { sed -n "s/.*\"$1\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" "$2" | tr -d '"'; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# ---------------------------------------------------------------------------------------------
+# Processes: directory server, peers, nginx, redis
+
+start_server() { # sets server_pid and server (HOST:PORT)
+  "${cli[@]}" server --listen 127.0.0.1:0 --log-level Warning --drain-timeout 1 "$@" >"$work/server.out" 2>"$work/server.err" &
+  server_pid=$!
+  pids+=("$server_pid")
+  local port="" i
+  for i in $(seq 1 200); do
+    # (With pipefail, a sed that runs before the server has created its output must not end the script.)
+    port=$(sed -n 's/^p2pshare directory listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.out" 2>/dev/null | head -n 1 || true)
+    [ -n "$port" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$port" ] || {
+    cat "$work/server.err" >&2
+    die "the directory server did not start"
+  }
+  server="127.0.0.1:$port"
+}
+
+peer_pids=()
+start_peer() { # $1: label, $2: shared folder; the peer hashes its files, then adds them (see wait_listed)
+  mkdir -p "$work/$1-downloads"
+  # The state folder (hash cache) is shared: a file hashed by one peer is not hashed again by the next.
+  "${cli[@]}" peer --server "$server" --port 0 --share "$2" --downloads "$work/$1-downloads" --state "$work/state" \
+    --no-menu --log-level Warning --drain-timeout 1 >"$work/$1.out" 2>"$work/$1.err" &
+  pids+=($!)
+  peer_pids+=($!)
+}
+
+wait_listed() { # $1: file name, $2: number of peers that must list it in the directory
+  local listed=0 i pid
+  for i in $(seq 1 600); do
+    listed=$("${cli[@]}" search "$1" --server "$server" --json 2>/dev/null | grep -c '"port"' || true)
+    [ "$listed" -ge "$2" ] && return 0
+    for pid in "${peer_pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || die "a peer exited before sharing $1: $(cat "$work"/*.err)"
+    done
+    sleep 0.3
+  done
+  die "only $listed of $2 peers list $1 after several minutes"
+}
+
+stop_peers() {
+  local pid
+  for pid in "${peer_pids[@]}"; do
+    stop_pid "$pid"
+    forget_pid "$pid"
+  done
+  peer_pids=()
+}
+
+start_nginx() { # serves $work/www on nginx_port, sendfile on, access log off
+  nginx_port=$(free_port)
+  mkdir -p "$work/nginx/logs"
+  cat >"$work/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  sendfile on;
+  tcp_nopush on;
+  access_log off;
+  default_type application/octet-stream;
+  client_body_temp_path $work/nginx/client_body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $work/www;
+  }
+}
+EOF
+  local nginx_bin
+  nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+  "$nginx_bin" -p "$work/nginx" -e "$work/nginx/logs/error.log" -c "$work/nginx/nginx.conf" 2>"$work/nginx/stderr" &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+  local i
+  for i in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && return 0
+    sleep 0.1
+  done
+  cat "$work/nginx/stderr" "$work/nginx/logs/error.log" >&2 || true
+  die "nginx did not start"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The comparisons. Each fills rows[] (the Markdown table) and notes[] (what exactly was measured).
+
+rows=()
+notes=()
+
+# Empties a download folder and flushes what is still to be written, so that no run pays for the
+# write-back of the one before.
+fresh_folder() {
+  rm -rf "$1" && mkdir -p "$1"
+  sync
+}
+
+timed_get() { # $1: output folder, $2: --sources; prints the wall time of the whole `p2pshare get`
+  local start t
+  fresh_folder "$1"
+  start=$(now)
+  "${cli[@]}" get big.bin --server "$server" --output "$1" --sources "$2" >"$work/get.out" 2>"$work/get.err" || {
+    cat "$work/get.out" "$work/get.err" >&2
+    die "p2pshare get --sources $2 failed"
+  }
+  t=$(elapsed "$start")
+  cmp -s "$work/www/big.bin" "$1/big.bin" || die "the p2pshare download differs from the original"
+  echo "$t"
+}
+
+timed_curl() { # $1: output folder; prints the wall time of `curl -o`
+  local start t
+  fresh_folder "$1"
+  start=$(now)
+  curl -sf -o "$1/big.bin" "http://127.0.0.1:$nginx_port/big.bin" || die "curl failed"
+  t=$(elapsed "$start")
+  cmp -s "$work/www/big.bin" "$1/big.bin" || die "the curl download differs from the original"
+  echo "$t"
+}
+
+timed_curl_ranges() { # $1: output folder; prints "RANGES_SECONDS WITH_CONCATENATION_SECONDS"
+  local start t_ranges t_all size part i a b
+  fresh_folder "$1"
+  size=$(stat -c %s "$work/www/big.bin")
+  part=$(((size + SWARM_PEERS - 1) / SWARM_PEERS))
+  start=$(now)
+  local curls=()
+  for ((i = 0; i < SWARM_PEERS; i++)); do
+    a=$((i * part))
+    b=$(((i + 1) * part - 1))
+    [ "$b" -lt "$size" ] || b=$((size - 1))
+    curl -sf -r "$a-$b" -o "$1/part$i" "http://127.0.0.1:$nginx_port/big.bin" &
+    curls+=($!)
+  done
+  for i in "${curls[@]}"; do wait "$i" || die "a curl range request failed"; done
+  t_ranges=$(elapsed "$start")
+  for ((i = 0; i < SWARM_PEERS; i++)); do cat "$1/part$i"; done >"$1/big.bin"
+  t_all=$(elapsed "$start")
+  cmp -s "$work/www/big.bin" "$1/big.bin" || die "the concatenated ranges differ from the original"
+  echo "$t_ranges $t_all"
+}
+
+comparison_1() {
+  log "1. one ${BIG_MIB} MiB file: p2pshare get from one peer vs curl from nginx (warm-up + $RUNS runs each, interleaved)"
+  start_peer peer1 "$work/data"
+  wait_listed big.bin 1
+  local out="$work/out1" p=() c=() run
+  timed_get "$out" 1 >/dev/null
+  timed_curl "$out" >/dev/null
+  for run in $(seq 1 "$RUNS"); do
+    p+=("$(timed_get "$out" 1)")
+    c+=("$(timed_curl "$out")")
+    log "   run $run: p2pshare ${p[-1]} s, curl ${c[-1]} s"
+  done
+  rm -rf "$out"
+  stop_peers
+  local pm cm ratio goal
+  pm=$(printf '%s\n' "${p[@]}" | median)
+  cm=$(printf '%s\n' "${c[@]}" | median)
+  ratio=$(calc %.2f "$pm / $cm")
+  goal=$(awk -v r="$ratio" 'BEGIN { print (r <= 1.1) ? "PASS" : "FAIL" }')
+  rows+=("| 1 | one ${BIG_MIB} MiB file, one source | \`get\` $(calc '%.2f s (%.0f MiB/s)' "$pm, $BIG_MIB / $pm") | \`curl -o\` $(calc '%.2f s (%.0f MiB/s)' "$cm, $BIG_MIB / $cm") | ${ratio}× time | ≤ 1.1: **$goal** |")
+  notes+=("1: wall time of the whole \`p2pshare get big.bin --sources 1\` process (start, search, transfer, chunk verification, write) vs the whole \`curl -s -o\`; both write into the same folder, emptied before each run; median of $RUNS interleaved runs after one untimed warm-up each; every copy checked with \`cmp\` outside the timing. Runs (p2pshare / curl): $(printf '%s ' "${p[@]}")/ $(printf '%s ' "${c[@]}")s.")
+}
+
+comparison_2() {
+  log "2. the same file held by $SWARM_PEERS peers: get --sources 4 / --sources 1 vs $SWARM_PEERS curl ranges ($RUNS runs each, interleaved)"
+  local i
+  for i in $(seq 1 "$SWARM_PEERS"); do start_peer "swarm$i" "$work/data"; done
+  wait_listed big.bin "$SWARM_PEERS"
+  local out="$work/out2" s4=() s1=() cr=() ca=() run line
+  timed_get "$out" "$SWARM_PEERS" >/dev/null
+  timed_curl_ranges "$out" >/dev/null
+  for run in $(seq 1 "$RUNS"); do
+    s4+=("$(timed_get "$out" "$SWARM_PEERS")")
+    s1+=("$(timed_get "$out" 1)")
+    line=$(timed_curl_ranges "$out")
+    cr+=("${line% *}")
+    ca+=("${line#* }")
+    log "   run $run: --sources $SWARM_PEERS ${s4[-1]} s, --sources 1 ${s1[-1]} s, curl ranges ${cr[-1]} s (${ca[-1]} s with concatenation)"
+  done
+  rm -rf "$out"
+  stop_peers
+  local m4 m1 mr ma goal
+  m4=$(printf '%s\n' "${s4[@]}" | median)
+  m1=$(printf '%s\n' "${s1[@]}" | median)
+  mr=$(printf '%s\n' "${cr[@]}" | median)
+  ma=$(printf '%s\n' "${ca[@]}" | median)
+  goal=$(awk -v a="$m4" -v b="$m1" 'BEGIN { print (a < b) ? "PASS" : "FAIL" }')
+  rows+=("| 2a | same file, $SWARM_PEERS sources | \`get --sources $SWARM_PEERS\` $(calc '%.2f s (%.0f MiB/s)' "$m4, $BIG_MIB / $m4") | $SWARM_PEERS × \`curl -r\` $(calc '%.2f s (%.0f MiB/s)' "$mr, $BIG_MIB / $mr") | $(calc %.2f "$m4 / $mr")× time | — |")
+  rows+=("| 2b | swarm vs one source (same $SWARM_PEERS peers) | \`get --sources $SWARM_PEERS\` $(calc '%.2f s' "$m4") | \`get --sources 1\` $(calc '%.2f s' "$m1") | $(calc %.2f "$m4 / $m1")× time | swarm faster: **$goal** |")
+  notes+=("2: $SWARM_PEERS peers share the same file; wall time of the whole \`get\` process vs $SWARM_PEERS parallel \`curl -s -r A-B -o partN\` processes, timed from the first start to the last exit (parts written, not joined; with the concatenation into one file the median is $(calc %.2f "$ma") s); median of $RUNS interleaved runs after one warm-up. Runs (--sources $SWARM_PEERS / --sources 1 / curl ranges): $(printf '%s ' "${s4[@]}")/ $(printf '%s ' "${s1[@]}")/ $(printf '%s ' "${cr[@]}")s.")
+}
+
+comparison_3() {
+  log "3. $CONCURRENT concurrent downloads of a ${SMALL_MIB} MiB file: one peer vs nginx (warm-up + $CONCURRENT_RUNS runs each, interleaved)"
+  start_peer uploader "$work/data3"
+  wait_listed small.bin 1
+  local uploader_pid=${peer_pids[-1]}
+  local out="$work/out3" p_rates=() p_inside=() n_rates=() p_errors=0 n_errors=0 run i start t bad config="$work/curl3.conf"
+  : >"$config"
+  for ((i = 0; i < CONCURRENT; i++)); do
+    printf 'url = "http://127.0.0.1:%s/small.bin"\noutput = "%s/%03d/small.bin"\n' "$nginx_port" "$out" "$i" >>"$config"
+  done
+  local bytes=$((CONCURRENT * SMALL_MIB * 1048576))
+  for run in $(seq 0 "$CONCURRENT_RUNS"); do # run 0 is the untimed warm-up
+    fresh_folder "$out"
+    start=$(now)
+    "${load[@]}" downloads --server "$server" --name small.bin --count "$CONCURRENT" --output "$out" >"$work/load3.json" 2>"$work/load3.err" || true
+    t=$(elapsed "$start")
+    bad=$(json failures "$work/load3.json")
+    [ -n "$bad" ] || { cat "$work/load3.err" >&2; die "the load tool failed"; }
+    for ((i = 0; i < CONCURRENT; i++)); do
+      cmp -s "$work/data3/small.bin" "$out/$(printf %03d "$i")/small.bin" || bad=$((bad + 1))
+    done
+    [ "$run" = 0 ] || {
+      p_errors=$((p_errors + bad))
+      p_rates+=("$(calc %.1f "$bytes / 1e6 / $t")")
+      p_inside+=("$(calc %.1f "$(json mb_per_s "$work/load3.json")")")
+    }
+
+    fresh_folder "$out"
+    start=$(now)
+    curl -s --parallel --parallel-immediate --parallel-max "$CONCURRENT" --create-dirs -K "$config" 2>"$work/curl3.err" || true
+    t=$(elapsed "$start")
+    local nbad=0
+    for ((i = 0; i < CONCURRENT; i++)); do
+      cmp -s "$work/data3/small.bin" "$out/$(printf %03d "$i")/small.bin" || nbad=$((nbad + 1))
+    done
+    [ "$run" = 0 ] || { n_errors=$((n_errors + nbad)); n_rates+=("$(calc %.1f "$bytes / 1e6 / $t")"); }
+    [ "$run" = 0 ] || log "   run $run: p2pshare ${p_rates[-1]} MB/s ($bad errors), nginx ${n_rates[-1]} MB/s ($nbad errors)"
+  done
+  rm -rf "$out"
+  local memory rss hwm
+  memory=$(grep -E '^Vm(RSS|HWM):' "/proc/$uploader_pid/status" | awk '{ printf "%s %.1f ", $1, $2 / 1024 }')
+  hwm=$(echo "$memory" | sed -n 's/.*VmHWM: \([0-9.]*\).*/\1/p')
+  rss=$(echo "$memory" | sed -n 's/.*VmRSS: \([0-9.]*\).*/\1/p')
+  stop_peers
+  local pm nm goal_errors goal_memory
+  pm=$(printf '%s\n' "${p_rates[@]}" | median)
+  nm=$(printf '%s\n' "${n_rates[@]}" | median)
+  goal_errors=$([ "$p_errors" = 0 ] && echo PASS || echo FAIL)
+  goal_memory=$(awk -v m="$hwm" 'BEGIN { print (m < 300) ? "PASS" : "FAIL" }')
+  rows+=("| 3 | $CONCURRENT concurrent downloads of ${SMALL_MIB} MiB, one source | $pm MB/s, $p_errors errors, peer peak $hwm MiB | nginx $nm MB/s, $n_errors errors | $(calc %.2f "$pm / $nm")× MB/s | no errors: **$goal_errors**, peer memory < 300 MB: **$goal_memory** |")
+  notes+=("3: aggregate MB/s = $CONCURRENT × ${SMALL_MIB} MiB / wall time of one process: the load tool (\`bench/P2PShare.LoadTest downloads\`: one directory search, then $CONCURRENT concurrent \`Downloader\` downloads in one process, each verified and saved in its own folder) vs one \`curl --parallel --parallel-immediate --parallel-max $CONCURRENT\` with $CONCURRENT URLs and outputs; median of $CONCURRENT_RUNS interleaved runs after one warm-up; errors are failed downloads plus copies that differ from the original (\`cmp\`, outside the timing), over all timed runs. Peer peak = VmHWM of the uploading peer process (VmRSS at the end: $rss MiB). Runs (p2pshare / nginx MB/s): $(printf '%s ' "${p_rates[@]}")/ $(printf '%s ' "${n_rates[@]}"); timed inside the load tool (without the .NET process start): $(printf '%s ' "${p_inside[@]}")MB/s.")
+}
+
+comparison_4() {
+  log "4. directory: $DIR_PEERS peers × $DIR_FILES files, searches from $DIR_CONNECTIONS connections for ${DIR_SECONDS}s vs redis-benchmark"
+  # A fresh server, so that its memory is that of this catalogue alone.
+  if [ -n "${server_pid:-}" ]; then
+    stop_pid "$server_pid"
+    forget_pid "$server_pid"
+  fi
+  start_server
+  local report="$work/load4.json"
+  "${load[@]}" directory --server "$server" --server-pid "$server_pid" --peers "$DIR_PEERS" --files "$DIR_FILES" \
+    --connections "$DIR_CONNECTIONS" --register-concurrency 64 --warmup "$DIR_WARMUP" --duration "$DIR_SECONDS" >"$report" 2>"$work/load4.err" || {
+    cat "$work/load4.err" >&2
+    die "the directory load failed"
+  }
+  sed 's/^/   /' "$work/load4.err" >&2
+
+  local redis_port redis_pid
+  redis_port=$(free_port)
+  mkdir -p "$work/redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work/redis" --daemonize no \
+    >"$work/redis/out" 2>&1 &
+  redis_pid=$!
+  pids+=("$redis_pid")
+  local i
+  for i in $(seq 1 100); do
+    redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  redis-benchmark -h 127.0.0.1 -p "$redis_port" -c "$DIR_CONNECTIONS" -n "$REDIS_REQUESTS" -t get -q >"$work/redis/bench" 2>&1 ||
+    die "redis-benchmark failed: $(cat "$work/redis/bench")"
+  stop_pid "$redis_pid"
+  forget_pid "$redis_pid"
+  local redis_line redis_rps redis_p50
+  redis_line=$(tr '\r' '\n' <"$work/redis/bench" | grep '^GET:' | tail -n 1 || true)
+  redis_rps=$(echo "$redis_line" | sed -n 's/^GET: \([0-9.]*\) requests per second.*/\1/p')
+  redis_p50=$(echo "$redis_line" | sed -n 's/.*p50=\([0-9.]*\) msec.*/\1/p')
+  log "   redis-benchmark: $redis_line"
+
+  local reg reg_err sps p50 p99 max s_err entries rss1 hwm1 rss2 hwm2
+  reg=$(json register_s "$report")
+  reg_err=$(json register_errors "$report")
+  sps=$(json searches_per_s "$report")
+  p50=$(json search_p50_ms "$report")
+  p99=$(json search_p99_ms "$report")
+  max=$(json search_max_ms "$report")
+  s_err=$(json search_errors "$report")
+  entries=$(json search_mean_entries "$report")
+  local client_cpu
+  client_cpu=$(calc %.2f "$(json client_cpu_cores_during_search "$report")")
+  rss1=$(calc %.1f "$(json server_rss_mib_after_register "$report")")
+  hwm1=$(calc %.1f "$(json server_hwm_mib_after_register "$report")")
+  rss2=$(calc %.1f "$(json server_rss_mib_after_search "$report")")
+  hwm2=$(calc %.1f "$(json server_hwm_mib_after_search "$report")")
+  local total=$((DIR_PEERS * DIR_FILES))
+  local g_reg g_ratio g_p99 g_rss
+  g_reg=$(awk -v t="$reg" -v e="$reg_err" 'BEGIN { print (t < 10 && e == 0) ? "PASS" : "FAIL" }')
+  g_ratio=$(awk -v a="$sps" -v b="${redis_rps:-0}" -v e="$s_err" 'BEGIN { print (b > 0 && a / b >= 0.5 && e == 0) ? "PASS" : "FAIL" }')
+  g_p99=$(awk -v p="$p99" 'BEGIN { print (p < 5) ? "PASS" : "FAIL" }')
+  g_rss=$(awk -v a="$rss1" -v b="$rss2" 'BEGIN { print (a < 400 && b < 400) ? "PASS" : "FAIL" }')
+  rows+=("| 4a | directory: register $DIR_PEERS peers × $DIR_FILES files ($total entries) | $(calc %.2f "$reg") s, $reg_err errors | — | — | < 10 s: **$g_reg** |")
+  rows+=("| 4b | directory: searches, $DIR_CONNECTIONS connections | $(calc %.0f "$sps")/s, p50 $(calc %.3f "$p50") ms, p99 $(calc %.3f "$p99") ms, max $(calc %.1f "$max") ms, $s_err errors | redis GET $(calc %.0f "${redis_rps:-0}")/s, p50 ${redis_p50:-?} ms | $(calc %.2f "$sps / ${redis_rps:-1}")× req/s | ≥ 0.5× redis: **$g_ratio**, p99 < 5 ms: **$g_p99** |")
+  rows+=("| 4c | directory server memory ($total entries) | VmRSS $rss1 MiB after registering, $rss2 MiB after searching (VmHWM $hwm2 MiB) | — | — | RSS < 400 MB: **$g_rss** |")
+  notes+=("4: \`p2pshare server --listen 127.0.0.1:0\` with default limits; the load tool (\`bench/P2PShare.LoadTest directory\`) registers $DIR_PEERS simulated peers, each over its own TCP connection from its own loopback address (127.1.x.y) that stays open and answers PINGs, with $DIR_FILES deterministic, realistic names each (music, TV episodes, photos, documents, plus popular films/ISOs held by many peers), timed from the first connect to the last OK (64 registrations in flight); then $DIR_CONNECTIONS connections send SEARCH one at a time (no pipelining) for ${DIR_WARMUP} s of warm-up and ${DIR_SECONDS} s measured, with queries of 2-3 words of a registered name ($(calc %.1f "$entries") entries per answer on average; the load tool itself used $client_cpu of the $(nproc) cores meanwhile). Server memory from /proc/PID/status (VmHWM after registering: $hwm1 MiB). redis: \`redis-benchmark -c $DIR_CONNECTIONS -n $REDIS_REQUESTS -t get -q\` against \`redis-server --save '' --appendonly no\`.")
+}
+
+# ---------------------------------------------------------------------------------------------
+
+ensure_tools
+build
+
+if wants 1 || wants 2 || wants 3; then
+  mkdir -p "$work/data" "$work/data3" "$work/www"
+  log "writing a ${BIG_MIB} MiB and a ${SMALL_MIB} MiB random file..."
+  head -c $((BIG_MIB * 1048576)) /dev/urandom >"$work/data/big.bin"
+  head -c $((SMALL_MIB * 1048576)) /dev/urandom >"$work/data3/small.bin"
+  ln "$work/data/big.bin" "$work/www/big.bin"
+  ln "$work/data3/small.bin" "$work/www/small.bin"
+  # nginx's workers run as nobody when it is started by root: they must be able to read the files.
+  chmod 755 "$work" "$work/www"
+  chmod 644 "$work/www/"*.bin
+  start_nginx
+  start_server
+fi
+
+for n in 1 2 3 4; do
+  if wants "$n"; then "comparison_$n"; fi
+done
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+cores=$(nproc)
+memory=$(awk '/^MemTotal:/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)
+date_utc=$(date -u '+%Y-%m-%d %H:%M UTC')
+table=$(
+  echo "Machine: ${cpu:-unknown CPU}, $cores cores, $memory RAM, $(uname -sr); $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(curl --version | head -n 1 | cut -d' ' -f1-2), redis $(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p'), .NET SDK $(dotnet --version). Everything on 127.0.0.1."
+  echo
+  echo "| # | comparison | p2pshare (median) | nginx + curl / redis (median) | ratio | goals |"
+  echo "|---|---|---|---|---:|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "What exactly is measured:"
+  echo
+  printf -- '- %s\n' "${notes[@]}"
+)
+
+echo
+echo "\`$command_line\` — $date_utc$([ "$quick" = 1 ] && echo " (--quick: small sizes, not the figures of the issue)")"
+echo
+echo "$table"
+
+if [ "$write" = 1 ]; then
+  section=$(
+    echo "<!-- bench/run.sh results: begin -->"
+    echo "## Side by side: latest \`bench/run.sh\`"
+    echo
+    echo "Written by \`bench/run.sh\` (do not edit between these markers; the script rewrites them). Command: \`$command_line\`, run $date_utc$([ "$quick" = 1 ] && echo " with --quick (small sizes)")."
+    echo
+    echo "$table"
+    echo "<!-- bench/run.sh results: end -->"
+  )
+  doc="$root/BENCHMARKS.md"
+  # A section already present is replaced where it is; otherwise it goes right under the title.
+  if grep -q '^<!-- bench/run.sh results: begin -->$' "$doc"; then
+    SECTION="$section" awk '
+      /^<!-- bench\/run.sh results: begin -->$/ { skipping = 1; print ENVIRON["SECTION"]; next }
+      /^<!-- bench\/run.sh results: end -->$/ { skipping = 0; next }
+      !skipping { print }
+    ' "$doc" >"$work/BENCHMARKS.md"
+  else
+    SECTION="$section" awk '
+      { print }
+      /^# / && !done { print ""; print ENVIRON["SECTION"]; done = 1 }
+    ' "$doc" >"$work/BENCHMARKS.md"
+  fi
+  cat "$work/BENCHMARKS.md" >"$doc"
+  log "BENCHMARKS.md updated"
+else
+  log "BENCHMARKS.md not updated (a --quick or --only run; add --write to record it)"
+fi
