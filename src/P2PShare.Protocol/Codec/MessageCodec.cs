@@ -9,30 +9,81 @@ namespace P2PShare.Protocol;
 /// </summary>
 public static class MessageCodec
 {
+    /// <remarks>
+    /// Built on the allocation-free views (<see cref="RegisterView"/>, <see cref="GetView"/>, ...),
+    /// which hold the one set of checks: a payload the views refuse is refused here with the
+    /// same exception, and <see cref="Validate"/> gives the same verdict without allocating.
+    /// </remarks>
     public static Message Decode(byte type, ReadOnlySpan<byte> payload, Channel channel)
     {
-        if (payload.Length > Limits.MaxControlPayload)
-        {
-            throw new ProtocolException(ErrorCode.TooLarge, $"payload of {payload.Length} bytes exceeds the limit of {Limits.MaxControlPayload} bytes");
-        }
-
+        EnsureWithinLimit(payload);
         return (MessageType)type switch
         {
-            MessageType.Register => DecodeRegister(payload),
-            MessageType.SearchOrGet when channel == Channel.Directory => DecodeSearch(payload),
-            MessageType.SearchOrGet => DecodeGet(payload),
-            MessageType.Results => DecodeResults(payload),
-            MessageType.Data => DecodeData(payload),
-            MessageType.Error => DecodeError(payload),
-            MessageType.Ok => DecodeOk(payload),
-            MessageType.Ping => DecodeEmpty(payload, "PING", PingMessage.Instance),
-            MessageType.Pong => DecodeEmpty(payload, "PONG", PongMessage.Instance),
-            MessageType.Add => DecodeAdd(payload),
-            MessageType.Remove => DecodeRemove(payload),
-            MessageType.Hashes => DecodeHashes(payload),
-            MessageType.HashList => DecodeHashList(payload),
-            _ => throw new ProtocolException(ErrorCode.Unsupported, $"unknown message type {type}"),
+            MessageType.Register => RegisterView.Parse(payload).ToMessage(),
+            MessageType.SearchOrGet when channel == Channel.Directory => SearchView.Parse(payload).ToMessage(),
+            MessageType.SearchOrGet => GetView.Parse(payload).ToMessage(),
+            MessageType.Results => ResultsView.Parse(payload).ToMessage(),
+            MessageType.Data => DataHeader.Parse(payload).ToMessage(),
+            MessageType.Error => ErrorView.Parse(payload).ToMessage(),
+            MessageType.Ok => OkView.Parse(payload).ToMessage(),
+            MessageType.Ping => DecodeEmpty(MessageType.Ping, payload, PingMessage.Instance),
+            MessageType.Pong => DecodeEmpty(MessageType.Pong, payload, PongMessage.Instance),
+            MessageType.Add => AddView.Parse(payload).ToMessage(),
+            MessageType.Remove => RemoveView.Parse(payload).ToMessage(),
+            MessageType.Hashes => HashesView.Parse(payload).ToMessage(),
+            MessageType.HashList => HashListView.Parse(payload).ToMessage(),
+            _ => throw Unsupported(type),
         };
+    }
+
+    /// <summary>
+    /// Checks a payload exactly as <see cref="Decode"/> does (same <see cref="ProtocolException"/>
+    /// for the same bytes) without building a message: allocates nothing when it is valid.
+    /// </summary>
+    public static void Validate(byte type, ReadOnlySpan<byte> payload, Channel channel)
+    {
+        EnsureWithinLimit(payload);
+        switch ((MessageType)type)
+        {
+            case MessageType.Register:
+                RegisterView.Parse(payload);
+                break;
+            case MessageType.SearchOrGet when channel == Channel.Directory:
+                SearchView.Parse(payload);
+                break;
+            case MessageType.SearchOrGet:
+                GetView.Parse(payload);
+                break;
+            case MessageType.Results:
+                ResultsView.Parse(payload);
+                break;
+            case MessageType.Data:
+                DataHeader.Parse(payload);
+                break;
+            case MessageType.Error:
+                ErrorView.Parse(payload);
+                break;
+            case MessageType.Ok:
+                OkView.Parse(payload);
+                break;
+            case MessageType.Ping or MessageType.Pong:
+                EmptyPayload.Validate((MessageType)type, payload);
+                break;
+            case MessageType.Add:
+                AddView.Parse(payload);
+                break;
+            case MessageType.Remove:
+                RemoveView.Parse(payload);
+                break;
+            case MessageType.Hashes:
+                HashesView.Parse(payload);
+                break;
+            case MessageType.HashList:
+                HashListView.Parse(payload);
+                break;
+            default:
+                throw Unsupported(type);
+        }
     }
 
     /// <summary>Number of payload bytes <paramref name="message"/> encodes to (the frame adds 5).</summary>
@@ -43,14 +94,14 @@ public static class MessageCodec
         {
             RegisterMessage m => 2 + 4 + EntriesLength(m.Files),
             SearchMessage m => WireWriter.StringLength(m.Query),
-            ResultsMessage m => 4 + m.Peers.Sum(p => (long)WireWriter.AddressLength(p.Address) + 2 + 4 + EntriesLength(p.Files)),
+            ResultsMessage m => 4 + PeersLength(m.Peers),
             GetMessage m => WireWriter.StringLength(m.FileName) + (m.HasRange ? 8 + 8 + Limits.IdLength : 0),
             DataMessage => Limits.DataHeaderPayloadLength,
             ErrorMessage m => 2 + WireWriter.StringLength(m.Text),
             OkMessage => 4,
             PingMessage or PongMessage => 0,
             AddMessage m => 4 + EntriesLength(m.Files),
-            RemoveMessage m => 4 + m.Names.Sum(n => (long)WireWriter.StringLength(n)),
+            RemoveMessage m => 4 + NamesLength(m.Names),
             HashesMessage => Limits.IdLength,
             HashListMessage m => 4 + 4 + (long)m.Count * Limits.IdLength,
             _ => throw new ArgumentException($"unknown message {message.GetType().Name}", nameof(message)),
@@ -79,8 +130,10 @@ public static class MessageCodec
                 break;
             case ResultsMessage m:
                 writer.WriteUInt32((uint)m.Peers.Count);
-                foreach (var peer in m.Peers)
+                // Indexed loops: foreach over an IReadOnlyList allocates an enumerator.
+                for (var p = 0; p < m.Peers.Count; p++)
                 {
+                    var peer = m.Peers[p];
                     writer.WriteAddress(peer.Address);
                     writer.WriteUInt16(peer.Port);
                     WriteEntries(ref writer, peer.Files);
@@ -115,9 +168,9 @@ public static class MessageCodec
                 break;
             case RemoveMessage m:
                 writer.WriteUInt32((uint)m.Names.Count);
-                foreach (var name in m.Names)
+                for (var n = 0; n < m.Names.Count; n++)
                 {
-                    writer.WriteString(name);
+                    writer.WriteString(m.Names[n]);
                 }
 
                 break;
@@ -155,161 +208,62 @@ public static class MessageCodec
         return frame;
     }
 
-    private static long EntriesLength(IReadOnlyList<FileEntry> entries) =>
-        entries.Sum(e => (long)WireWriter.FileEntryLength(e));
+    private static long EntriesLength(IReadOnlyList<FileEntry> entries)
+    {
+        long length = 0;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            length += WireWriter.FileEntryLength(entries[i]);
+        }
+
+        return length;
+    }
+
+    private static long PeersLength(IReadOnlyList<PeerFiles> peers)
+    {
+        long length = 0;
+        for (var i = 0; i < peers.Count; i++)
+        {
+            length += WireWriter.AddressLength(peers[i].Address) + 2 + 4 + EntriesLength(peers[i].Files);
+        }
+
+        return length;
+    }
+
+    private static long NamesLength(IReadOnlyList<string> names)
+    {
+        long length = 0;
+        for (var i = 0; i < names.Count; i++)
+        {
+            length += WireWriter.StringLength(names[i]);
+        }
+
+        return length;
+    }
 
     private static void WriteEntries(ref WireWriter writer, IReadOnlyList<FileEntry> entries)
     {
         writer.WriteUInt32((uint)entries.Count);
-        foreach (var entry in entries)
+        for (var i = 0; i < entries.Count; i++)
         {
-            writer.WriteFileEntry(entry);
+            writer.WriteFileEntry(entries[i]);
         }
     }
 
-    private static List<FileEntry> ReadEntries(ref WireReader reader)
+    private static void EnsureWithinLimit(ReadOnlySpan<byte> payload)
     {
-        var count = reader.ReadCount("file", Limits.MinFileEntryLength);
-        var entries = new List<FileEntry>(count);
-        for (var i = 0; i < count; i++)
+        if (payload.Length > Limits.MaxControlPayload)
         {
-            entries.Add(reader.ReadFileEntry());
+            throw new ProtocolException(ErrorCode.TooLarge, $"payload of {payload.Length} bytes exceeds the limit of {Limits.MaxControlPayload} bytes");
         }
-
-        return entries;
     }
 
-    private static RegisterMessage DecodeRegister(ReadOnlySpan<byte> payload)
+    private static ProtocolException Unsupported(byte type) => new(ErrorCode.Unsupported, $"unknown message type {type}");
+
+    private static Message DecodeEmpty(MessageType type, ReadOnlySpan<byte> payload, Message instance)
     {
-        var reader = new WireReader(payload, "REGISTER");
-        var port = reader.ReadUInt16();
-        if (port == 0)
-        {
-            throw reader.Fail("listen port 0 is not a port anyone can connect to");
-        }
-
-        var entries = ReadEntries(ref reader);
-        reader.EnsureEnd();
-        return new RegisterMessage(port, entries);
-    }
-
-    private static SearchMessage DecodeSearch(ReadOnlySpan<byte> payload)
-    {
-        var reader = new WireReader(payload, "SEARCH");
-        var query = reader.ReadString("query");
-        reader.EnsureEnd();
-        return new SearchMessage(query);
-    }
-
-    private static GetMessage DecodeGet(ReadOnlySpan<byte> payload)
-    {
-        var reader = new WireReader(payload, "GET");
-        var name = reader.ReadFileName();
-        if (reader.Remaining == 0)
-        {
-            return new GetMessage(name);
-        }
-
-        var offset = reader.ReadUInt64();
-        var length = reader.ReadUInt64();
-        var id = reader.ReadId();
-        reader.EnsureEnd();
-        return new GetMessage(name, offset, length, id);
-    }
-
-    private static ResultsMessage DecodeResults(ReadOnlySpan<byte> payload)
-    {
-        var reader = new WireReader(payload, "RESULTS");
-        // Smallest peer record: family + IPv4 + port + file count.
-        var count = reader.ReadCount("peer", 1 + 4 + 2 + 4);
-        var peers = new List<PeerFiles>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var address = reader.ReadAddress();
-            var port = reader.ReadUInt16();
-            var files = ReadEntries(ref reader);
-            peers.Add(new PeerFiles(address, port, files));
-        }
-
-        reader.EnsureEnd();
-        return new ResultsMessage(peers);
-    }
-
-    private static DataMessage DecodeData(ReadOnlySpan<byte> payload)
-    {
-        var reader = new WireReader(payload, "DATA");
-        var offset = reader.ReadUInt64();
-        var length = reader.ReadUInt64();
-        reader.EnsureEnd();
-        return new DataMessage(offset, length);
-    }
-
-    private static ErrorMessage DecodeError(ReadOnlySpan<byte> payload)
-    {
-        var reader = new WireReader(payload, "ERROR");
-        var code = reader.ReadUInt16();
-        var text = reader.ReadString("message");
-        reader.EnsureEnd();
-        return new ErrorMessage((ErrorCode)code, text);
-    }
-
-    private static OkMessage DecodeOk(ReadOnlySpan<byte> payload)
-    {
-        var reader = new WireReader(payload, "OK");
-        var count = reader.ReadUInt32();
-        reader.EnsureEnd();
-        return new OkMessage(count);
-    }
-
-    private static Message DecodeEmpty(ReadOnlySpan<byte> payload, string name, Message instance)
-    {
-        new WireReader(payload, name).EnsureEnd();
+        EmptyPayload.Validate(type, payload);
         return instance;
-    }
-
-    private static AddMessage DecodeAdd(ReadOnlySpan<byte> payload)
-    {
-        var reader = new WireReader(payload, "ADD");
-        var entries = ReadEntries(ref reader);
-        reader.EnsureEnd();
-        return new AddMessage(entries);
-    }
-
-    private static RemoveMessage DecodeRemove(ReadOnlySpan<byte> payload)
-    {
-        var reader = new WireReader(payload, "REMOVE");
-        var count = reader.ReadCount("name", 2);
-        var names = new List<string>(count);
-        for (var i = 0; i < count; i++)
-        {
-            names.Add(reader.ReadFileName());
-        }
-
-        reader.EnsureEnd();
-        return new RemoveMessage(names);
-    }
-
-    private static HashesMessage DecodeHashes(ReadOnlySpan<byte> payload)
-    {
-        var reader = new WireReader(payload, "HASHES");
-        var id = reader.ReadId();
-        reader.EnsureEnd();
-        return new HashesMessage(id);
-    }
-
-    private static HashListMessage DecodeHashList(ReadOnlySpan<byte> payload)
-    {
-        var reader = new WireReader(payload, "HASH_LIST");
-        var chunkSize = reader.ReadUInt32();
-        if (chunkSize != Limits.ChunkSize)
-        {
-            throw reader.Fail($"chunk size {chunkSize} is not {Limits.ChunkSize}, the only chunk size of version 1");
-        }
-
-        var count = reader.ReadCount("digest", Limits.IdLength);
-        var digests = reader.ReadBytes(count * Limits.IdLength, "digests");
-        reader.EnsureEnd();
-        return new HashListMessage(chunkSize, digests);
     }
 
     /// <summary>

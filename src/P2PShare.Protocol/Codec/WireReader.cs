@@ -1,29 +1,37 @@
 using System.Buffers.Binary;
-using System.Net;
-using System.Text;
+using System.Text.Unicode;
 
 namespace P2PShare.Protocol;
 
 /// <summary>
 /// Reads big-endian protocol fields from one complete payload. Every read is bounds-checked and
 /// a shortfall is a <see cref="ProtocolException"/> that names the message and the offset.
+/// Nothing is allocated unless a check fails: strings come back as validated UTF-8 spans.
 /// </summary>
 internal ref struct WireReader
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     private readonly ReadOnlySpan<byte> _payload;
     private readonly string _messageName;
     private int _position;
 
     public WireReader(ReadOnlySpan<byte> payload, string messageName)
     {
+        if (payload.Length > Limits.MaxControlPayload)
+        {
+            throw new ProtocolException(ErrorCode.TooLarge, $"payload of {payload.Length} bytes exceeds the limit of {Limits.MaxControlPayload} bytes");
+        }
+
         _payload = payload;
         _messageName = messageName;
         _position = 0;
     }
 
     public readonly int Remaining => _payload.Length - _position;
+
+    public readonly int Position => _position;
+
+    /// <summary>The payload bytes from <paramref name="start"/> to the current position.</summary>
+    public readonly ReadOnlySpan<byte> Since(int start) => _payload[start.._position];
 
     public byte ReadByte() => Take(1, "u8")[0];
 
@@ -37,33 +45,38 @@ internal ref struct WireReader
 
     public ReadOnlySpan<byte> ReadBytes(int count, string field) => Take(count, field);
 
-    public string ReadString(string field)
+    /// <summary>A string's bytes, checked to be strictly valid UTF-8 (PROTOCOL.md 3.2).</summary>
+    public ReadOnlySpan<byte> ReadUtf8(string field)
     {
         var length = ReadUInt16();
         var bytes = Take(length, field);
-        try
-        {
-            return StrictUtf8.GetString(bytes);
-        }
-        catch (DecoderFallbackException)
+        if (!Utf8.IsValid(bytes))
         {
             throw Fail($"{field} is not valid UTF-8");
         }
+
+        return bytes;
     }
 
-    public string ReadFileName()
+    /// <summary>A string that must be a valid file name (PROTOCOL.md 6).</summary>
+    public ReadOnlySpan<byte> ReadFileNameUtf8()
     {
-        var name = ReadString("file name");
-        FileName.EnsureValid(name);
+        var name = ReadUtf8("file name");
+        var error = FileName.ValidateWellFormedUtf8(name);
+        if (error is not null)
+        {
+            throw FileName.Refused(System.Text.Encoding.UTF8.GetString(name), error);
+        }
+
         return name;
     }
 
-    public FileEntry ReadFileEntry()
+    /// <summary>Checks one file entry (name, size, id) and skips it.</summary>
+    public void SkipFileEntry()
     {
-        var name = ReadFileName();
-        var size = ReadUInt64();
-        var id = ReadId();
-        return new FileEntry(name, size, id);
+        ReadFileNameUtf8();
+        ReadUInt64();
+        Take(Limits.IdLength, "id");
     }
 
     /// <summary>
@@ -81,13 +94,14 @@ internal ref struct WireReader
         return (int)count;
     }
 
-    public IPAddress ReadAddress()
+    /// <summary>A RESULTS address: the family byte, then 4 or 16 bytes; returns the address bytes.</summary>
+    public ReadOnlySpan<byte> ReadAddress()
     {
         var family = ReadByte();
         return family switch
         {
-            4 => new IPAddress(Take(4, "IPv4 address")),
-            6 => new IPAddress(Take(16, "IPv6 address")),
+            4 => Take(4, "IPv4 address"),
+            6 => Take(16, "IPv6 address"),
             _ => throw Fail($"address family {family} is neither 4 nor 6"),
         };
     }

@@ -45,7 +45,7 @@ internal ref struct WireWriter
         _position += Limits.IdLength;
     }
 
-    public void WriteBytes(ReadOnlySpan<byte> bytes)
+    public void WriteBytes(scoped ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(_destination[_position..]);
         _position += bytes.Length;
@@ -58,6 +58,14 @@ internal ref struct WireWriter
         _position += 2 + length;
     }
 
+    /// <summary>A string given as UTF-8 bytes: the u16 length, then the bytes as they are.</summary>
+    public void WriteUtf8String(scoped ReadOnlySpan<byte> utf8)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(_destination[_position..], checked((ushort)utf8.Length));
+        utf8.CopyTo(_destination[(_position + 2)..]);
+        _position += 2 + utf8.Length;
+    }
+
     public void WriteFileEntry(FileEntry entry)
     {
         WriteString(entry.Name);
@@ -67,12 +75,20 @@ internal ref struct WireWriter
 
     public void WriteAddress(IPAddress address)
     {
-        address = MessageCodec.NormalizeAddress(address);
         if (address.AddressFamily == AddressFamily.InterNetwork)
         {
             WriteByte(4);
             address.TryWriteBytes(_destination.Slice(_position, 4), out _);
             _position += 4;
+        }
+        else if (address.IsIPv4MappedToIPv6)
+        {
+            // ::ffff:a.b.c.d travels as family 4 (the last 4 of its 16 bytes), without the
+            // allocation of MapToIPv4.
+            Span<byte> mapped = stackalloc byte[16];
+            address.TryWriteBytes(mapped, out _);
+            WriteByte(4);
+            WriteBytes(mapped[12..]);
         }
         else
         {
@@ -93,8 +109,18 @@ internal ref struct WireWriter
         return 2 + length;
     }
 
+    public static int Utf8StringLength(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > Limits.MaxStringBytes)
+        {
+            throw new ArgumentException($"string of {utf8.Length} bytes exceeds the {Limits.MaxStringBytes}-byte limit of a u16 length");
+        }
+
+        return 2 + utf8.Length;
+    }
+
     public static int FileEntryLength(FileEntry entry) => StringLength(entry.Name) + 8 + Limits.IdLength;
 
     public static int AddressLength(IPAddress address) =>
-        1 + (MessageCodec.NormalizeAddress(address).AddressFamily == AddressFamily.InterNetwork ? 4 : 16);
+        1 + (address.AddressFamily == AddressFamily.InterNetwork || address.IsIPv4MappedToIPv6 ? 4 : 16);
 }

@@ -122,6 +122,11 @@ internal static class Wire
         var ex = Assert.Throws<ProtocolException>(() => MessageCodec.Decode(type, copy, channel));
         Assert.Equal(code, ex.Code);
         Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+
+        // The allocation-free check refuses the same bytes with the same code and reason.
+        var viewEx = Assert.Throws<ProtocolException>(() => MessageCodec.Validate(type, copy, channel));
+        Assert.Equal(ex.Code, viewEx.Code);
+        Assert.Equal(ex.Message, viewEx.Message);
         return ex;
     }
 }
