@@ -130,6 +130,8 @@ internal sealed partial class SwarmDownload
     {
         var pending = new Queue<int>();
         using var run = new SourceRun(name, cancellationToken);
+        // Every GET to this source differs only in its range: one buffer, encoded in place.
+        var request = new byte[FrameWriter.MeasureGet(source.FileName, 0, 1, _plan.Id)];
         try
         {
             using var connection = await ConnectAsync(source.EndPoint, run.Token).ConfigureAwait(false);
@@ -138,8 +140,8 @@ internal sealed partial class SwarmDownload
                 while (pending.Count < _owner.RequestsPerSource && _scheduler.Next(name) is { } next)
                 {
                     pending.Enqueue(next);
-                    var request = new GetMessage(source.FileName, (ulong)next * Limits.ChunkSize, (ulong)ChunkLength(next), _plan.Id);
-                    await connection.SendAsync(request, run.Token).ConfigureAwait(false);
+                    var requestLength = FrameWriter.WriteGet(request, source.FileName, (ulong)next * Limits.ChunkSize, (ulong)ChunkLength(next), _plan.Id);
+                    await connection.SendRawAsync(request.AsMemory(0, requestLength), run.Token).ConfigureAwait(false);
                 }
 
                 if (pending.Count == 0)
@@ -200,23 +202,11 @@ internal sealed partial class SwarmDownload
             _changed.Pulse();
         }
     }
+
     private async Task ReceiveChunkAsync(FrameConnection connection, int chunk, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        var reply = await connection.ReadMessageAsync(_owner.StallTimeout, cancellationToken).ConfigureAwait(false);
-        var offset = (ulong)chunk * Limits.ChunkSize;
-        switch (reply)
-        {
-            case DataMessage data when data.Offset == offset && data.Length == (ulong)destination.Length:
-                break;
-            case DataMessage data:
-                throw new SourceFailedException($"answered chunk {chunk} with bytes {data.Offset}+{data.Length} instead of {offset}+{destination.Length}");
-            case ErrorMessage error:
-                throw new SourceFailedException($"refused chunk {chunk}: {error.Text}");
-            case null:
-                throw new SourceFailedException("closed the connection");
-            default:
-                throw new SourceFailedException($"answered GET with {reply.Name}");
-        }
+        var reply = await connection.ReadFrameAsync(_owner.StallTimeout, cancellationToken).ConfigureAwait(false);
+        CheckDataHeader(reply, chunk, destination.Length);
 
         var filled = 0;
         while (filled < destination.Length)
@@ -228,6 +218,35 @@ internal sealed partial class SwarmDownload
             }
 
             filled += read;
+        }
+    }
+
+    /// <summary>
+    /// Checks that the answer to the GET for <paramref name="chunk"/> is a DATA header for exactly
+    /// that range (a view of the frame: nothing is allocated for the usual answer).
+    /// </summary>
+    private static void CheckDataHeader(in ReceivedFrame reply, int chunk, int length)
+    {
+        if (reply.IsEndOfStream)
+        {
+            throw new SourceFailedException("closed the connection");
+        }
+
+        var offset = (ulong)chunk * Limits.ChunkSize;
+        switch (reply.Type)
+        {
+            case MessageType.Data:
+                var data = DataHeader.Parse(reply.Payload.Span);
+                if (data.Offset != offset || data.Length != (ulong)length)
+                {
+                    throw new SourceFailedException($"answered chunk {chunk} with bytes {data.Offset}+{data.Length} instead of {offset}+{length}");
+                }
+
+                return;
+            case MessageType.Error:
+                throw new SourceFailedException($"refused chunk {chunk}: {ErrorView.Parse(reply.Payload.Span).GetText()}");
+            default:
+                throw new SourceFailedException($"answered GET with {MessageCodec.Decode((byte)reply.Type, reply.Payload.Span, Channel.Peer).Name}");
         }
     }
 }
