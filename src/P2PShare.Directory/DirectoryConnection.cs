@@ -19,6 +19,8 @@ internal sealed class DirectoryConnection : IDisposable
     private readonly ILogger _logger;
     private readonly IPAddress _remoteAddress;
     private readonly string _remote;
+    // Requests of one connection are answered one at a time, so one builder serves them all.
+    private readonly ResultsFrameBuilder _results = new();
     private RegistrationToken? _registration;
     private volatile bool _answering;
     private long _lastHeardTicks = Environment.TickCount64;
@@ -224,9 +226,7 @@ internal sealed class DirectoryConnection : IDisposable
                 await _frames.SendAsync(new OkMessage((uint)left), cancellationToken);
                 break;
             case SearchMessage search:
-                // Over a REGISTER connection the peer's own files are left out: it has them already.
-                var peers = _registry.Search(search.Query, Registration?.Peer, Limits.MaxSearchResults);
-                await _frames.SendAsync(new ResultsMessage(peers), cancellationToken);
+                await AnswerSearchAsync(search.Query, cancellationToken);
                 break;
             case PingMessage:
                 await _frames.SendAsync(PongMessage.Instance, cancellationToken);
@@ -255,11 +255,32 @@ internal sealed class DirectoryConnection : IDisposable
             _logger.LogInformation("peer {Peer} unregistered (replaced by {NewPeer} on the same connection)", previous.Peer, peer);
         }
 
-        Volatile.Write(ref _registration, _registry.Register(peer, register.Files));
-        // The registry keeps the last entry of a repeated name, so the count is of distinct names.
-        var count = register.Files.Select(f => f.Name).Distinct(StringComparer.Ordinal).Count();
+        var token = _registry.Register(peer, register.Files);
+        Volatile.Write(ref _registration, token);
+        // The registry keeps the last entry of a repeated name, so the count is of distinct names
+        // (null only if a newer REGISTER of the same peer has already replaced this one).
+        var count = _registry.FileCountOf(token) ?? 0;
         _logger.LogInformation("peer {Peer} registered {Count} files", peer, count);
         return count;
+    }
+
+    /// <summary>
+    /// Answers SEARCH with RESULTS, encoded by the registry's search straight into this
+    /// connection's pooled frame buffer, which goes back to the pool once the frame is sent.
+    /// </summary>
+    private async ValueTask AnswerSearchAsync(string query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _results.Start();
+            // Over a REGISTER connection the peer's own files are left out: it has them already.
+            _registry.Search(query, Registration?.Peer, Limits.MaxSearchResults, _results);
+            await _frames.SendRawAsync(_results.Finish(), cancellationToken);
+        }
+        finally
+        {
+            _results.Release();
+        }
     }
 
     private RegistrationToken RequireRegistration(Message message) =>

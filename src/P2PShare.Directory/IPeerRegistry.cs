@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using P2PShare.Protocol;
 
 namespace P2PShare.Directory;
@@ -8,11 +10,25 @@ namespace P2PShare.Directory;
 /// for a shared store. Implementations must be safe to call from many connections at once.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Stale tokens: <see cref="Add"/> and <see cref="Remove"/> return <c>null</c> (rather than
 /// throwing) when the token is no longer the peer's current registration, because that is an
 /// ordinary race (the peer reconnected and registered again) and not a bug; the caller decides
 /// what to tell the client. <see cref="Unregister"/> returns false for a stale token and leaves
 /// the newer registration alone.
+/// </para>
+/// <para>
+/// Result order (every implementation must follow it, so that a client sees the same answer
+/// from any of them): every registered file has a position in one registry-wide sequence.
+/// <see cref="Register"/> appends the peer's files in the order given, <see cref="Add"/> appends
+/// its new files in the order given, and a file that replaces one of the same name (a repeated
+/// name in one request, or ADD of a registered name) is appended in the replaced one's stead
+/// (it takes a new position at the end, the old one goes). A search takes the first
+/// <c>maxFiles</c> matching files in that sequence and groups them per peer: peers in the order of
+/// their first listed file, each peer's files in sequence order. (A peer that registers once and
+/// never ADDs therefore has its files listed in the order it sent them, and peers come in
+/// registration order.)
+/// </para>
 /// </remarks>
 public interface IPeerRegistry
 {
@@ -43,12 +59,46 @@ public interface IPeerRegistry
     bool Unregister(RegistrationToken token);
 
     /// <summary>
+    /// The number of files registered under <paramref name="token"/> now, or null when it is stale.
+    /// </summary>
+    int? FileCountOf(RegistrationToken token);
+
+    /// <summary>
     /// The registered files whose names contain every whitespace-separated word of
-    /// <paramref name="query"/>, ignoring case (see <see cref="SearchQuery"/>), grouped per peer.
-    /// Files of <paramref name="exclude"/> are left out; peers without a match are not listed; at
-    /// most <paramref name="maxFiles"/> entries are returned in total.
+    /// <paramref name="query"/>, ignoring case (see <see cref="SearchQuery"/>), grouped per peer
+    /// in the order described on <see cref="IPeerRegistry"/>. Files of <paramref name="exclude"/>
+    /// are left out; peers without a match are not listed; at most <paramref name="maxFiles"/>
+    /// entries are returned in total.
     /// </summary>
     IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles);
+
+    /// <summary>
+    /// The same search as <see cref="Search(string, PeerKey?, int)"/>, handing the results to
+    /// <paramref name="sink"/> in the same order instead of building objects for them. The default
+    /// implementation converts the result of the other overload; a registry that keeps names as
+    /// UTF-8 can do without any per-result allocation.
+    /// </summary>
+    void Search(string query, PeerKey? exclude, int maxFiles, ISearchResultSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        foreach (var peer in Search(query, exclude, maxFiles))
+        {
+            sink.BeginPeer(new PeerKey(peer.Address, peer.Port), peer.Files.Count);
+            foreach (var file in peer.Files)
+            {
+                var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(file.Name.Length));
+                try
+                {
+                    var length = Encoding.UTF8.GetBytes(file.Name, rented);
+                    sink.AddFile(rented.AsSpan(0, length), file.Size, file.Id);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
+            }
+        }
+    }
 
     /// <summary>Number of peers registered now.</summary>
     int PeerCount { get; }

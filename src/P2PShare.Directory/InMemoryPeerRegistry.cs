@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using P2PShare.Directory.Search;
 using P2PShare.Protocol;
 
 namespace P2PShare.Directory;
@@ -8,41 +11,99 @@ namespace P2PShare.Directory;
 /// right, since every registration lives exactly as long as its connection to this process).
 /// </summary>
 /// <remarks>
-/// One plain lock guards all state. Every operation is short except <see cref="Search"/>, which
-/// scans all files; a reader/writer lock would let searches overlap, but the scan is what has to
-/// get faster (an index is planned), and a single lock keeps the replace/unregister races easy to
-/// reason about. Results come out in a fixed order: peers in registration order (a replaced
-/// registration counts as new), each peer's files in ordinal name order.
+/// <para>
+/// Files live in a <see cref="FileTable"/>: one array of plain structs, names as UTF-8 in an
+/// arena, and a trigram index over the names, so a search looks only at the entries that
+/// contain all the query's trigrams (see <see cref="FileMatcher"/>). Each peer keeps the set of
+/// its entry ids, compared by name (<see cref="EntryNameComparer"/>), for ADD, REMOVE and
+/// unregistering. Removed entries are only marked dead; once dead entries are more than half as
+/// many as live ones (and at least <c>minDeadToCompact</c>), the table is rebuilt with the
+/// live ones, so peers that come and go do not make memory grow.
+/// </para>
+/// <para>
+/// A reader/writer lock guards all state: searches share it, registrations take it alone, and
+/// only for the appends (names are encoded and split into trigrams before, see
+/// <see cref="PreparedFiles"/>). Searches remember what they found (<see cref="SearchCache"/>),
+/// so a repeated query only looks at what changed since it was last answered. Results follow
+/// the order defined on <see cref="IPeerRegistry"/>: entry ids are handed out in exactly that
+/// sequence.
+/// </para>
 /// </remarks>
+#pragma warning disable CA1001 // The lock only holds wait handles while threads wait; the registry lives as long as the server.
 public sealed class InMemoryPeerRegistry : IPeerRegistry
+#pragma warning restore CA1001
 {
-    private readonly Lock _lock = new();
-    private readonly Dictionary<PeerKey, Registration> _byPeer = [];
+    /// <summary>Longest UTF-8 name encoded on the stack; longer ones are rented.</summary>
+    private const int StackNameBytes = 1024;
 
-    // The same registrations keyed by generation, which increases with every REGISTER, so
-    // iterating it gives registration order.
-    private readonly SortedDictionary<long, Registration> _byGeneration = [];
+    private const int NoPeer = -1;
+
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly Dictionary<PeerKey, PeerState> _byPeer = [];
+
+    // Peer slots: what FileRecord.Peer refers to. A slot is reused once its peer is gone; its
+    // old entries are dead by then, so they cannot be mistaken for the new peer's.
+    private readonly List<PeerState?> _slots = [];
+    private readonly Stack<int> _freeSlots = [];
+    private readonly int _minDeadToCompact;
+    private readonly SearchCache? _cache;
+    private FileTable _table = new();
+    private EntryNameComparer _comparer;
     private long _lastGeneration;
+    private int _peerCount;
     private int _fileCount;
 
-    public int PeerCount
+    public InMemoryPeerRegistry()
+        : this(minDeadToCompact: 16 * 1024, rememberSearches: true)
+    {
+    }
+
+    /// <summary>
+    /// For tests and benchmarks: compacts as soon as <paramref name="minDeadToCompact"/> entries
+    /// are dead (and more than half as many as live ones); <paramref name="rememberSearches"/>
+    /// turns the <see cref="SearchCache"/> on or off.
+    /// </summary>
+    internal InMemoryPeerRegistry(int minDeadToCompact, bool rememberSearches)
+    {
+        _minDeadToCompact = minDeadToCompact;
+        _comparer = new EntryNameComparer(_table);
+        _cache = rememberSearches ? new SearchCache() : null;
+    }
+
+    public int PeerCount => Volatile.Read(ref _peerCount);
+
+    public int FileCount => Volatile.Read(ref _fileCount);
+
+    /// <summary>Entries removed but not yet compacted away (for tests and memory figures).</summary>
+    internal int DeadEntryCount
     {
         get
         {
-            lock (_lock)
+            _lock.EnterReadLock();
+            try
             {
-                return _byPeer.Count;
+                return _table.DeadCount;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
             }
         }
     }
 
-    public int FileCount
+    /// <summary>Bytes of the file table's arrays (records, names, postings), for memory figures.</summary>
+    internal long TableBytes
     {
         get
         {
-            lock (_lock)
+            _lock.EnterReadLock();
+            try
             {
-                return _fileCount;
+                return _table.AllocatedBytes;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
             }
         }
     }
@@ -50,43 +111,53 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     public RegistrationToken Register(PeerKey peer, IReadOnlyList<FileEntry> files)
     {
         ArgumentNullException.ThrowIfNull(peer.Address, nameof(peer));
-        ArgumentNullException.ThrowIfNull(files);
-
-        // The new file table is built outside the lock; only the swap needs it.
-        var table = new SortedDictionary<string, FileEntry>(StringComparer.Ordinal);
-        AddEntries(table, files);
-
-        lock (_lock)
+        // Encoding and trigrams need no lock: only the appends are done under it.
+        var prepared = PreparedFiles.ForThisThread();
+        prepared.Prepare(files);
+        _lock.EnterWriteLock();
+        try
         {
-            if (_byPeer.TryGetValue(peer, out var previous))
+            if (_byPeer.Remove(peer, out var previous))
             {
-                RemoveRegistration(previous);
+                Drop(previous);
             }
 
             var token = new RegistrationToken(peer, ++_lastGeneration);
-            var registration = new Registration(token, table);
-            _byPeer.Add(peer, registration);
-            _byGeneration.Add(token.Generation, registration);
-            _fileCount += table.Count;
+            var slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : AddSlot();
+            var state = new PeerState(token, slot, new HashSet<int>(prepared.Count, _comparer));
+            _slots[slot] = state;
+            _byPeer.Add(peer, state);
+            Volatile.Write(ref _peerCount, _byPeer.Count);
+            AppendFiles(state, prepared);
+            CompactIfWasteful();
             return token;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
         }
     }
 
     public int? Add(RegistrationToken token, IReadOnlyList<FileEntry> files)
     {
         ArgumentNullException.ThrowIfNull(token);
-        ArgumentNullException.ThrowIfNull(files);
-        lock (_lock)
+        var prepared = PreparedFiles.ForThisThread();
+        prepared.Prepare(files);
+        _lock.EnterWriteLock();
+        try
         {
-            if (!TryGetCurrent(token, out var registration))
+            if (!TryGetCurrent(token, out var state))
             {
                 return null;
             }
 
-            var before = registration.Files.Count;
-            AddEntries(registration.Files, files);
-            _fileCount += registration.Files.Count - before;
-            return registration.Files.Count;
+            AppendFiles(state, prepared);
+            CompactIfWasteful();
+            return state.Files.Count;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
         }
     }
 
@@ -94,120 +165,365 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     {
         ArgumentNullException.ThrowIfNull(token);
         ArgumentNullException.ThrowIfNull(names);
-        lock (_lock)
+        foreach (var name in names)
         {
-            if (!TryGetCurrent(token, out var registration))
+            ArgumentNullException.ThrowIfNull(name, nameof(names));
+        }
+
+        _lock.EnterWriteLock();
+        try
+        {
+            if (!TryGetCurrent(token, out var state))
             {
                 return null;
             }
 
+            var lookup = state.Files.GetAlternateLookup<ReadOnlySpan<byte>>();
+            Span<byte> stack = stackalloc byte[StackNameBytes];
+            var fileCount = _fileCount;
             foreach (var name in names)
             {
-                ArgumentNullException.ThrowIfNull(name, nameof(names));
-                if (registration.Files.Remove(name))
+                var rented = EncodeName(name, stack, out var utf8);
+                try
                 {
-                    _fileCount--;
+                    if (lookup.TryGetValue(utf8, out var id))
+                    {
+                        state.Files.Remove(id);
+                        _table.Kill(id);
+                        fileCount--;
+                    }
+                }
+                finally
+                {
+                    ReturnName(rented);
                 }
             }
 
-            return registration.Files.Count;
+            Volatile.Write(ref _fileCount, fileCount);
+            CompactIfWasteful();
+            return state.Files.Count;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
         }
     }
 
     public bool Unregister(RegistrationToken token)
     {
         ArgumentNullException.ThrowIfNull(token);
-        lock (_lock)
+        _lock.EnterWriteLock();
+        try
         {
-            if (!TryGetCurrent(token, out var registration))
+            if (!TryGetCurrent(token, out var state))
             {
                 return false;
             }
 
-            RemoveRegistration(registration);
+            _byPeer.Remove(token.Peer);
+            Drop(state);
+            CompactIfWasteful();
             return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    public int? FileCountOf(RegistrationToken token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        _lock.EnterReadLock();
+        try
+        {
+            return TryGetCurrent(token, out var state) ? state.Files.Count : null;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
         }
     }
 
     public IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles)
     {
+        var collector = new PeerFilesCollector();
+        Search(query, exclude, maxFiles, collector);
+        return collector.Peers;
+    }
+
+    public void Search(string query, PeerKey? exclude, int maxFiles, ISearchResultSink sink)
+    {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegative(maxFiles);
-        var matcher = new SearchQuery(query);
-        var results = new List<PeerFiles>();
-        var remaining = maxFiles;
-        lock (_lock)
+        ArgumentNullException.ThrowIfNull(sink);
+        if (maxFiles == 0)
         {
-            foreach (var registration in _byGeneration.Values)
+            return;
+        }
+
+        var scratch = SearchScratch.ForThisThread();
+        scratch.Plan.Parse(query); // outside the lock: it needs nothing shared
+        var matches = scratch.Matches;
+        matches.Clear();
+        _lock.EnterReadLock();
+        try
+        {
+            var excluded = exclude is { } key && _byPeer.TryGetValue(key, out var state) ? state.Slot : NoPeer;
+            var remembered = _cache?.Find(query, exclude, maxFiles);
+            var firstId = 0;
+            if (remembered is not null)
             {
-                if (remaining == 0)
+                // What matched before still does, unless it died since (or belongs to the
+                // excluded peer's registration, which may be newer than the remembered search).
+                foreach (var id in remembered.Ids)
                 {
-                    break;
-                }
-
-                var peer = registration.Token.Peer;
-                if (exclude == peer)
-                {
-                    continue;
-                }
-
-                List<FileEntry>? matches = null;
-                foreach (var entry in registration.Files.Values)
-                {
-                    if (matcher.Matches(entry.Name))
+                    ref readonly var record = ref _table[id];
+                    if (record.IsAlive && record.Peer != excluded)
                     {
-                        (matches ??= []).Add(entry);
-                        if (--remaining == 0)
-                        {
-                            break;
-                        }
+                        matches.Add(id);
                     }
                 }
 
-                if (matches is not null)
-                {
-                    results.Add(new PeerFiles(peer.Address, peer.Port, matches));
-                }
+                firstId = remembered.SearchedTo;
             }
-        }
 
-        return results;
+            scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, firstId, maxFiles, matches);
+            var searchedTo = matches.Count == maxFiles ? matches[^1] + 1 : _table.Count;
+            if (_cache is not null && (remembered is null || remembered.SearchedTo != searchedTo || remembered.Ids.Length != matches.Count))
+            {
+                _cache.Remember(query, exclude, maxFiles, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(matches), searchedTo);
+            }
+
+            Emit(scratch, sink);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
     }
 
-    private static void AddEntries(SortedDictionary<string, FileEntry> table, IReadOnlyList<FileEntry> files)
+    /// <summary>Rebuilds the file table with the live entries only (for tests; normally done when half the entries are dead).</summary>
+    internal void Compact()
     {
-        foreach (var entry in files)
+        _lock.EnterWriteLock();
+        try
         {
-            ArgumentNullException.ThrowIfNull(entry, nameof(files));
-            table[entry.Name] = entry; // the last entry of a name wins
+            CompactNow();
         }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>The UTF-8 of <paramref name="name"/> in <paramref name="stack"/> or in a rented array (returned by <see cref="ReturnName"/>).</summary>
+    private static byte[]? EncodeName(string name, Span<byte> stack, out ReadOnlySpan<byte> utf8)
+    {
+        byte[]? rented = null;
+        var buffer = stack;
+        if (name.Length * 3 > stack.Length)
+        {
+            rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(name.Length));
+            buffer = rented;
+        }
+
+        utf8 = buffer[..Encoding.UTF8.GetBytes(name, buffer)];
+        return rented;
+    }
+
+    private static void ReturnName(byte[]? rented)
+    {
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Appends prepared files to a peer; a file replaces the peer's file of the same name, which dies.</summary>
+    private void AppendFiles(PeerState state, PreparedFiles files)
+    {
+        var lookup = state.Files.GetAlternateLookup<ReadOnlySpan<byte>>();
+        var fileCount = _fileCount;
+        for (var i = 0; i < files.Count; i++)
+        {
+            var name = files.Name(i);
+            if (lookup.TryGetValue(name, out var replaced))
+            {
+                state.Files.Remove(replaced);
+                _table.Kill(replaced);
+                fileCount--;
+            }
+
+            state.Files.Add(_table.Append(name, files.TrigramsOf(i), files.Size(i), files.Id(i), state.Slot));
+            fileCount++;
+        }
+
+        Volatile.Write(ref _fileCount, fileCount);
     }
 
     /// <summary>Finds the registration <paramref name="token"/> names, if it is still the current one.</summary>
-    private bool TryGetCurrent(RegistrationToken token, [NotNullWhen(true)] out Registration? registration)
+    private bool TryGetCurrent(RegistrationToken token, [NotNullWhen(true)] out PeerState? state)
     {
         if (_byPeer.TryGetValue(token.Peer, out var current) && current.Token.Equals(token))
         {
-            registration = current;
+            state = current;
             return true;
         }
 
-        registration = null;
+        state = null;
         return false;
     }
 
-    private void RemoveRegistration(Registration registration)
+    private int AddSlot()
     {
-        _byPeer.Remove(registration.Token.Peer);
-        _byGeneration.Remove(registration.Token.Generation);
-        _fileCount -= registration.Files.Count;
+        _slots.Add(null);
+        return _slots.Count - 1;
     }
 
-    /// <summary>One generation of one peer's registration and its files, by name.</summary>
-    private sealed class Registration(RegistrationToken token, SortedDictionary<string, FileEntry> files)
+    /// <summary>Kills a peer's entries and frees its slot; the caller has removed it from <see cref="_byPeer"/>.</summary>
+    private void Drop(PeerState state)
+    {
+        foreach (var id in state.Files)
+        {
+            _table.Kill(id);
+        }
+
+        Volatile.Write(ref _fileCount, _fileCount - state.Files.Count);
+        Volatile.Write(ref _peerCount, _byPeer.Count);
+        _slots[state.Slot] = null;
+        _freeSlots.Push(state.Slot);
+    }
+
+    private void CompactIfWasteful()
+    {
+        var dead = _table.DeadCount;
+        if (dead >= _minDeadToCompact && dead > _table.LiveCount / 2)
+        {
+            CompactNow();
+        }
+    }
+
+    private void CompactNow()
+    {
+        var newIds = new int[_table.Count];
+        var table = _table.CopyLiveEntries((oldId, newId) => newIds[oldId] = newId);
+        var comparer = new EntryNameComparer(table);
+        foreach (var state in _slots)
+        {
+            if (state is null)
+            {
+                continue;
+            }
+
+            var files = new HashSet<int>(state.Files.Count, comparer);
+            foreach (var oldId in state.Files)
+            {
+                files.Add(newIds[oldId]);
+            }
+
+            state.Files = files;
+        }
+
+        _table = table;
+        _comparer = comparer;
+        if (_cache is not null)
+        {
+            // Ids were renumbered: what the cache remembers no longer means anything.
+            _cache.Epoch++;
+            _cache.Clear();
+        }
+    }
+
+    /// <summary>Hands the matches to the sink grouped per peer: peers in order of their first match, matches in id order.</summary>
+    private void Emit(SearchScratch scratch, ISearchResultSink sink)
+    {
+        var matches = scratch.Matches;
+        if (matches.Count == 0)
+        {
+            return;
+        }
+
+        var groupOf = scratch.GroupOfPeer;
+        var peers = scratch.GroupPeers;
+        var counts = scratch.GroupCounts;
+        groupOf.Clear();
+        peers.Clear();
+        counts.Clear();
+        foreach (var id in matches)
+        {
+            var peer = _table[id].Peer;
+            if (!groupOf.TryGetValue(peer, out var group))
+            {
+                group = peers.Count;
+                groupOf.Add(peer, group);
+                peers.Add(peer);
+                counts.Add(0);
+            }
+
+            counts[group]++;
+        }
+
+        if (scratch.Ordered.Length < matches.Count)
+        {
+            scratch.Ordered = new int[Math.Max(matches.Count, 2 * scratch.Ordered.Length)];
+        }
+
+        // Counting sort by group: counts become each group's next free position.
+        var ordered = scratch.Ordered;
+        var position = 0;
+        for (var group = 0; group < counts.Count; group++)
+        {
+            var count = counts[group];
+            counts[group] = position;
+            position += count;
+        }
+
+        foreach (var id in matches)
+        {
+            ordered[counts[groupOf[_table[id].Peer]]++] = id;
+        }
+
+        var start = 0;
+        for (var group = 0; group < peers.Count; group++)
+        {
+            var end = counts[group];
+            sink.BeginPeer(_slots[peers[group]]!.Token.Peer, end - start);
+            for (var i = start; i < end; i++)
+            {
+                var id = ordered[i];
+                ref readonly var record = ref _table[id];
+                sink.AddFile(_table.Name(id), record.Size, record.Id);
+            }
+
+            start = end;
+        }
+    }
+
+    /// <summary>One generation of one peer's registration: its slot and its entries (compared by name).</summary>
+    private sealed class PeerState(RegistrationToken token, int slot, HashSet<int> files)
     {
         public RegistrationToken Token { get; } = token;
 
-        public SortedDictionary<string, FileEntry> Files { get; } = files;
+        public int Slot { get; } = slot;
+
+        public HashSet<int> Files { get; set; } = files;
+    }
+
+    /// <summary>Builds the objects <see cref="Search(string, PeerKey?, int)"/> returns.</summary>
+    private sealed class PeerFilesCollector : ISearchResultSink
+    {
+        private List<FileEntry>? _files;
+
+        public List<PeerFiles> Peers { get; } = [];
+
+        public void BeginPeer(PeerKey peer, int fileCount)
+        {
+            _files = new List<FileEntry>(fileCount);
+            Peers.Add(new PeerFiles(peer.Address, peer.Port, _files));
+        }
+
+        public void AddFile(ReadOnlySpan<byte> utf8Name, ulong size, in ContentId id) =>
+            _files!.Add(new FileEntry(Encoding.UTF8.GetString(utf8Name), size, id));
     }
 }

@@ -20,5 +20,7 @@ internal abstract class DelegatingRegistry : IPeerRegistry
 
     public bool Unregister(RegistrationToken token) => Inner.Unregister(token);
 
+    public int? FileCountOf(RegistrationToken token) => Inner.FileCountOf(token);
+
     public abstract IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles);
 }

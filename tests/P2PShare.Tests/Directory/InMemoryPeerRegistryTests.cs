@@ -134,7 +134,7 @@ public sealed class InMemoryPeerRegistryTests
         var registry = new InMemoryPeerRegistry();
         registry.Register(Alice, [File("music/Jazz Standards.flac"), File("music/rock.mp3"), File("docs/jazzy-notes.txt"), File("Standard.txt")]);
 
-        Assert.Equal(["docs/jazzy-notes.txt", "music/Jazz Standards.flac"], Names(Assert.Single(registry.Search("JAZZ", null, 1000))));
+        Assert.Equal(["music/Jazz Standards.flac", "docs/jazzy-notes.txt"], Names(Assert.Single(registry.Search("JAZZ", null, 1000))));
         Assert.Equal(["music/Jazz Standards.flac"], Names(Assert.Single(registry.Search("  standard\tjazz ", null, 1000))));
         Assert.Equal(["music/Jazz Standards.flac", "music/rock.mp3"], Names(Assert.Single(registry.Search("MUSIC/", null, 1000))));
         Assert.Empty(registry.Search("jazz rock", null, 1000));
@@ -156,7 +156,7 @@ public sealed class InMemoryPeerRegistryTests
     }
 
     [Fact]
-    public void Search_lists_peers_in_registration_order_with_files_in_name_order_and_skips_peers_without_matches()
+    public void Search_lists_peers_in_registration_order_with_files_in_the_order_given_and_skips_peers_without_matches()
     {
         var registry = new InMemoryPeerRegistry();
         registry.Register(Carol, [File("song-z"), File("song-a")]);
@@ -166,7 +166,26 @@ public sealed class InMemoryPeerRegistryTests
         var results = registry.Search("song", null, 1000);
 
         Assert.Equal([Carol.Port, Bob.Port], results.Select(p => p.Port));
-        Assert.Equal(["song-a", "song-z"], Names(results[0]));
+        Assert.Equal(["song-z", "song-a"], Names(results[0]));
+    }
+
+    [Fact]
+    public void Added_and_replaced_files_come_after_the_files_registered_before_them()
+    {
+        var registry = new InMemoryPeerRegistry();
+        var alice = registry.Register(Alice, [File("song-1"), File("song-2")]);
+        registry.Register(Bob, [File("song-3")]);
+
+        registry.Add(alice, [File("song-4"), File("song-1", 9)]);
+
+        var results = registry.Search("song", null, 1000);
+        // Alice's first file comes first, so she is listed first, with all her files in sequence order.
+        Assert.Equal([Alice.Port, Bob.Port], results.Select(p => p.Port));
+        Assert.Equal(["song-2", "song-4", "song-1"], Names(results[0]));
+        // With a limit, the first files of the sequence are taken: song-2, song-3, song-4.
+        var limited = registry.Search("song", null, 3);
+        Assert.Equal(["song-2", "song-4"], Names(limited[0]));
+        Assert.Equal(["song-3"], Names(limited[1]));
     }
 
     [Fact]

@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using P2PShare.Protocol;
+
+namespace P2PShare.Directory;
+
+/// <summary>
+/// Writes a RESULTS frame (PROTOCOL.md, RESULTS: <c>u32 peer count</c>, then per peer
+/// <c>u8 family, address, u16 port, u32 file count, file entries</c>) straight from the
+/// registry's search, into one pooled buffer: no message object, no string per file. One per
+/// connection, reused for every SEARCH it answers; <see cref="Start"/> rents the buffer and
+/// <see cref="Release"/> returns it once the frame has been sent.
+/// </summary>
+internal sealed class ResultsFrameBuilder : ISearchResultSink
+{
+    private const int InitialSize = 16 * 1024;
+
+    // Frame header (type, u32 length), then the u32 peer count.
+    private const int PrefixLength = Limits.FrameHeaderLength + 4;
+
+    private byte[] _buffer = [];
+    private int _length;
+    private int _peerCount;
+
+    /// <summary>The frame, complete once <see cref="Finish"/> was called.</summary>
+    public ReadOnlyMemory<byte> Frame => _buffer.AsMemory(0, _length);
+
+    /// <summary>Begins a new frame with no peers.</summary>
+    public void Start()
+    {
+        if (_buffer.Length == 0)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+        }
+
+        _length = PrefixLength;
+        _peerCount = 0;
+    }
+
+    /// <summary>Fills in the frame header and the peer count.</summary>
+    public ReadOnlyMemory<byte> Finish()
+    {
+        var payloadLength = _length - Limits.FrameHeaderLength;
+        if (payloadLength > Limits.MaxControlPayload)
+        {
+            throw new InvalidOperationException($"RESULTS of {payloadLength} bytes exceeds the limit of {Limits.MaxControlPayload} bytes");
+        }
+
+        new FrameHeader((byte)MessageType.Results, (uint)payloadLength).Write(_buffer);
+        BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(Limits.FrameHeaderLength), (uint)_peerCount);
+        return Frame;
+    }
+
+    /// <summary>Returns the buffer to the pool; <see cref="Start"/> rents one again.</summary>
+    public void Release()
+    {
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+
+        _length = 0;
+    }
+
+    public void BeginPeer(PeerKey peer, int fileCount)
+    {
+        var span = Reserve(1 + 16 + 2 + 4);
+        var position = 1;
+        if (peer.Address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            span[0] = 4;
+            peer.Address.TryWriteBytes(span.Slice(position, 4), out _);
+            position += 4;
+        }
+        else
+        {
+            span[0] = 6;
+            peer.Address.TryWriteBytes(span.Slice(position, 16), out _);
+            position += 16;
+        }
+
+        BinaryPrimitives.WriteUInt16BigEndian(span[position..], peer.Port);
+        BinaryPrimitives.WriteUInt32BigEndian(span[(position + 2)..], (uint)fileCount);
+        _length += position + 6;
+        _peerCount++;
+    }
+
+    public void AddFile(ReadOnlySpan<byte> utf8Name, ulong size, in ContentId id)
+    {
+        var span = Reserve(2 + utf8Name.Length + 8 + Limits.IdLength);
+        BinaryPrimitives.WriteUInt16BigEndian(span, checked((ushort)utf8Name.Length));
+        utf8Name.CopyTo(span[2..]);
+        var position = 2 + utf8Name.Length;
+        BinaryPrimitives.WriteUInt64BigEndian(span[position..], size);
+        id.CopyTo(span[(position + 8)..]);
+        _length += position + 8 + Limits.IdLength;
+    }
+
+    /// <summary>Room for <paramref name="count"/> more bytes, growing the buffer when needed.</summary>
+    private Span<byte> Reserve(int count)
+    {
+        if (_buffer.Length - _length < count)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + count));
+            _buffer.AsSpan(0, _length).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = larger;
+        }
+
+        return _buffer.AsSpan(_length);
+    }
+}

@@ -1,0 +1,191 @@
+namespace P2PShare.Directory.Search;
+
+/// <summary>
+/// Finds the first matching entries of a <see cref="FileTable"/> in id order.
+/// </summary>
+/// <remarks>
+/// Each query word of three or more characters contributes the posting list of its rarest
+/// trigram (its other trigrams occur in nearly the same names, so they would cost more than they
+/// filter out). The shortest of those lists is read a window at a time; each window is narrowed
+/// by the other lists in turn, which skip whole blocks when the window's ids are far apart, and
+/// what is left is checked against the exact rule (<see cref="QueryPlan.Matches(ReadOnlySpan{byte}, bool)"/>), which also
+/// takes care of everything trigrams cannot tell (word order, short words, dead entries). Without
+/// any trigram (an empty query, or only words shorter than three characters) the entries are
+/// walked in order. Either way the search stops at the limit, so a common query costs about
+/// what a rare one does.
+/// </remarks>
+internal sealed class FileMatcher
+{
+    private const int WindowSize = 2048;
+
+    private readonly int[] _window = new int[WindowSize];
+    private readonly List<ulong> _chosen = [];
+    private PostingCursor[] _cursors = new PostingCursor[8];
+
+    /// <summary>
+    /// Appends to <paramref name="matches"/> the ids, in increasing order, of live entries from
+    /// id <paramref name="firstId"/> on that match <paramref name="plan"/> and do not belong to
+    /// peer slot <paramref name="excludedPeer"/> (-1 excludes none), until
+    /// <paramref name="matches"/> holds <paramref name="maxFiles"/> ids.
+    /// </summary>
+    public void FindMatches(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int maxFiles, List<int> matches)
+    {
+        if (matches.Count >= maxFiles || firstId >= table.Count || !ChooseLists(table.Index, plan))
+        {
+            return;
+        }
+
+        if (_chosen.Count == 0)
+        {
+            for (var id = firstId; id < table.Count; id++)
+            {
+                if (IsMatch(table, id, plan, excludedPeer))
+                {
+                    matches.Add(id);
+                    if (matches.Count == maxFiles)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            return;
+        }
+
+        var count = _chosen.Count;
+        if (_cursors.Length < count)
+        {
+            _cursors = new PostingCursor[Math.Max(count, _cursors.Length * 2)];
+        }
+
+        var cursors = _cursors.AsSpan(0, count);
+        for (var i = 0; i < count; i++)
+        {
+            cursors[i] = table.Index.Open(_chosen[i]);
+        }
+
+        // Shortest list first: it leads, the others narrow down.
+        cursors.Sort(static (a, b) => a.Count.CompareTo(b.Count));
+        Intersect(table, plan, excludedPeer, firstId, maxFiles, matches, cursors);
+    }
+
+    /// <summary>
+    /// Picks the rarest trigram of every word that has trigrams into <see cref="_chosen"/>;
+    /// false when some trigram occurs in no name at all, so nothing can match.
+    /// </summary>
+    private bool ChooseLists(TrigramIndex index, QueryPlan plan)
+    {
+        _chosen.Clear();
+        for (var word = 0; word < plan.WordCount; word++)
+        {
+            var rarest = 0UL;
+            var rarestCount = int.MaxValue;
+            foreach (var trigram in plan.TrigramsOf(word))
+            {
+                var count = index.CountOf(trigram);
+                if (count == 0)
+                {
+                    return false;
+                }
+
+                if (count < rarestCount)
+                {
+                    (rarest, rarestCount) = (trigram, count);
+                }
+            }
+
+            if (rarestCount != int.MaxValue && !_chosen.Contains(rarest))
+            {
+                _chosen.Add(rarest);
+            }
+        }
+
+        return true;
+    }
+
+    private void Intersect(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int maxFiles, List<int> matches, Span<PostingCursor> cursors)
+    {
+        ref var lead = ref cursors[0];
+        if (!lead.AdvanceTo(firstId))
+        {
+            return;
+        }
+
+        var window = _window.AsSpan();
+        window[0] = lead.Current;
+        var length = 1;
+        while (true)
+        {
+            while (length < window.Length && lead.MoveNext())
+            {
+                window[length++] = lead.Current;
+            }
+
+            if (length == 0)
+            {
+                return;
+            }
+
+            var exhausted = length < window.Length;
+            for (var i = 1; i < cursors.Length && length > 0; i++)
+            {
+                length = Narrow(ref cursors[i], window[..length], ref exhausted);
+            }
+
+            for (var i = 0; i < length; i++)
+            {
+                if (IsMatch(table, window[i], plan, excludedPeer))
+                {
+                    matches.Add(window[i]);
+                    if (matches.Count == maxFiles)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            if (exhausted)
+            {
+                return;
+            }
+
+            length = 0;
+        }
+    }
+
+    /// <summary>
+    /// Keeps the ids of <paramref name="ids"/> (increasing) that <paramref name="cursor"/> also
+    /// has, moved to the front; returns how many. Sets <paramref name="exhausted"/> when the
+    /// cursor ran out, since then no later id can be in all lists either.
+    /// </summary>
+    private static int Narrow(ref PostingCursor cursor, Span<int> ids, ref bool exhausted)
+    {
+        var kept = 0;
+        foreach (var id in ids)
+        {
+            if (!cursor.AdvanceTo(id))
+            {
+                exhausted = true;
+                break;
+            }
+
+            if (cursor.Current == id)
+            {
+                ids[kept++] = id;
+            }
+        }
+
+        return kept;
+    }
+
+    private static bool IsMatch(FileTable table, int id, QueryPlan plan, int excludedPeer)
+    {
+        ref readonly var record = ref table[id];
+        if (!record.IsAlive || record.Peer == excludedPeer)
+        {
+            return false;
+        }
+
+        return plan.Matches(table.Name(id), record.IsAscii);
+    }
+}

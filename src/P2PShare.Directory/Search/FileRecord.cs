@@ -1,0 +1,24 @@
+using P2PShare.Protocol;
+
+namespace P2PShare.Directory.Search;
+
+/// <summary>
+/// One registered file as the <see cref="FileTable"/> stores it: a plain struct in one big
+/// array, its name in the <see cref="NameArena"/>, its peer as a slot number.
+/// </summary>
+internal struct FileRecord
+{
+    /// <summary>The peer slot that owns the entry, or <see cref="Dead"/> once it was removed.</summary>
+    public const int Dead = -1;
+
+    public ContentId Id;
+    public ulong Size;
+    public int NameReference;
+    public int Peer;
+    public ushort NameLength;
+
+    /// <summary>The name is all ASCII, so it can be matched byte by byte.</summary>
+    public bool IsAscii;
+
+    public readonly bool IsAlive => Peer != Dead;
+}

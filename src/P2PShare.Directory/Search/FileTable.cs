@@ -1,0 +1,147 @@
+using System.Buffers;
+using System.Text;
+using P2PShare.Protocol;
+
+namespace P2PShare.Directory.Search;
+
+/// <summary>
+/// Every registered file entry, by id, with a trigram index over the names. Ids are handed out
+/// in increasing order and never reused, so id order is the order in which entries were added
+/// (what search results follow). Removing an entry only marks it dead; its name bytes and
+/// postings stay until <see cref="CopyLiveEntries"/> builds a compacted table (new ids, same
+/// order). Not thread-safe: <see cref="InMemoryPeerRegistry"/> locks around it.
+/// </summary>
+internal sealed class FileTable
+{
+    /// <summary>Longest name kept on the stack while it is decoded; longer names are rented.</summary>
+    private const int StackChars = 1024;
+
+    private readonly NameArena _names = new();
+    private readonly TrigramIndex _index = new();
+    private FileRecord[] _records;
+    private int _count;
+    private int _live;
+
+    public FileTable(int capacity = 1024) => _records = new FileRecord[Math.Max(capacity, 16)];
+
+    /// <summary>Ids handed out so far: live and dead entries.</summary>
+    public int Count => _count;
+
+    public int LiveCount => _live;
+
+    public int DeadCount => _count - _live;
+
+    public TrigramIndex Index => _index;
+
+    public ref readonly FileRecord this[int id] => ref _records[id];
+
+    /// <summary>Bytes of the table's arrays: records, names and postings (for memory figures).</summary>
+    public long AllocatedBytes => ((long)_records.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _index.AllocatedBytes();
+
+    public ReadOnlySpan<byte> Name(int id)
+    {
+        ref readonly var record = ref _records[id];
+        return _names.Get(record.NameReference, record.NameLength);
+    }
+
+    /// <summary>Adds an entry whose name has the given trigrams (see <see cref="Trigrams.Collect"/>); returns its id.</summary>
+    public int Append(ReadOnlySpan<byte> utf8Name, ReadOnlySpan<ulong> trigrams, ulong size, in ContentId contentId, int peer)
+    {
+        if (utf8Name.Length > ushort.MaxValue)
+        {
+            throw new ArgumentException($"a file name of {utf8Name.Length} bytes is longer than a protocol string can be", nameof(utf8Name));
+        }
+
+        if (_count == _records.Length)
+        {
+            Array.Resize(ref _records, _records.Length * 2);
+        }
+
+        var id = _count;
+        ref var record = ref _records[id];
+        record.Id = contentId;
+        record.Size = size;
+        record.NameReference = _names.Append(utf8Name);
+        record.NameLength = (ushort)utf8Name.Length;
+        record.IsAscii = System.Text.Ascii.IsValid(utf8Name);
+        record.Peer = peer;
+        _count++;
+        _live++;
+        foreach (var key in trigrams)
+        {
+            _index.Add(key, id);
+        }
+
+        return id;
+    }
+
+    public void Kill(int id)
+    {
+        ref var record = ref _records[id];
+        if (record.IsAlive)
+        {
+            record.Peer = FileRecord.Dead;
+            _live--;
+        }
+    }
+
+    /// <summary>
+    /// A new table with the live entries only, in the same order. <paramref name="moved"/> is
+    /// called with each entry's old and new id, so owners can follow their entries.
+    /// </summary>
+    public FileTable CopyLiveEntries(Action<int, int> moved)
+    {
+        var copy = new FileTable(_live);
+        var keys = new List<ulong>();
+        char[]? rented = null;
+        Span<char> stack = stackalloc char[StackChars];
+        try
+        {
+            for (var id = 0; id < _count; id++)
+            {
+                ref readonly var record = ref _records[id];
+                if (!record.IsAlive)
+                {
+                    continue;
+                }
+
+                var utf8 = Name(id);
+                keys.Clear();
+                Trigrams.Collect(Decode(utf8, stack, ref rented), keys);
+                moved(id, copy.Append(utf8, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(keys), record.Size, record.Id, record.Peer));
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+
+        return copy;
+    }
+
+    /// <summary>Decodes a name into <paramref name="stack"/>, or into a rented array when it does not fit.</summary>
+    public static Span<char> Decode(ReadOnlySpan<byte> utf8, Span<char> stack, ref char[]? rented)
+    {
+        var buffer = stack;
+        if (utf8.Length > stack.Length)
+        {
+            if (rented is null || rented.Length < utf8.Length)
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<char>.Shared.Return(rented);
+                }
+
+                rented = ArrayPool<char>.Shared.Rent(utf8.Length);
+            }
+
+            buffer = rented;
+        }
+
+        var length = Encoding.UTF8.GetChars(utf8, buffer);
+        return buffer[..length];
+    }
+}

@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using P2PShare.Protocol;
+
+namespace P2PShare.Directory.Search;
+
+/// <summary>
+/// The files of one REGISTER or ADD made ready for the <see cref="FileTable"/> before the
+/// registry takes its write lock: names as UTF-8 and their trigrams. That is most of the work of
+/// indexing a name, and it needs nothing shared, so connections do it in parallel and the lock
+/// is held only for the appends. Kept per thread and reused (a registration runs on one thread
+/// from start to end), so preparing allocates nothing in the steady state.
+/// </summary>
+internal sealed class PreparedFiles
+{
+    [ThreadStatic]
+    private static PreparedFiles? t_current;
+
+    private readonly List<ulong> _trigrams = [];
+    private readonly List<Prepared> _files = [];
+    private byte[] _names = new byte[16 * 1024];
+    private int _namesLength;
+
+    public int Count => _files.Count;
+
+    public static PreparedFiles ForThisThread() => t_current ??= new PreparedFiles();
+
+    /// <summary>Encodes and takes apart <paramref name="files"/>, checking them all before anything is changed.</summary>
+    /// <exception cref="ArgumentNullException">An entry is null.</exception>
+    /// <exception cref="ArgumentException">A name is longer than a protocol string can be.</exception>
+    public void Prepare(IReadOnlyList<FileEntry> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        _trigrams.Clear();
+        _files.Clear();
+        _namesLength = 0;
+        foreach (var file in files)
+        {
+            ArgumentNullException.ThrowIfNull(file, nameof(files));
+            var maxBytes = Encoding.UTF8.GetMaxByteCount(file.Name.Length);
+            if (_names.Length - _namesLength < maxBytes)
+            {
+                Array.Resize(ref _names, Math.Max(_names.Length * 2, _namesLength + maxBytes));
+            }
+
+            var length = Encoding.UTF8.GetBytes(file.Name, _names.AsSpan(_namesLength));
+            if (length > ushort.MaxValue)
+            {
+                throw new ArgumentException($"a file name of {length} bytes is longer than a protocol string can be", nameof(files));
+            }
+
+            var firstTrigram = _trigrams.Count;
+            Trigrams.Collect(file.Name, _trigrams);
+            _files.Add(new Prepared(_namesLength, length, firstTrigram, _trigrams.Count - firstTrigram, file.Size, file.Id));
+            _namesLength += length;
+        }
+    }
+
+    public ReadOnlySpan<byte> Name(int file) => _names.AsSpan(_files[file].NameStart, _files[file].NameLength);
+
+    public ReadOnlySpan<ulong> TrigramsOf(int file) => CollectionsMarshal.AsSpan(_trigrams).Slice(_files[file].TrigramStart, _files[file].TrigramCount);
+
+    public ulong Size(int file) => _files[file].Size;
+
+    public ContentId Id(int file) => _files[file].Id;
+
+    private readonly record struct Prepared(int NameStart, int NameLength, int TrigramStart, int TrigramCount, ulong Size, ContentId Id);
+}

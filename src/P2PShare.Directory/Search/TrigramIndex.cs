@@ -1,0 +1,139 @@
+namespace P2PShare.Directory.Search;
+
+/// <summary>
+/// Trigram → posting list of entry ids. Append-only: entries that go away stay in the lists
+/// until the whole index is rebuilt (see <see cref="FileTable"/>), so readers must check that
+/// an id they find is still alive.
+/// </summary>
+/// <remarks>
+/// Registering a million names appends tens of millions of postings, one lookup each, so the
+/// trigram → list map is a small open-addressing table (multiplicative hash, linear probing, at
+/// most half full) rather than a <see cref="Dictionary{TKey, TValue}"/>: a lookup is a multiply,
+/// a shift and usually one compare. The lists themselves sit in an array in order of creation,
+/// so growing the table never moves them.
+/// </remarks>
+internal sealed class TrigramIndex
+{
+    // Key + 1 per slot (0 marks an empty slot; a key is at most 48 bits, so +1 cannot overflow).
+    private ulong[] _keys = new ulong[1024];
+    private int[] _listOfSlot = new int[1024];
+    private PostingList[] _lists = new PostingList[512];
+    private int _count;
+    private int _shift = 64 - 10;
+
+    public int TrigramCount => _count;
+
+    public void Add(ulong key, int id)
+    {
+        var stored = key + 1;
+        var mask = _keys.Length - 1;
+        var slot = Slot(stored);
+        while (true)
+        {
+            var found = _keys[slot];
+            if (found == stored)
+            {
+                _lists[_listOfSlot[slot]].Add(id);
+                return;
+            }
+
+            if (found == 0)
+            {
+                break;
+            }
+
+            slot = (slot + 1) & mask;
+        }
+
+        // A new trigram.
+        if (_count == _lists.Length)
+        {
+            Array.Resize(ref _lists, _lists.Length * 2);
+        }
+
+        _keys[slot] = stored;
+        _listOfSlot[slot] = _count;
+        _lists[_count].Add(id);
+        _count++;
+        if (_count * 2 > _keys.Length)
+        {
+            Grow();
+        }
+    }
+
+    /// <summary>Number of entries indexed under <paramref name="key"/> (0 when none).</summary>
+    public int CountOf(ulong key)
+    {
+        var list = Find(key);
+        return list < 0 ? 0 : _lists[list].Count;
+    }
+
+    /// <summary>Opens the posting list of <paramref name="key"/> (an empty cursor when no entry has that trigram).</summary>
+    public PostingCursor Open(ulong key)
+    {
+        var list = Find(key);
+        return list < 0 ? default(PostingList).Open() : _lists[list].Open();
+    }
+
+    /// <summary>Bytes held by the index (for memory figures).</summary>
+    public long AllocatedBytes()
+    {
+        var bytes = (12L * _keys.Length) + (32L * _lists.Length);
+        for (var i = 0; i < _count; i++)
+        {
+            bytes += _lists[i].AllocatedBytes;
+        }
+
+        return bytes;
+    }
+
+    private int Slot(ulong stored) => (int)((stored * 0x9E3779B97F4A7C15UL) >> _shift);
+
+    private int Find(ulong key)
+    {
+        var stored = key + 1;
+        var mask = _keys.Length - 1;
+        var slot = Slot(stored);
+        while (true)
+        {
+            var found = _keys[slot];
+            if (found == stored)
+            {
+                return _listOfSlot[slot];
+            }
+
+            if (found == 0)
+            {
+                return -1;
+            }
+
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    private void Grow()
+    {
+        var oldKeys = _keys;
+        var oldLists = _listOfSlot;
+        _keys = new ulong[oldKeys.Length * 2];
+        _listOfSlot = new int[oldKeys.Length * 2];
+        _shift--;
+        var mask = _keys.Length - 1;
+        for (var i = 0; i < oldKeys.Length; i++)
+        {
+            if (oldKeys[i] == 0)
+            {
+                continue;
+            }
+
+            var slot = Slot(oldKeys[i]);
+            while (_keys[slot] != 0)
+            {
+                slot = (slot + 1) & mask;
+            }
+
+            _keys[slot] = oldKeys[i];
+            _listOfSlot[slot] = oldLists[i];
+        }
+    }
+}

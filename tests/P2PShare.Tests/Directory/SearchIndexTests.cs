@@ -1,0 +1,300 @@
+using System.Net;
+using System.Text;
+using P2PShare.Directory;
+using P2PShare.Protocol;
+
+namespace P2PShare.Tests.Directory;
+
+/// <summary>
+/// The registry's trigram index against the reference: a plain model of the registrations that
+/// answers every query with <see cref="SearchQuery"/> over all files, in the order defined on
+/// <see cref="IPeerRegistry"/>. Random corpora, random queries, random churn.
+/// </summary>
+public sealed class SearchIndexTests
+{
+    // Fragments that make names realistic and tricky: case differences, non-ASCII letters whose
+    // case mapping is special (long s, Kelvin sign, dotless and dotted i, sharp s, final sigma),
+    // characters outside the BMP (surrogate pairs), and repeated patterns.
+    private static readonly string[] Fragments =
+    [
+        "Artist", "ALBUM", "track", "Live", "live", " - ", "03", "Title", ".mp3", ".MKV", "Show", ".S02E05", ".1080p", ".x264",
+        "isos/", "ubuntu", "-24.04", "-desktop", "-amd64", ".iso", "Straße", "STRASSE", "ſtar", "K", "\u212Aelvin", "ı", "İstanbul",
+        "Ωmega", "ωmega", "ΣΊΣΥΦΟΣ", "σίσυφος", "日本語", "ファイル", "😀", "𐐀𐐨", "ǅ", "ǆ", "ﬀ", "aaa", "aaaa", "abab", "ab", "a", "é", "É", "e\u0301",
+        "/", " ", "_", "-", ".", "0", "1", "2",
+    ];
+
+    private static readonly PeerKey[] Peers = [.. Enumerable.Range(0, 40).Select(i => new PeerKey(new IPAddress([10, 0, (byte)(i / 10), (byte)i]), (ushort)(3300 + i)))];
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, true)]
+    [InlineData(4, true)]
+    [InlineData(5, true)]
+    public void Search_agrees_with_the_full_scan_through_registrations_replacements_removals_and_compactions(int seed, bool rememberSearches)
+    {
+        var random = new Random(seed);
+        var registry = new InMemoryPeerRegistry(minDeadToCompact: 1 + random.Next(40), rememberSearches);
+        // A few queries come back round after round, so remembered searches meet every kind of change.
+        var repeated = new List<(string Query, PeerKey? Exclude, int MaxFiles)>();
+        var model = new Model();
+        var tokens = new Dictionary<PeerKey, RegistrationToken>();
+
+        for (var round = 0; round < 12; round++)
+        {
+            for (var change = 0; change < 25; change++)
+            {
+                var peer = Peers[random.Next(Peers.Length)];
+                var registered = tokens.TryGetValue(peer, out var token);
+                switch (random.Next(registered ? 5 : 1))
+                {
+                    case 0:
+                        var files = RandomFiles(random, random.Next(0, 30));
+                        tokens[peer] = registry.Register(peer, files);
+                        model.Register(peer, files);
+                        break;
+                    case 1:
+                        var added = RandomFiles(random, random.Next(0, 10));
+                        Assert.Equal(model.Add(peer, added), registry.Add(token!, added));
+                        break;
+                    case 2:
+                        var names = model.SomeNames(random, peer, random.Next(0, 6)).Append(RandomName(random)).ToList();
+                        Assert.Equal(model.Remove(peer, names), registry.Remove(token!, names));
+                        break;
+                    case 3:
+                        Assert.True(registry.Unregister(token!));
+                        tokens.Remove(peer);
+                        model.Unregister(peer);
+                        break;
+                    default:
+                        Assert.Equal(model.FileCount(peer), registry.FileCountOf(token!));
+                        break;
+                }
+            }
+
+            if (round % 4 == 3)
+            {
+                registry.Compact();
+                Assert.Equal(0, registry.DeadEntryCount);
+            }
+
+            Assert.Equal(model.PeerCount, registry.PeerCount);
+            Assert.Equal(model.TotalFiles, registry.FileCount);
+            var searches = RandomQueries(random, model, 150)
+                .Select(query => (query, random.Next(3) == 0 ? Peers[random.Next(Peers.Length)] : (PeerKey?)null, random.Next(4) == 0 ? random.Next(0, 5) : 1000))
+                .ToList();
+            if (repeated.Count == 0)
+            {
+                repeated.AddRange(searches.Take(30));
+            }
+
+            foreach (var (query, exclude, maxFiles) in searches.Concat(repeated).Concat(searches.Take(20)))
+            {
+                var expected = model.Search(query, exclude, maxFiles);
+                var actual = registry.Search(query, exclude, maxFiles);
+                Assert.True(
+                    Describe(expected) == Describe(actual),
+                    $"query '{query}' (exclude {exclude}, max {maxFiles}):\nexpected {Describe(expected)}\nactual   {Describe(actual)}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Removed_and_replaced_files_never_show_up_again_before_or_after_compaction()
+    {
+        var registry = new InMemoryPeerRegistry(minDeadToCompact: int.MaxValue, rememberSearches: true);
+        var alice = new PeerKey(IPAddress.Parse("10.0.0.1"), 3301);
+        var bob = new PeerKey(IPAddress.Parse("10.0.0.2"), 3302);
+        var token = registry.Register(alice, [File("shared song one.mp3", 1), File("shared song two.mp3", 1)]);
+        registry.Register(bob, [File("shared song one.mp3", 2)]);
+
+        registry.Add(token, [File("shared song one.mp3", 3)]);
+        registry.Remove(token, ["shared song two.mp3"]);
+        token = registry.Register(alice, [File("shared song one.mp3", 4), File("shared song one.mp3", 5)]);
+
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var results = registry.Search("SONG one", null, 1000);
+            Assert.Equal([(bob.Port, 2UL), (alice.Port, 5UL)], results.SelectMany(p => p.Files.Select(f => (p.Port, f.Size))));
+            Assert.Empty(registry.Search("two", null, 1000));
+            registry.Compact();
+        }
+
+        Assert.True(registry.Unregister(token));
+        Assert.Equal(2UL, Assert.Single(Assert.Single(registry.Search("shared song", null, 1000)).Files).Size);
+    }
+
+    [Fact]
+    public void Memory_is_reclaimed_when_peers_come_and_go()
+    {
+        var registry = new InMemoryPeerRegistry(minDeadToCompact: 1000, rememberSearches: true);
+        var peer = new PeerKey(IPAddress.Parse("10.0.0.1"), 3301);
+        var files = Enumerable.Range(0, 500).Select(i => File($"some file number {i}.bin")).ToList();
+        registry.Register(peer, files);
+        var bytes = registry.TableBytes;
+
+        for (var i = 0; i < 200; i++)
+        {
+            registry.Register(peer, files);
+        }
+
+        Assert.InRange(registry.DeadEntryCount, 0, 1000);
+        Assert.InRange(registry.TableBytes, 0, 4 * bytes);
+        Assert.Equal(500, Assert.Single(registry.Search("file number", null, 1000)).Files.Count);
+    }
+
+    [Fact]
+    public void Results_frame_has_the_bytes_the_codec_writes_for_the_same_results()
+    {
+        var registry = new InMemoryPeerRegistry();
+        registry.Register(new PeerKey(IPAddress.Parse("10.0.0.1"), 3301), [File("Artist - Album - 03 - Title.mp3", 7), File("ünïcödé 😀.txt", 8)]);
+        registry.Register(new PeerKey(IPAddress.Parse("::ffff:10.0.0.2"), 3302), [File("Show.S02E05.1080p.x264.mkv", 9)]);
+        registry.Register(new PeerKey(IPAddress.Parse("2001:db8::1"), 3303), [File("isos/ubuntu-24.04-desktop-amd64.iso", ulong.MaxValue)]);
+        var builder = new ResultsFrameBuilder();
+
+        foreach (var query in new[] { "", "t", "1080P", "nothing at all" })
+        {
+            builder.Start();
+            registry.Search(query, null, 1000, builder);
+            var frame = builder.Finish().ToArray();
+            builder.Release();
+
+            Assert.Equal(MessageCodec.EncodeFrame(new ResultsMessage(registry.Search(query, null, 1000))), frame);
+        }
+    }
+
+    private static FileEntry File(string name, ulong size = 1) => new(name, size, ContentId.Zero);
+
+    private static string RandomName(Random random)
+    {
+        var builder = new StringBuilder();
+        var parts = random.Next(1, 8);
+        for (var i = 0; i < parts; i++)
+        {
+            builder.Append(Fragments[random.Next(Fragments.Length)]);
+        }
+
+        return builder.ToString();
+    }
+
+    private static List<FileEntry> RandomFiles(Random random, int count)
+    {
+        var files = new List<FileEntry>();
+        for (var i = 0; i < count; i++)
+        {
+            var id = new byte[32];
+            random.NextBytes(id);
+            // A small name space, so that names repeat within a request and across peers.
+            var name = random.Next(3) == 0 && files.Count > 0 ? files[random.Next(files.Count)].Name : RandomName(random);
+            files.Add(new FileEntry(name, (ulong)random.Next(), new ContentId(id)));
+        }
+
+        return files;
+    }
+
+    private static IEnumerable<string> RandomQueries(Random random, Model model, int count)
+    {
+        var names = model.AllNames();
+        for (var i = 0; i < count; i++)
+        {
+            var words = new List<string>();
+            var wordCount = random.Next(0, 4);
+            for (var w = 0; w < wordCount; w++)
+            {
+                string word;
+                if (names.Count > 0 && random.Next(4) != 0)
+                {
+                    // A piece of a registered name, often with its case changed.
+                    var name = names[random.Next(names.Count)];
+                    var start = random.Next(name.Length);
+                    word = name.Substring(start, random.Next(1, Math.Min(8, name.Length - start) + 1));
+                    word = random.Next(3) switch
+                    {
+                        0 => word.ToUpperInvariant(),
+                        1 => word.ToLowerInvariant(),
+                        _ => word,
+                    };
+                }
+                else
+                {
+                    word = Fragments[random.Next(Fragments.Length)];
+                }
+
+                word = word.Trim();
+                if (word.Length > 0 && !word.Any(char.IsWhiteSpace))
+                {
+                    words.Add(word);
+                    if (random.Next(6) == 0)
+                    {
+                        words.Add(word); // a repeated word
+                    }
+                }
+            }
+
+            yield return string.Join(random.Next(3) == 0 ? " \t " : " ", words);
+        }
+    }
+
+    private static string Describe(IReadOnlyList<PeerFiles> peers) =>
+        string.Join(" | ", peers.Select(p => $"{p.Address}:{p.Port} [{string.Join(", ", p.Files.Select(f => $"{f.Name}={f.Size}/{f.Id}"))}]"));
+
+    /// <summary>The reference: every file with its position in the registry-wide sequence, and a full scan.</summary>
+    private sealed class Model
+    {
+        private readonly Dictionary<PeerKey, List<(long Sequence, FileEntry File)>> _files = [];
+        private long _sequence;
+
+        public int PeerCount => _files.Count;
+
+        public int TotalFiles => _files.Values.Sum(f => f.Count);
+
+        public int? FileCount(PeerKey peer) => _files.TryGetValue(peer, out var files) ? files.Count : null;
+
+        public void Register(PeerKey peer, List<FileEntry> files)
+        {
+            _files[peer] = [];
+            Add(peer, files);
+        }
+
+        public int? Add(PeerKey peer, List<FileEntry> files)
+        {
+            var list = _files[peer];
+            foreach (var file in files)
+            {
+                list.RemoveAll(f => f.File.Name == file.Name);
+                list.Add((_sequence++, file));
+            }
+
+            return list.Count;
+        }
+
+        public int? Remove(PeerKey peer, List<string> names)
+        {
+            var list = _files[peer];
+            list.RemoveAll(f => names.Contains(f.File.Name));
+            return list.Count;
+        }
+
+        public void Unregister(PeerKey peer) => _files.Remove(peer);
+
+        public IEnumerable<string> SomeNames(Random random, PeerKey peer, int count) =>
+            _files[peer].Count == 0 ? [] : Enumerable.Range(0, count).Select(_ => _files[peer][random.Next(_files[peer].Count)].File.Name);
+
+        public List<string> AllNames() => [.. _files.Values.SelectMany(f => f).Select(f => f.File.Name)];
+
+        public List<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles)
+        {
+            var matcher = new SearchQuery(query);
+            var matches = _files
+                .Where(p => p.Key != exclude)
+                .SelectMany(p => p.Value.Select(f => (Peer: p.Key, f.Sequence, f.File)))
+                .Where(f => matcher.Matches(f.File.Name))
+                .OrderBy(f => f.Sequence)
+                .Take(maxFiles)
+                .ToList();
+            return [.. matches
+                .GroupBy(f => f.Peer)
+                .Select(g => new PeerFiles(g.Key.Address, g.Key.Port, [.. g.Select(f => f.File)]))];
+        }
+    }
+}
