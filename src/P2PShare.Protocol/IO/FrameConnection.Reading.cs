@@ -24,7 +24,7 @@ public sealed partial class FrameConnection
     /// payload byte is read; the payload is not checked: parse it with a view
     /// (<see cref="GetView.Parse"/>, ...) or <see cref="MessageCodec.Decode"/>.
     /// The payload stays valid until the next read call on this connection. Allocates nothing in
-    /// the steady state, except once for each payload larger than 64 KiB (a pooled buffer).
+    /// the steady state, except once for each payload larger than 4 KiB (a pooled buffer).
     /// </summary>
     /// <exception cref="ProtocolException">The header is malformed; answer with ERROR and close.</exception>
     /// <exception cref="TimeoutException">No frame began in time, or a frame did not complete in time.</exception>
