@@ -183,18 +183,31 @@ internal sealed class DirectoryConnection : IDisposable
             // Only connections that have not registered are dropped for idling; a registered
             // connection is the peer being online.
             var idleTimeout = Registration is null ? _options.UnregisteredIdleTimeout : Timeout.InfiniteTimeSpan;
-            var message = await _frames.ReadMessageAsync(idleTimeout, cancellationToken);
-            if (message is null)
+            var frame = await _frames.ReadFrameAsync(idleTimeout, cancellationToken);
+            if (frame.IsEndOfStream)
             {
                 return "closed";
             }
 
             Interlocked.Exchange(ref _lastHeardTicks, Environment.TickCount64);
-            string? stop;
+            string? stop = null;
             _answering = true;
             try
             {
-                stop = await HandleAsync(message, cancellationToken);
+                // The frequent messages are answered from a view of the frame; the rest are
+                // decoded into messages (the frame stays valid until the next read).
+                switch (frame.Type)
+                {
+                    case MessageType.SearchOrGet:
+                        await AnswerSearchAsync(SearchView.Parse(frame.Payload.Span).GetQuery(), cancellationToken);
+                        break;
+                    case MessageType.Pong:
+                        EmptyPayload.Validate(frame.Type, frame.Payload.Span); // it only refreshes the last-heard time
+                        break;
+                    default:
+                        stop = await HandleAsync(MessageCodec.Decode((byte)frame.Type, frame.Payload.Span, Channel.Directory), cancellationToken);
+                        break;
+                }
             }
             finally
             {
