@@ -411,6 +411,18 @@ comparison_3() {
   notes+=("3: aggregate MB/s = $CONCURRENT × ${SMALL_MIB} MiB / wall time of one process: the load tool (\`bench/P2PShare.LoadTest downloads\`: one directory search, then $CONCURRENT concurrent \`Downloader\` downloads in one process, each verified and saved in its own folder) vs one \`curl --parallel --parallel-immediate --parallel-max $CONCURRENT\` with $CONCURRENT URLs and outputs; median of $CONCURRENT_RUNS interleaved runs after one warm-up; errors are failed downloads plus copies that differ from the original (\`cmp\`, outside the timing), over all timed runs. Peer peak = VmHWM of the uploading peer process (VmRSS at the end: $rss MiB). Runs (p2pshare / nginx MB/s): $(printf '%s ' "${p_rates[@]}")/ $(printf '%s ' "${n_rates[@]}"); timed inside the load tool (without the .NET process start): $(printf '%s ' "${p_inside[@]}")MB/s.")
 }
 
+directory_load() { # $1: JSON report; the rest: extra server options. Starts a fresh server.
+  local report="$1"
+  shift
+  start_server "$@"
+  "${load[@]}" directory --server "$server" --server-pid "$server_pid" --peers "$DIR_PEERS" --files "$DIR_FILES" \
+    --connections "$DIR_CONNECTIONS" --register-concurrency 64 --warmup "$DIR_WARMUP" --duration "$DIR_SECONDS" >"$report" 2>"$report.err" || {
+    cat "$report.err" >&2
+    die "the directory load failed"
+  }
+  sed 's/^/   /' "$report.err" >&2
+}
+
 comparison_4() {
   log "4. directory: $DIR_PEERS peers × $DIR_FILES files, searches from $DIR_CONNECTIONS connections for ${DIR_SECONDS}s vs redis-benchmark"
   # A fresh server, so that its memory is that of this catalogue alone.
@@ -418,14 +430,12 @@ comparison_4() {
     stop_pid "$server_pid"
     forget_pid "$server_pid"
   fi
-  start_server
-  local report="$work/load4.json"
-  "${load[@]}" directory --server "$server" --server-pid "$server_pid" --peers "$DIR_PEERS" --files "$DIR_FILES" \
-    --connections "$DIR_CONNECTIONS" --register-concurrency 64 --warmup "$DIR_WARMUP" --duration "$DIR_SECONDS" >"$report" 2>"$work/load4.err" || {
-    cat "$work/load4.err" >&2
-    die "the directory load failed"
-  }
-  sed 's/^/   /' "$work/load4.err" >&2
+  local report="$work/load4.json" uncached="$work/load4-nocache.json"
+  directory_load "$report"
+  # The same again with the server's search cache off: every query goes through the index.
+  stop_pid "$server_pid"
+  forget_pid "$server_pid"
+  directory_load "$uncached" --no-search-cache
 
   local redis_port redis_pid
   redis_port=$(free_port)
@@ -472,8 +482,16 @@ comparison_4() {
   g_rss=$(awk -v a="$rss1" -v b="$rss2" 'BEGIN { print (a < 400 && b < 400) ? "PASS" : "FAIL" }')
   rows+=("| 4a | directory: register $DIR_PEERS peers × $DIR_FILES files ($total entries) | $(calc %.2f "$reg") s, $reg_err errors | — | — | < 10 s: **$g_reg** |")
   rows+=("| 4b | directory: searches, $DIR_CONNECTIONS connections | $(calc %.0f "$sps")/s, p50 $(calc %.3f "$p50") ms, p99 $(calc %.3f "$p99") ms, max $(calc %.1f "$max") ms, $s_err errors | redis GET $(calc %.0f "${redis_rps:-0}")/s, p50 ${redis_p50:-?} ms | $(calc %.2f "$sps / ${redis_rps:-1}")× req/s | ≥ 0.5× redis: **$g_ratio**, p99 < 5 ms: **$g_p99** |")
+  local u_sps u_p50 u_p99 u_err g_u_ratio g_u_p99
+  u_sps=$(json searches_per_s "$uncached")
+  u_p50=$(json search_p50_ms "$uncached")
+  u_p99=$(json search_p99_ms "$uncached")
+  u_err=$(json search_errors "$uncached")
+  g_u_ratio=$(awk -v a="$u_sps" -v b="${redis_rps:-0}" -v e="$u_err" 'BEGIN { print (b > 0 && a / b >= 0.5 && e == 0) ? "PASS" : "FAIL" }')
+  g_u_p99=$(awk -v p="$u_p99" 'BEGIN { print (p < 5) ? "PASS" : "FAIL" }')
+  rows+=("| 4b' | the same searches, server started with \`--no-search-cache\` | $(calc %.0f "$u_sps")/s, p50 $(calc %.3f "$u_p50") ms, p99 $(calc %.3f "$u_p99") ms, $u_err errors | redis GET $(calc %.0f "${redis_rps:-0}")/s | $(calc %.2f "$u_sps / ${redis_rps:-1}")× req/s | ≥ 0.5× redis: **$g_u_ratio**, p99 < 5 ms: **$g_u_p99** |")
   rows+=("| 4c | directory server memory ($total entries) | VmRSS $rss1 MiB after registering, $rss2 MiB after searching (VmHWM $hwm2 MiB) | — | — | RSS < 400 MB: **$g_rss** |")
-  notes+=("4: \`p2pshare server --listen 127.0.0.1:0\` with default limits; the load tool (\`bench/P2PShare.LoadTest directory\`) registers $DIR_PEERS simulated peers, each over its own TCP connection from its own loopback address (127.1.x.y) that stays open and answers PINGs, with $DIR_FILES deterministic, realistic names each (music, TV episodes, photos, documents, plus popular films/ISOs held by many peers), timed from the first connect to the last OK (64 registrations in flight); then $DIR_CONNECTIONS connections send SEARCH one at a time (no pipelining) for ${DIR_WARMUP} s of warm-up and ${DIR_SECONDS} s measured, with queries of 2-3 words of a registered name ($(calc %.1f "$entries") entries per answer on average; the load tool itself used $client_cpu of the $(nproc) cores meanwhile). Server memory from /proc/PID/status (VmHWM after registering: $hwm1 MiB). redis: \`redis-benchmark -c $DIR_CONNECTIONS -n $REDIS_REQUESTS -t get -q\` against \`redis-server --save '' --appendonly no\`.")
+  notes+=("4: \`p2pshare server --listen 127.0.0.1:0\` with default limits; the load tool (\`bench/P2PShare.LoadTest directory\`) registers $DIR_PEERS simulated peers, each over its own TCP connection from its own loopback address (127.1.x.y) that stays open and answers PINGs, with $DIR_FILES deterministic, realistic names each (music, TV episodes, photos, documents, plus popular films/ISOs held by many peers), timed from the first connect to the last OK (64 registrations in flight); then $DIR_CONNECTIONS connections send SEARCH one at a time (no pipelining) for ${DIR_WARMUP} s of warm-up and ${DIR_SECONDS} s measured, with queries of 2-3 words of a registered name (4,096 different queries, each asked many times, so the server's search cache answers most of them in row 4b; row 4b' is a second fresh server with the cache off; $(calc %.1f "$entries") entries per answer on average; the load tool itself used $client_cpu of the $(nproc) cores meanwhile). Server memory from /proc/PID/status (VmHWM after registering: $hwm1 MiB). redis: \`redis-benchmark -c $DIR_CONNECTIONS -n $REDIS_REQUESTS -t get -q\` against \`redis-server --save '' --appendonly no\`.")
 }
 
 # ---------------------------------------------------------------------------------------------

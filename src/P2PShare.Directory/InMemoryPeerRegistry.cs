@@ -54,7 +54,16 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private int _fileCount;
 
     public InMemoryPeerRegistry()
-        : this(minDeadToCompact: 16 * 1024, rememberSearches: true)
+        : this(rememberSearches: true)
+    {
+    }
+
+    /// <param name="rememberSearches">
+    /// Keep the <see cref="SearchCache"/> (the default): a query asked before is answered from
+    /// its earlier matches plus the files registered since. Off, every search goes to the index.
+    /// </param>
+    public InMemoryPeerRegistry(bool rememberSearches)
+        : this(minDeadToCompact: 16 * 1024, rememberSearches)
     {
     }
 

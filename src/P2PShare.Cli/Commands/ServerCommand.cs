@@ -30,10 +30,14 @@ internal static class ServerCommand
         var drainTimeout = Seconds("--drain-timeout", "On SIGINT/SIGTERM, seconds the requests being answered get to finish after accepting stops", defaults.DrainTimeout);
         var maxPerAddress = Count("--max-per-address", "Most connections open at once from one address; more get ERROR 4 (busy)", defaults.MaxConnectionsPerAddress);
         var maxConnections = Count("--max-connections", "Most connections open at once in all; more get ERROR 4 (busy)", defaults.MaxConnections);
+        var noSearchCache = new Option<bool>("--no-search-cache")
+        {
+            Description = "Answer every SEARCH from the index, never from the matches of the same query asked before",
+        };
         var logLevel = CommonOptions.LogLevelOption();
         var command = new Command("server", "Run the directory server until SIGINT/SIGTERM")
         {
-            listen, pingInterval, peerTimeout, maxPerAddress, maxConnections, frameTimeout, idleTimeout, drainTimeout, logLevel,
+            listen, pingInterval, peerTimeout, maxPerAddress, maxConnections, frameTimeout, idleTimeout, drainTimeout, noSearchCache, logLevel,
         };
         command.SetAction((parse, _) =>
         {
@@ -45,7 +49,8 @@ internal static class ServerCommand
                 TimeSpan.FromSeconds(parse.GetValue(idleTimeout)),
                 TimeSpan.FromSeconds(parse.GetValue(drainTimeout)),
                 parse.GetValue(maxPerAddress),
-                parse.GetValue(maxConnections));
+                parse.GetValue(maxConnections),
+                !parse.GetValue(noSearchCache));
             return RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information);
         });
         return command;
@@ -130,7 +135,7 @@ internal static class ServerCommand
             MaxConnectionsPerAddress = settings.MaxPerAddress,
             MaxConnections = settings.MaxConnections,
         };
-        var server = new DirectoryServer(options, new InMemoryPeerRegistry(), logger);
+        var server = new DirectoryServer(options, new InMemoryPeerRegistry(rememberSearches: settings.SearchCache), logger);
         await using (server)
         {
             try
@@ -169,5 +174,6 @@ internal static class ServerCommand
         TimeSpan IdleTimeout,
         TimeSpan DrainTimeout,
         int MaxPerAddress,
-        int MaxConnections);
+        int MaxConnections,
+        bool SearchCache);
 }
