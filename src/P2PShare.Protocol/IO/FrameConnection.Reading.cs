@@ -8,7 +8,9 @@ namespace P2PShare.Protocol;
 public sealed partial class FrameConnection
 {
     private readonly ReusableDeadline _readDeadline = new();
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    // Rented when bytes are about to arrive, returned while the connection waits for a frame
+    // to begin (see WaitForDataAsync); empty meanwhile.
+    private byte[] _buffer = [];
     private int _start;
     private int _end;
 
@@ -175,6 +177,7 @@ public sealed partial class FrameConnection
         var token = _readDeadline.Start(timeout, cancellationToken);
         try
         {
+            await WaitForDataAsync(token).ConfigureAwait(false);
             return await ReceiveMoreAsync(token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -199,9 +202,41 @@ public sealed partial class FrameConnection
         }
     }
 
+    /// <summary>
+    /// Waits until the next frame's first bytes can be read, without holding a receive buffer
+    /// meanwhile: most connections of a directory are registered peers that stay silent for
+    /// minutes, and thousands of idle buffers would be most of its memory. When bytes are
+    /// waiting already, nothing is given back (the usual case of a busy connection).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        if (Socket.Available > 0)
+        {
+            return;
+        }
+
+        if (_buffer.Length > 0)
+        {
+            var idle = _buffer;
+            _buffer = [];
+            _start = _end = 0;
+            ArrayPool<byte>.Shared.Return(idle);
+        }
+
+        // A zero-byte receive completes when data (or the end of the stream) is there, and takes nothing.
+        await Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReceiveMoreAsync(CancellationToken cancellationToken)
     {
+        if (_buffer.Length == 0)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            _start = _end = 0;
+        }
+
         if (_start > 0 && (_end == _buffer.Length || _start == _end))
         {
             // Compact: move what is left to the front so the next receive has room.

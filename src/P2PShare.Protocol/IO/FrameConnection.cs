@@ -19,10 +19,10 @@ namespace P2PShare.Protocol;
 /// </remarks>
 public sealed partial class FrameConnection : IAsyncDisposable, IDisposable
 {
-    // Small on purpose: a directory holds one connection per online peer (10,000 connections
-    // with 64 KiB each were 640 MiB of its memory), and what arrives in bulk does not go through
-    // it: DATA bytes are read straight into the caller's buffer, and a payload larger than this
-    // gets a pooled buffer for as long as it is read.
+    // Small on purpose, and held only while a frame arrives: a directory holds one connection per
+    // online peer (10,000 connections with 64 KiB each were 640 MiB of its memory), and what
+    // arrives in bulk does not go through it: DATA bytes are read straight into the caller's
+    // buffer, and a payload larger than this gets a pooled buffer for as long as it is read.
     private const int BufferSize = 4 * 1024;
 
     private readonly Channel _channel;
