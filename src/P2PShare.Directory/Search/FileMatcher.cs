@@ -5,20 +5,30 @@ namespace P2PShare.Directory.Search;
 /// </summary>
 /// <remarks>
 /// Each query word of three or more characters contributes the posting list of its rarest
-/// trigram (its other trigrams occur in nearly the same names, so they would cost more than they
-/// filter out). The shortest of those lists is read a window at a time; each window is narrowed
-/// by the other lists in turn, which skip whole blocks when the window's ids are far apart, and
-/// what is left is checked against the exact rule (<see cref="QueryPlan.Matches(ReadOnlySpan{byte}, bool)"/>), which also
-/// takes care of everything trigrams cannot tell (word order, short words, dead entries). Without
-/// any trigram (an empty query, or only words shorter than three characters) the entries are
-/// walked in order. Either way the search stops at the limit, so a common query costs about
-/// what a rare one does.
+/// trigram (its other trigrams occur in nearly the same names, so they cost more than they
+/// filter out: measured, adding each word's second rarest made searches slower). The shortest
+/// of those lists is read a window at a time; each window is narrowed by the other lists in
+/// turn, shortest first: a list with about as many postings in the window's range as the window
+/// has ids is read through and looked up in a bit set of the window (a sorted merge of two such
+/// lists mispredicts a branch at nearly every id, which made it most of the cost of a search),
+/// a longer one skips whole blocks to each id. What is left is checked against the exact rule
+/// (<see cref="QueryPlan.Matches(ReadOnlySpan{byte}, bool)"/>), which also takes care of
+/// everything trigrams cannot tell (word order, short words, dead entries). Without any trigram
+/// (an empty query, or only words shorter than three characters) the entries are walked in
+/// order. Either way the search stops at the limit, so a common query costs about what a rare
+/// one does.
 /// </remarks>
 internal sealed class FileMatcher
 {
     private const int WindowSize = 2048;
 
+    // Narrowing reads a list through rather than jumping when the window has at least this many
+    // ids and the list at most ScanFactor times as many postings in the window's range.
+    private const int ScanAtLeast = 32;
+    private const int ScanFactor = 8;
+
     private readonly int[] _window = new int[WindowSize];
+    private ulong[] _bits = [];
     private readonly List<ulong> _chosen = [];
     private PostingCursor[] _cursors = new PostingCursor[8];
 
@@ -116,10 +126,7 @@ internal sealed class FileMatcher
         var length = 1;
         while (true)
         {
-            while (length < window.Length && lead.MoveNext())
-            {
-                window[length++] = lead.Current;
-            }
+            length += lead.ReadInto(window[length..]);
 
             if (length == 0)
             {
@@ -129,7 +136,7 @@ internal sealed class FileMatcher
             var exhausted = length < window.Length;
             for (var i = 1; i < cursors.Length && length > 0; i++)
             {
-                length = Narrow(ref cursors[i], window[..length], ref exhausted);
+                length = Narrow(ref cursors[i], window[..length], table.Count, ref exhausted);
             }
 
             for (var i = 0; i < length; i++)
@@ -156,26 +163,26 @@ internal sealed class FileMatcher
     /// <summary>
     /// Keeps the ids of <paramref name="ids"/> (increasing) that <paramref name="cursor"/> also
     /// has, moved to the front; returns how many. Sets <paramref name="exhausted"/> when the
-    /// cursor ran out, since then no later id can be in all lists either.
+    /// cursor ran out, since then no later id can be in all lists either. A list with about as
+    /// many postings in the ids' range as there are ids is read through (see
+    /// <see cref="PostingCursor.RetainByScan"/>); a longer one is jumped through.
     /// </summary>
-    private static int Narrow(ref PostingCursor cursor, Span<int> ids, ref bool exhausted)
+    private int Narrow(ref PostingCursor cursor, Span<int> ids, int idCount, ref bool exhausted)
     {
-        var kept = 0;
-        foreach (var id in ids)
+        var span = (long)ids[^1] - ids[0] + 1;
+        var postingsInRange = cursor.Count * span / Math.Max(idCount, 1);
+        if (ids.Length < ScanAtLeast || postingsInRange > ScanFactor * ids.Length)
         {
-            if (!cursor.AdvanceTo(id))
-            {
-                exhausted = true;
-                break;
-            }
-
-            if (cursor.Current == id)
-            {
-                ids[kept++] = id;
-            }
+            return cursor.Retain(ids, ref exhausted);
         }
 
-        return kept;
+        var words = (int)((span + 63) >> 6);
+        if (_bits.Length < words)
+        {
+            _bits = new ulong[Math.Max(words, _bits.Length * 2)];
+        }
+
+        return cursor.RetainByScan(ids, _bits, ref exhausted);
     }
 
     private static bool IsMatch(FileTable table, int id, QueryPlan plan, int excludedPeer)

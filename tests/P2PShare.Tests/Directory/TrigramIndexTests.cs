@@ -68,6 +68,69 @@ public sealed class TrigramIndexTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 3, false)]
+    [InlineData(2, 3, true)]
+    [InlineData(3, 40, false)]
+    [InlineData(4, 40, true)]
+    [InlineData(5, 2000, false)]
+    [InlineData(6, 2000, true)]
+    public void Posting_cursor_reads_and_narrows_windows_as_sets_do(int seed, int meanGap, bool byScan)
+    {
+        var random = new Random(seed);
+        var list = default(PostingList);
+        var inList = new HashSet<int>();
+        var id = 0;
+        for (var i = 0; i < 3000; i++)
+        {
+            id += 1 + random.Next(2 * meanGap);
+            list.Add(id);
+            inList.Add(id);
+        }
+
+        // ReadInto in pieces of every size reads the whole list in order.
+        var all = list.Open();
+        var read = new List<int>();
+        var piece = new int[100];
+        int got;
+        while ((got = all.ReadInto(piece.AsSpan(0, random.Next(1, piece.Length)))) > 0)
+        {
+            read.AddRange(piece.AsSpan(0, got).ToArray());
+        }
+
+        Assert.Equal(inList.Order(), read);
+
+        // Windows of candidates, some in the list, narrowed one after the other.
+        var cursor = list.Open();
+        var bits = new ulong[((id + 1) >> 6) + 2];
+        var candidate = 0;
+        while (candidate <= id)
+        {
+            // Another list of the search may have run out already: that must not stop this one.
+            var othersExhausted = random.Next(4) == 0;
+            var window = new List<int>();
+            var size = random.Next(1, 300);
+            while (window.Count < size && candidate <= id + 100)
+            {
+                candidate += 1 + random.Next(meanGap);
+                window.Add(candidate);
+            }
+
+            var ids = window.ToArray();
+            var exhaustedHere = othersExhausted;
+            var kept = byScan ? cursor.RetainByScan(ids, bits, ref exhaustedHere) : cursor.Retain(ids, ref exhaustedHere);
+            Assert.True(exhaustedHere || !othersExhausted); // a flag already set stays set
+            Assert.Equal(window.Where(inList.Contains), ids[..kept]);
+            Assert.All(bits, word => Assert.Equal(0UL, word));
+        }
+
+        // Past the last id, the list has run out.
+        var exhausted = false;
+        int[] past = [id + 1, id + 2];
+        Assert.Equal(0, byScan ? cursor.RetainByScan(past, bits, ref exhausted) : cursor.Retain(past, ref exhausted));
+        Assert.True(exhausted);
+    }
+
     [Fact]
     public void Trigram_table_keeps_every_key_apart_as_it_grows()
     {
