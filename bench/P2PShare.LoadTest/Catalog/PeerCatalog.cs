@@ -8,9 +8,6 @@ namespace P2PShare.LoadTest.Catalog;
 /// </summary>
 internal sealed class PeerCatalog
 {
-    /// <summary>Files held by many peers; peers pick them with a skewed (Zipf-like) preference.</summary>
-    private const int PopularFiles = 1_000;
-
     private PeerCatalog(byte[][] registerFrames, string[] queries, long entries)
     {
         RegisterFrames = registerFrames;
@@ -29,42 +26,21 @@ internal sealed class PeerCatalog
 
     public static PeerCatalog Build(int peers, int filesPerPeer, int queryCount, int seed)
     {
-        var popular = BuildPopular(seed);
+        var popular = SimulatedShares.BuildPopular(seed);
         var frames = new byte[peers][];
         var queries = new string[queryCount];
         long entries = 0;
         Parallel.For(0, peers, peer =>
         {
-            var random = new Random(unchecked(seed * 7919 + peer + 1));
-            var files = new List<FileEntry>(filesPerPeer);
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            // About one file in twenty is a popular one; the rest are the peer's own.
-            var popularCount = Math.Min(filesPerPeer, random.Next(filesPerPeer / 10 + 1));
-            while (files.Count < popularCount)
+            var files = SimulatedShares.For(peer, filesPerPeer, seed, popular, out var query);
+            // Peer i gives the query of its first own file to query slot i (while slots last).
+            if (peer < queryCount)
             {
-                var pick = popular[(int)(PopularFiles * Math.Pow(random.NextDouble(), 3))];
-                if (names.Add(pick.Name))
-                {
-                    files.Add(pick);
-                }
-            }
-
-            while (files.Count < filesPerPeer)
-            {
-                var file = NameGenerator.Everyday(random);
-                if (names.Add(file.Name))
-                {
-                    files.Add(new FileEntry(file.Name, file.Size, RandomId(random)));
-                    // Peer i gives the query of its first own file to query slot i (while slots last).
-                    if (files.Count == popularCount + 1 && peer < queryCount)
-                    {
-                        queries[peer] = file.Query;
-                    }
-                }
+                queries[peer] = query;
             }
 
             // Listen ports are never connected to; they only need to be valid and distinct.
-            var port = (ushort)(10_000 + peer % 50_000);
+            var port = (ushort)(10_000 + (peer % 50_000));
             frames[peer] = MessageCodec.EncodeFrame(new RegisterMessage(port, files));
             Interlocked.Add(ref entries, files.Count);
         });
@@ -77,29 +53,5 @@ internal sealed class PeerCatalog
         }
 
         return new PeerCatalog(frames, queries, entries);
-    }
-
-    private static FileEntry[] BuildPopular(int seed)
-    {
-        var random = new Random(seed);
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        var files = new List<FileEntry>(PopularFiles);
-        while (files.Count < PopularFiles)
-        {
-            var file = NameGenerator.Popular(random);
-            if (names.Add(file.Name))
-            {
-                files.Add(new FileEntry(file.Name, file.Size, RandomId(random)));
-            }
-        }
-
-        return [.. files];
-    }
-
-    private static ContentId RandomId(Random random)
-    {
-        Span<byte> bytes = stackalloc byte[Limits.IdLength];
-        random.NextBytes(bytes);
-        return new ContentId(bytes);
     }
 }
