@@ -14,7 +14,7 @@ namespace P2PShare.Directory.Search;
 internal sealed class PreparedFiles
 {
     [ThreadStatic]
-    private static PreparedFiles? t_current;
+    private static PreparedFiles? _threadCurrent;
 
     private readonly List<ulong> _trigrams = [];
     private readonly List<Prepared> _files = [];
@@ -23,7 +23,7 @@ internal sealed class PreparedFiles
 
     public int Count => _files.Count;
 
-    public static PreparedFiles ForThisThread() => t_current ??= new PreparedFiles();
+    public static PreparedFiles ForThisThread() => _threadCurrent ??= new PreparedFiles();
 
     /// <summary>Encodes and takes apart <paramref name="files"/>, checking them all before anything is changed.</summary>
     /// <exception cref="ArgumentNullException">An entry is null.</exception>

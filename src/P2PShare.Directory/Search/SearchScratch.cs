@@ -8,7 +8,7 @@ namespace P2PShare.Directory.Search;
 internal sealed class SearchScratch
 {
     [ThreadStatic]
-    private static SearchScratch? t_current;
+    private static SearchScratch? _threadCurrent;
 
     public QueryPlan Plan { get; } = new();
 
@@ -29,5 +29,5 @@ internal sealed class SearchScratch
     /// <summary>The matches reordered by group.</summary>
     public int[] Ordered { get; set; } = [];
 
-    public static SearchScratch ForThisThread() => t_current ??= new SearchScratch();
+    public static SearchScratch ForThisThread() => _threadCurrent ??= new SearchScratch();
 }

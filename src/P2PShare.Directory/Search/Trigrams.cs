@@ -13,7 +13,7 @@ internal static class Trigrams
     // Where text is folded: kept per thread rather than stackalloc'd, which would clear the
     // buffer for every name.
     [ThreadStatic]
-    private static char[]? t_folded;
+    private static char[]? _threadFolded;
 
     public static ulong Key(char a, char b, char c) => ((ulong)a << 32) | ((ulong)b << 16) | c;
 
@@ -28,12 +28,12 @@ internal static class Trigrams
             return 0;
         }
 
-        if (t_folded is null || t_folded.Length < text.Length)
+        if (_threadFolded is null || _threadFolded.Length < text.Length)
         {
-            t_folded = new char[Math.Max(text.Length, 1024)];
+            _threadFolded = new char[Math.Max(text.Length, 1024)];
         }
 
-        var folded = t_folded.AsSpan(0, text.Length);
+        var folded = _threadFolded.AsSpan(0, text.Length);
         CaseFolding.Fold(text, folded);
         var count = text.Length - Length + 1;
         for (var i = 0; i < count; i++)
