@@ -279,29 +279,13 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         try
         {
             var excluded = exclude is { } key && _byPeer.TryGetValue(key, out var state) ? state.Slot : NoPeer;
-            var remembered = _cache?.Find(query, exclude, maxFiles);
-            var firstId = 0;
-            if (remembered is not null)
+            if (_cache is null)
             {
-                // What matched before still does, unless it died since (or belongs to the
-                // excluded peer's registration, which may be newer than the remembered search).
-                foreach (var id in remembered.Ids)
-                {
-                    ref readonly var record = ref _table[id];
-                    if (record.IsAlive && record.Peer != excluded)
-                    {
-                        matches.Add(id);
-                    }
-                }
-
-                firstId = remembered.SearchedTo;
+                scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, 0, maxFiles, matches);
             }
-
-            scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, firstId, maxFiles, matches);
-            var searchedTo = matches.Count == maxFiles ? matches[^1] + 1 : _table.Count;
-            if (_cache is not null && (remembered is null || remembered.SearchedTo != searchedTo || remembered.Ids.Length != matches.Count))
+            else
             {
-                _cache.Remember(query, exclude, maxFiles, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(matches), searchedTo);
+                FindMatchesRemembered(query, maxFiles, excluded, scratch);
             }
 
             Emit(scratch, sink);
@@ -309,6 +293,65 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         finally
         {
             _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// The search through the <see cref="SearchCache"/>. What is remembered is a query's matches
+    /// with nobody left out, so that one entry serves every peer that asks (a peer searches over
+    /// its own REGISTER connection, which leaves its own files out): the asker's files are taken
+    /// out afterwards, and when that leaves fewer than <paramref name="maxFiles"/> of a result
+    /// that had been cut at the limit, the search goes on past it for the asker alone.
+    /// </summary>
+    private void FindMatchesRemembered(string query, int maxFiles, int excluded, SearchScratch scratch)
+    {
+        var cache = _cache!;
+        var matches = scratch.Matches;
+        var remembered = cache.Find(query, maxFiles);
+        var firstId = 0;
+        if (remembered is not null)
+        {
+            // What matched before still does, unless it died since.
+            foreach (var id in remembered.Ids)
+            {
+                if (_table[id].IsAlive)
+                {
+                    matches.Add(id);
+                }
+            }
+
+            firstId = remembered.SearchedTo;
+        }
+
+        scratch.Matcher.FindMatches(_table, scratch.Plan, NoPeer, firstId, maxFiles, matches);
+        var cutAtLimit = matches.Count == maxFiles;
+        var searchedTo = cutAtLimit ? matches[^1] + 1 : _table.Count;
+        if (remembered is null || remembered.SearchedTo != searchedTo || remembered.Ids.Length != matches.Count)
+        {
+            cache.Remember(query, maxFiles, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(matches), searchedTo);
+        }
+
+        if (excluded == NoPeer)
+        {
+            return;
+        }
+
+        var kept = 0;
+        for (var i = 0; i < matches.Count; i++)
+        {
+            if (_table[matches[i]].Peer != excluded)
+            {
+                matches[kept++] = matches[i];
+            }
+        }
+
+        if (kept < matches.Count)
+        {
+            matches.RemoveRange(kept, matches.Count - kept);
+            if (cutAtLimit)
+            {
+                scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, searchedTo, maxFiles, matches);
+            }
         }
     }
 

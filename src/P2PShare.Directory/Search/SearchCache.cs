@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace P2PShare.Directory.Search;
 
 /// <summary>
-/// Remembers, per query, which entries matched and how far the table had been searched, so that
+/// Remembers, per query (with nobody's files left out), which entries matched and how far the table had been searched, so that
 /// a repeated query only has to look at what changed since: entries that died are dropped from
 /// the remembered ids, and the search goes on from where it stopped (from the first entry added
 /// since, or past the last id when the result was cut at the limit). This is correct because
@@ -29,14 +29,14 @@ internal sealed class SearchCache
     /// <summary>Changes whenever entry ids are renumbered; remembered searches of another epoch are ignored.</summary>
     public int Epoch { get; set; }
 
-    public Entry? Find(string query, PeerKey? exclude, int maxFiles) =>
-        _entries.TryGetValue(new Key(query, exclude, maxFiles), out var entry) && entry.Epoch == Epoch ? entry : null;
+    public Entry? Find(string query, int maxFiles) =>
+        _entries.TryGetValue(new Key(query, maxFiles), out var entry) && entry.Epoch == Epoch ? entry : null;
 
     /// <summary>Remembers that the entries <paramref name="ids"/> (increasing) are the matches found before id <paramref name="searchedTo"/>.</summary>
-    public void Remember(string query, PeerKey? exclude, int maxFiles, ReadOnlySpan<int> ids, int searchedTo)
+    public void Remember(string query, int maxFiles, ReadOnlySpan<int> ids, int searchedTo)
     {
         var entry = new Entry(ids.ToArray(), searchedTo, Epoch);
-        var key = new Key(query, exclude, maxFiles);
+        var key = new Key(query, maxFiles);
         // Ids are counted on every store, replacements too: the count can only overestimate
         // what is held, so the bound holds whatever the mix of new and updated queries.
         var tooMany = false;
@@ -65,5 +65,5 @@ internal sealed class SearchCache
     /// <summary>One remembered search: the matching ids it found, in order, and the id it searched up to (exclusive).</summary>
     internal sealed record Entry(int[] Ids, int SearchedTo, int Epoch);
 
-    private readonly record struct Key(string Query, PeerKey? Exclude, int MaxFiles);
+    private readonly record struct Key(string Query, int MaxFiles);
 }

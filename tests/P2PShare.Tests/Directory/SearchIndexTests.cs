@@ -88,7 +88,10 @@ public sealed class SearchIndexTests
                 repeated.AddRange(searches.Take(30));
             }
 
-            foreach (var (query, exclude, maxFiles) in searches.Concat(repeated).Concat(searches.Take(20)))
+            // The same queries again, each asked by another peer (whose own files are left out):
+            // one remembered search serves every asker.
+            var askedByOthers = repeated.Select(r => (r.Query, (PeerKey?)Peers[random.Next(Peers.Length)], r.MaxFiles)).ToList();
+            foreach (var (query, exclude, maxFiles) in searches.Concat(repeated).Concat(askedByOthers).Concat(searches.Take(20)))
             {
                 var expected = model.Search(query, exclude, maxFiles);
                 var actual = registry.Search(query, exclude, maxFiles);
