@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using P2PShare.Protocol;
 
@@ -16,7 +15,7 @@ public sealed class FrameConnectionTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        (_sender, _receiver) = await ConnectedPairAsync();
+        (_sender, _receiver) = await Loopback.ConnectedPairAsync();
     }
 
     public ValueTask DisposeAsync()
@@ -24,19 +23,6 @@ public sealed class FrameConnectionTests : IAsyncLifetime
         _sender.Dispose();
         _receiver.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    private static async Task<(Socket Client, Socket Server)> ConnectedPairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var accept = listener.AcceptAsync(TestContext.Current.CancellationToken).AsTask();
-        await client.ConnectAsync(listener.LocalEndPoint!, TestContext.Current.CancellationToken);
-        var server = await accept;
-        server.NoDelay = true;
-        return (client, server);
     }
 
     private static Message[] Conversation(Channel channel) => channel == Channel.Directory
