@@ -4,27 +4,8 @@ using P2PShare.Protocol;
 namespace P2PShare.Tests.Protocol;
 
 /// <summary>Frames over a real loopback TCP connection.</summary>
-public sealed class FrameConnectionTests : IAsyncLifetime
+public sealed class FrameConnectionTests : LoopbackTest
 {
-    private static readonly TimeSpan Idle = TimeSpan.FromSeconds(10);
-
-    private Socket _sender = null!;
-    private Socket _receiver = null!;
-
-    private static CancellationToken Token => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        (_sender, _receiver) = await Loopback.ConnectedPairAsync();
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _sender.Dispose();
-        _receiver.Dispose();
-        return ValueTask.CompletedTask;
-    }
-
     private static Message[] Conversation(Channel channel) => channel == Channel.Directory
         ?
         [
@@ -83,12 +64,12 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     {
         var messages = Conversation(channel);
         var bytes = Concat(messages);
-        using var connection = new FrameConnection(_receiver, channel);
+        using var connection = new FrameConnection(Receiver, channel);
 
         var reading = ReadAllAsync(connection, messages.Length);
         for (var i = 0; i < bytes.Length; i++)
         {
-            await SendAsync(_sender, bytes.AsMemory(i, 1));
+            await SendAsync(Sender, bytes.AsMemory(i, 1));
             if (i % 16 == 0)
             {
                 // Give the reader a chance to see the partial frame.
@@ -97,7 +78,7 @@ public sealed class FrameConnectionTests : IAsyncLifetime
         }
 
         Assert.Equal(messages, await reading);
-        _sender.Shutdown(SocketShutdown.Send);
+        Sender.Shutdown(SocketShutdown.Send);
         Assert.Null(await connection.ReadMessageAsync(Idle, Token));
     }
 
@@ -108,14 +89,14 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     {
         var messages = Conversation(channel);
         var bytes = Concat(messages);
-        using var connection = new FrameConnection(_receiver, channel);
+        using var connection = new FrameConnection(Receiver, channel);
 
         for (var split = 1; split < bytes.Length; split++)
         {
             var reading = ReadAllAsync(connection, messages.Length);
-            await SendAsync(_sender, bytes.AsMemory(0, split));
+            await SendAsync(Sender, bytes.AsMemory(0, split));
             await Task.Delay(split % 8 == 0 ? 1 : 0, Token);
-            await SendAsync(_sender, bytes.AsMemory(split));
+            await SendAsync(Sender, bytes.AsMemory(split));
             Assert.Equal(messages, await reading);
         }
     }
@@ -130,12 +111,12 @@ public sealed class FrameConnectionTests : IAsyncLifetime
         Message[] messages = [PingMessage.Instance, big, Wire.Sample("OK"), big, PongMessage.Instance];
         var bytes = Concat(messages);
         Assert.True(bytes.Length > 2 * 128 * 1024);
-        using var connection = new FrameConnection(_receiver, Channel.Directory);
+        using var connection = new FrameConnection(Receiver, Channel.Directory);
 
         var reading = ReadAllAsync(connection, 5);
         for (var offset = 0; offset < bytes.Length; offset += 1000)
         {
-            await SendAsync(_sender, bytes.AsMemory(offset, Math.Min(1000, bytes.Length - offset)));
+            await SendAsync(Sender, bytes.AsMemory(offset, Math.Min(1000, bytes.Length - offset)));
         }
 
         Assert.Equal(messages, await reading);
@@ -144,9 +125,9 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task A_header_with_length_2_pow_31_is_too_large_before_the_payload_arrives()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Directory);
+        using var connection = new FrameConnection(Receiver, Channel.Directory);
         // Only the header is sent: the refusal must not wait for any payload byte.
-        await SendAsync(_sender, Wire.Hex("01 80000000"));
+        await SendAsync(Sender, Wire.Hex("01 80000000"));
 
         var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await connection.ReadMessageAsync(Idle, Token));
         Assert.Equal(ErrorCode.TooLarge, ex.Code);
@@ -155,8 +136,8 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task A_header_just_over_16_MiB_is_too_large()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Peer);
-        await SendAsync(_sender, Wire.Hex("04 01000001"));
+        using var connection = new FrameConnection(Receiver, Channel.Peer);
+        await SendAsync(Sender, Wire.Hex("04 01000001"));
 
         var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await connection.ReadMessageAsync(Idle, Token));
         Assert.Equal(ErrorCode.TooLarge, ex.Code);
@@ -165,8 +146,8 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task A_lower_MaxPayload_is_enforced()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Directory) { MaxPayload = 8 };
-        await SendAsync(_sender, Wire.Hex("06 00000004 00000001 | 01 00000009"));
+        using var connection = new FrameConnection(Receiver, Channel.Directory) { MaxPayload = 8 };
+        await SendAsync(Sender, Wire.Hex("06 00000004 00000001 | 01 00000009"));
 
         Assert.Equal(new OkMessage(1), await connection.ReadMessageAsync(Idle, Token));
         var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await connection.ReadMessageAsync(Idle, Token));
@@ -176,8 +157,8 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task An_unknown_type_is_unsupported()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Peer);
-        await SendAsync(_sender, Wire.Hex("0d 00000000"));
+        using var connection = new FrameConnection(Receiver, Channel.Peer);
+        await SendAsync(Sender, Wire.Hex("0d 00000000"));
 
         var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await connection.ReadMessageAsync(Idle, Token));
         Assert.Equal(ErrorCode.Unsupported, ex.Code);
@@ -186,8 +167,8 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task A_malformed_payload_is_a_bad_request()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Directory);
-        await SendAsync(_sender, Wire.Hex("01 00000006 0ce4 ffffffff"));
+        using var connection = new FrameConnection(Receiver, Channel.Directory);
+        await SendAsync(Sender, Wire.Hex("01 00000006 0ce4 ffffffff"));
 
         var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await connection.ReadMessageAsync(Idle, Token));
         Assert.Equal(ErrorCode.BadRequest, ex.Code);
@@ -201,10 +182,10 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     public async Task Closing_mid_frame_is_end_of_stream(int sent)
     {
         var frame = MessageCodec.EncodeFrame(Wire.Sample("REGISTER"));
-        using var connection = new FrameConnection(_receiver, Channel.Directory);
-        await SendAsync(_sender, MessageCodec.EncodeFrame(PingMessage.Instance));
-        await SendAsync(_sender, frame.AsMemory(0, sent));
-        _sender.Shutdown(SocketShutdown.Send);
+        using var connection = new FrameConnection(Receiver, Channel.Directory);
+        await SendAsync(Sender, MessageCodec.EncodeFrame(PingMessage.Instance));
+        await SendAsync(Sender, frame.AsMemory(0, sent));
+        Sender.Shutdown(SocketShutdown.Send);
 
         Assert.Equal(PingMessage.Instance, await connection.ReadMessageAsync(Idle, Token));
         await Assert.ThrowsAsync<EndOfStreamException>(async () => await connection.ReadMessageAsync(Idle, Token));
@@ -214,10 +195,10 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     public async Task Closing_in_the_middle_of_a_large_payload_is_end_of_stream()
     {
         var payloadLength = 200_000;
-        using var connection = new FrameConnection(_receiver, Channel.Directory);
-        await SendAsync(_sender, Wire.Hex("01 00030d40"));
-        await SendAsync(_sender, new byte[payloadLength / 2]);
-        _sender.Shutdown(SocketShutdown.Send);
+        using var connection = new FrameConnection(Receiver, Channel.Directory);
+        await SendAsync(Sender, Wire.Hex("01 00030d40"));
+        await SendAsync(Sender, new byte[payloadLength / 2]);
+        Sender.Shutdown(SocketShutdown.Send);
 
         await Assert.ThrowsAsync<EndOfStreamException>(async () => await connection.ReadMessageAsync(Idle, Token));
     }
@@ -225,9 +206,9 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task A_clean_close_between_frames_is_null()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Directory);
-        await SendAsync(_sender, Concat([PingMessage.Instance, new OkMessage(3)]));
-        _sender.Shutdown(SocketShutdown.Send);
+        using var connection = new FrameConnection(Receiver, Channel.Directory);
+        await SendAsync(Sender, Concat([PingMessage.Instance, new OkMessage(3)]));
+        Sender.Shutdown(SocketShutdown.Send);
 
         Assert.Equal(PingMessage.Instance, await connection.ReadMessageAsync(Idle, Token));
         Assert.Equal(new OkMessage(3), await connection.ReadMessageAsync(Idle, Token));
@@ -237,8 +218,8 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task A_clean_close_before_any_frame_is_null()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Peer);
-        _sender.Shutdown(SocketShutdown.Send);
+        using var connection = new FrameConnection(Receiver, Channel.Peer);
+        Sender.Shutdown(SocketShutdown.Send);
         Assert.Null(await connection.ReadMessageAsync(Idle, Token));
     }
 
@@ -246,12 +227,12 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     public async Task ReadRawAsync_after_DATA_returns_the_bytes_that_followed_including_buffered_ones()
     {
         var file = Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray();
-        using var connection = new FrameConnection(_receiver, Channel.Peer);
+        using var connection = new FrameConnection(Receiver, Channel.Peer);
 
         // The DATA frame, the first 1000 raw bytes and nothing else arrive together, so the frame
         // reader buffers raw bytes; the rest arrives later, followed by another frame.
         var first = Concat([new DataMessage(0, (ulong)file.Length)]).Concat(file[..1000]).ToArray();
-        await SendAsync(_sender, first);
+        await SendAsync(Sender, first);
 
         var data = Assert.IsType<DataMessage>(await connection.ReadMessageAsync(Idle, Token));
         Assert.Equal(new DataMessage(0, 5000), data);
@@ -259,8 +240,8 @@ public sealed class FrameConnectionTests : IAsyncLifetime
         var sendRest = Task.Run(async () =>
         {
             await Task.Delay(50, Token);
-            await SendAsync(_sender, file.AsMemory(1000));
-            await SendAsync(_sender, MessageCodec.EncodeFrame(PingMessage.Instance));
+            await SendAsync(Sender, file.AsMemory(1000));
+            await SendAsync(Sender, MessageCodec.EncodeFrame(PingMessage.Instance));
         }, Token);
 
         var received = new byte[file.Length];
@@ -282,10 +263,10 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task ReadRawAsync_returns_buffered_bytes_and_then_the_next_frame_decodes()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Peer);
+        using var connection = new FrameConnection(Receiver, Channel.Peer);
         var all = Concat([new DataMessage(10, 3)]).Concat(new byte[] { 0xaa, 0xbb, 0xcc })
             .Concat(MessageCodec.EncodeFrame(new ErrorMessage(ErrorCode.NotFound, "gone"))).ToArray();
-        await SendAsync(_sender, all);
+        await SendAsync(Sender, all);
 
         Assert.Equal(new DataMessage(10, 3), await connection.ReadMessageAsync(Idle, Token));
         var raw = new byte[3];
@@ -302,16 +283,16 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task ReadRawAsync_returns_0_when_the_connection_closed()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Peer);
-        _sender.Shutdown(SocketShutdown.Send);
+        using var connection = new FrameConnection(Receiver, Channel.Peer);
+        Sender.Shutdown(SocketShutdown.Send);
         Assert.Equal(0, await connection.ReadRawAsync(new byte[10], Idle, Token));
     }
 
     [Fact]
     public async Task A_frame_that_does_not_complete_in_time_times_out()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Directory) { FrameTimeout = TimeSpan.FromMilliseconds(200) };
-        await SendAsync(_sender, Wire.Hex("01 00000006 0ce4"));
+        using var connection = new FrameConnection(Receiver, Channel.Directory) { FrameTimeout = TimeSpan.FromMilliseconds(200) };
+        await SendAsync(Sender, Wire.Hex("01 00000006 0ce4"));
 
         await Assert.ThrowsAsync<TimeoutException>(async () => await connection.ReadMessageAsync(Idle, Token));
     }
@@ -319,15 +300,15 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task No_frame_within_the_idle_timeout_times_out()
     {
-        using var connection = new FrameConnection(_receiver, Channel.Directory);
+        using var connection = new FrameConnection(Receiver, Channel.Directory);
         await Assert.ThrowsAsync<TimeoutException>(async () => await connection.ReadMessageAsync(TimeSpan.FromMilliseconds(100), Token));
     }
 
     [Fact]
     public async Task SendAsync_and_ReadMessageAsync_talk_to_each_other()
     {
-        using var client = new FrameConnection(_sender, Channel.Directory);
-        using var server = new FrameConnection(_receiver, Channel.Directory);
+        using var client = new FrameConnection(Sender, Channel.Directory);
+        using var server = new FrameConnection(Receiver, Channel.Directory);
 
         var messages = Conversation(Channel.Directory);
         var sending = Task.WhenAll(messages.Select(m => client.SendAsync(m, Token).AsTask()));
@@ -342,8 +323,8 @@ public sealed class FrameConnectionTests : IAsyncLifetime
     [Fact]
     public async Task TrySendErrorAsync_sends_an_ERROR_frame()
     {
-        using var client = new FrameConnection(_sender, Channel.Peer);
-        using var server = new FrameConnection(_receiver, Channel.Peer);
+        using var client = new FrameConnection(Sender, Channel.Peer);
+        using var server = new FrameConnection(Receiver, Channel.Peer);
 
         await server.TrySendErrorAsync(ErrorCode.BadRequest, "bad things");
         Assert.Equal(new ErrorMessage(ErrorCode.BadRequest, "bad things"), await client.ReadMessageAsync(Idle, Token));
