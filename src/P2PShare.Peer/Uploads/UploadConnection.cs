@@ -21,7 +21,7 @@ internal sealed class UploadConnection : IDisposable
     private readonly UploadServer _server;
     private readonly FrameConnection _connection;
     private readonly FileRangeSender _rangeSender = new();
-    private readonly byte[] _dataFrame = new byte[MessageCodec.GetFrameLength(new DataMessage(0, 0))];
+    private readonly byte[] _dataFrame = new byte[FrameWriter.DataHeaderFrameLength];
     private CancellationTokenSource? _sendDeadline;
     private Transfer? _transfer;
 
@@ -261,7 +261,7 @@ internal sealed class UploadConnection : IDisposable
     /// <summary>Sends the DATA frame and the range it announces, the frame with the first piece.</summary>
     private async Task SendRangeAsync(FileStream stream, DataMessage header, Transfer transfer, CancellationToken cancellationToken)
     {
-        var frameLength = MessageCodec.WriteFrame(header, _dataFrame);
+        var frameLength = FrameWriter.WriteDataHeader(_dataFrame, header.Offset, header.Length);
         ReadOnlyMemory<byte> prefix = _dataFrame.AsMemory(0, frameLength);
         var position = (long)header.Offset;
         var remaining = (long)header.Length;
