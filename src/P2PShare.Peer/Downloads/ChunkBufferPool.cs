@@ -1,19 +1,17 @@
-using System.Buffers;
-
 namespace P2PShare.Peer;
 
 /// <summary>
 /// The chunk buffers of one download: at most <c>capacity</c> of them exist at once, so a
 /// download's memory stays bounded however far the network runs ahead of verification and
-/// writing. A receiver that finds none free waits until one comes back. Buffers come from
-/// <see cref="ArrayPool{T}.Shared"/> the first time they are needed and go back to it on
-/// <see cref="Dispose"/>; renting and returning allocate nothing.
+/// writing. A receiver that finds none free waits until one comes back. A buffer is allocated
+/// (aligned, see <see cref="ChunkBuffer"/>) the first time it is needed and reused after that;
+/// renting and returning allocate nothing.
 /// </summary>
 internal sealed class ChunkBufferPool : IDisposable
 {
     private readonly int _bufferSize;
     private readonly SemaphoreSlim _available;
-    private readonly Stack<byte[]> _free;
+    private readonly Stack<ChunkBuffer> _free;
     private readonly Lock _lock = new();
     private bool _disposed;
 
@@ -23,11 +21,11 @@ internal sealed class ChunkBufferPool : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bufferSize);
         _bufferSize = bufferSize;
         _available = new SemaphoreSlim(capacity, capacity);
-        _free = new Stack<byte[]>(capacity);
+        _free = new Stack<ChunkBuffer>(capacity);
     }
 
-    /// <summary>Waits for a free buffer of at least the buffer size.</summary>
-    public async ValueTask<byte[]> RentAsync(CancellationToken cancellationToken)
+    /// <summary>Waits for a free buffer of the buffer size.</summary>
+    public async ValueTask<ChunkBuffer> RentAsync(CancellationToken cancellationToken)
     {
         await _available.WaitAsync(cancellationToken).ConfigureAwait(false);
         lock (_lock)
@@ -38,16 +36,15 @@ internal sealed class ChunkBufferPool : IDisposable
             }
         }
 
-        return ArrayPool<byte>.Shared.Rent(_bufferSize);
+        return new ChunkBuffer(_bufferSize);
     }
 
-    public void Return(byte[] buffer)
+    public void Return(ChunkBuffer buffer)
     {
         lock (_lock)
         {
             if (_disposed)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
                 return;
             }
 
@@ -57,16 +54,13 @@ internal sealed class ChunkBufferPool : IDisposable
         _available.Release();
     }
 
-    /// <summary>Gives the free buffers back to the shared pool; one still out goes back when it is returned.</summary>
+    /// <summary>Drops the free buffers (the garbage collector takes them, and any still out once they are returned).</summary>
     public void Dispose()
     {
         lock (_lock)
         {
             _disposed = true;
-            while (_free.TryPop(out var buffer))
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            _free.Clear();
         }
 
         _available.Dispose();

@@ -38,6 +38,12 @@ public sealed class Downloader
     /// </summary>
     public int ChunksAheadPerSource { get; init; } = 4;
 
+    /// <summary>
+    /// Whether whole chunks are written to the <c>.part</c> with direct I/O where the file system
+    /// allows it (see <see cref="PartFile"/>); false writes everything through the page cache.
+    /// </summary>
+    public bool DirectWrites { get; init; } = true;
+
     /// <summary>How often, at most, a running download rewrites its resume record (it also does when it stops).</summary>
     public TimeSpan ResumeRecordInterval { get; init; } = TimeSpan.FromSeconds(1);
 

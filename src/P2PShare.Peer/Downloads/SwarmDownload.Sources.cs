@@ -162,7 +162,7 @@ internal sealed partial class SwarmDownload
                 var queued = false;
                 try
                 {
-                    await ReceiveChunkAsync(connection, chunk, buffer.AsMemory(0, length), run.Token).ConfigureAwait(false);
+                    await ReceiveChunkAsync(connection, chunk, buffer.Memory(length), run.Token).ConfigureAwait(false);
                     pending.Dequeue();
                     queued = QueueForVerification(new ReceivedChunk(chunk, buffer, length, run));
                 }

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Microsoft.Win32.SafeHandles;
 using P2PShare.Protocol;
 
 namespace P2PShare.Peer;
@@ -26,7 +25,7 @@ internal sealed partial class SwarmDownload
     private readonly int _chunkCount;
     private HashListMessage? _hashList;
     private ChunkScheduler _scheduler = new(0);
-    private SafeFileHandle? _file;
+    private PartFile? _file;
     private ResumeRecord? _record;
 
     public SwarmDownload(Downloader owner, DownloadPlan plan, Transfer transfer, string partPath, Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources)
@@ -126,17 +125,13 @@ internal sealed partial class SwarmDownload
         var listed = File.Exists(_partPath) ? DownloadState.Read(StatePath, _plan.Id, _plan.Size, _chunkCount) : null;
         if (listed is not null && new FileInfo(_partPath).Length == (long)_plan.Size)
         {
-            _file = File.OpenHandle(_partPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous);
+            _file = PartFile.OpenExisting(_partPath, _owner.DirectWrites);
             var verified = await RecheckAsync(listed, cancellationToken).ConfigureAwait(false);
             DownloadState.Write(StatePath, _plan.Id, _plan.Size, _chunkCount, verified);
             return verified;
         }
 
-        // OpenOrCreate, not Create: if another process holds this .part, opening fails on its
-        // lock without truncating its file first. Old bytes left in the file do no harm: only
-        // chunks written and verified by this run are ever recorded.
-        _file = File.OpenHandle(_partPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous);
-        RandomAccess.SetLength(_file, (long)_plan.Size);
+        _file = PartFile.Create(_partPath, (long)_plan.Size, _owner.DirectWrites);
         TryDelete(StatePath);
         return [];
     }
@@ -150,7 +145,7 @@ internal sealed partial class SwarmDownload
             foreach (var chunk in listed)
             {
                 var length = (int)ChunkLength(chunk);
-                var read = await RandomAccess.ReadAsync(_file!, buffer.AsMemory(0, length), (long)chunk * Limits.ChunkSize, cancellationToken).ConfigureAwait(false);
+                var read = await RandomAccess.ReadAsync(_file!.Handle, buffer.AsMemory(0, length), (long)chunk * Limits.ChunkSize, cancellationToken).ConfigureAwait(false);
                 if (read == length && ChunkMatches(chunk, buffer.AsSpan(0, length)))
                 {
                     verified.Add(chunk);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using P2PShare.Peer;
 
 namespace P2PShare.Tests.Peer;
@@ -13,7 +14,7 @@ public sealed class DownloadBufferPoolTests
         using var pool = new ChunkBufferPool(capacity: 2, bufferSize: 1000);
         var first = await pool.RentAsync(Token);
         var second = await pool.RentAsync(Token);
-        Assert.True(first.Length >= 1000);
+        Assert.Equal(1000, first.Size);
         Assert.NotSame(first, second);
 
         var third = pool.RentAsync(Token);
@@ -21,6 +22,29 @@ public sealed class DownloadBufferPoolTests
 
         pool.Return(second);
         Assert.Same(second, await third);
+    }
+
+    [Fact]
+    public async Task Every_buffer_starts_on_a_direct_io_boundary()
+    {
+        using var pool = new ChunkBufferPool(capacity: 8, bufferSize: 4096 * 3);
+        for (var i = 0; i < 8; i++)
+        {
+            var buffer = await pool.RentAsync(Token);
+            Assert.True(MemoryMarshal.TryGetArray<byte>(buffer.Memory(100), out var segment));
+            var address = Marshal.UnsafeAddrOfPinnedArrayElement(segment.Array!, segment.Offset);
+            Assert.Equal(0, address % PartFile.Alignment);
+            Assert.Equal(4096 * 3, buffer.Span(4096 * 3).Length);
+        }
+    }
+
+    [Fact]
+    public async Task A_buffer_returned_after_the_pool_is_disposed_is_dropped_quietly()
+    {
+        var pool = new ChunkBufferPool(capacity: 1, bufferSize: 10);
+        var buffer = await pool.RentAsync(Token);
+        pool.Dispose();
+        pool.Return(buffer);
     }
 
     [Fact]
