@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using System.Net.Sockets;
 using P2PShare.Protocol;
 
 namespace P2PShare.Directory;
@@ -15,9 +13,6 @@ namespace P2PShare.Directory;
 internal sealed class ResultsFrameBuilder : ISearchResultSink
 {
     private const int InitialSize = 16 * 1024;
-
-    // Frame header (type, u32 length), then the u32 peer count.
-    private const int PrefixLength = Limits.FrameHeaderLength + 4;
 
     private byte[] _buffer = [];
     private int _length;
@@ -34,7 +29,7 @@ internal sealed class ResultsFrameBuilder : ISearchResultSink
             _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
         }
 
-        _length = PrefixLength;
+        _length = ResultsLayout.PeersStart;
         _peerCount = 0;
     }
 
@@ -47,8 +42,7 @@ internal sealed class ResultsFrameBuilder : ISearchResultSink
             throw new InvalidOperationException($"RESULTS of {payloadLength} bytes exceeds the limit of {Limits.MaxControlPayload} bytes");
         }
 
-        new FrameHeader((byte)MessageType.Results, (uint)payloadLength).Write(_buffer);
-        BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(Limits.FrameHeaderLength), (uint)_peerCount);
+        ResultsLayout.WriteFrameStart(_buffer, _length, (uint)_peerCount);
         return Frame;
     }
 
@@ -66,37 +60,14 @@ internal sealed class ResultsFrameBuilder : ISearchResultSink
 
     public void BeginPeer(PeerKey peer, int fileCount)
     {
-        var span = Reserve(1 + 16 + 2 + 4);
-        var position = 1;
-        if (peer.Address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            span[0] = 4;
-            peer.Address.TryWriteBytes(span.Slice(position, 4), out _);
-            position += 4;
-        }
-        else
-        {
-            span[0] = 6;
-            peer.Address.TryWriteBytes(span.Slice(position, 16), out _);
-            position += 16;
-        }
-
-        BinaryPrimitives.WriteUInt16BigEndian(span[position..], peer.Port);
-        BinaryPrimitives.WriteUInt32BigEndian(span[(position + 2)..], (uint)fileCount);
-        _length += position + 6;
+        Span<byte> address = stackalloc byte[16];
+        peer.Address.TryWriteBytes(address, out var addressLength);
+        _length += ResultsLayout.WritePeer(Reserve(ResultsLayout.MaxPeerRecordLength), address[..addressLength], peer.Port, (uint)fileCount);
         _peerCount++;
     }
 
-    public void AddFile(ReadOnlySpan<byte> utf8Name, ulong size, in ContentId id)
-    {
-        var span = Reserve(2 + utf8Name.Length + 8 + Limits.IdLength);
-        BinaryPrimitives.WriteUInt16BigEndian(span, checked((ushort)utf8Name.Length));
-        utf8Name.CopyTo(span[2..]);
-        var position = 2 + utf8Name.Length;
-        BinaryPrimitives.WriteUInt64BigEndian(span[position..], size);
-        id.CopyTo(span[(position + 8)..]);
-        _length += position + 8 + Limits.IdLength;
-    }
+    public void AddFile(ReadOnlySpan<byte> utf8Name, ulong size, in ContentId id) =>
+        _length += ResultsLayout.WriteEntry(Reserve(ResultsLayout.EntryLength(utf8Name.Length)), utf8Name, size, id);
 
     /// <summary>Room for <paramref name="count"/> more bytes, growing the buffer when needed.</summary>
     private Span<byte> Reserve(int count)

@@ -24,10 +24,6 @@ namespace P2PShare.Protocol;
 /// </example>
 public ref struct ResultsFrameWriter
 {
-    private const int CountsStart = Limits.FrameHeaderLength;
-    private const int MaxPeerRecordLength = 1 + 16 + 2 + 4;
-    private const int MaxEntryLength = 2 + Limits.MaxNameBytes + 8 + Limits.IdLength;
-
     private readonly Span<byte> _destination;
     private readonly IBufferWriter<byte>? _output;
     private int _position;
@@ -40,14 +36,14 @@ public ref struct ResultsFrameWriter
     public ResultsFrameWriter(Span<byte> destination)
     {
         var capacity = Math.Min(destination.Length, Limits.FrameHeaderLength + Limits.MaxControlPayload);
-        if (capacity < CountsStart + 4)
+        if (capacity < ResultsLayout.PeersStart)
         {
-            throw new ArgumentException($"a RESULTS frame needs at least {CountsStart + 4} bytes", nameof(destination));
+            throw new ArgumentException($"a RESULTS frame needs at least {ResultsLayout.PeersStart} bytes", nameof(destination));
         }
 
         _destination = destination[..capacity];
         _output = null;
-        _position = CountsStart + 4;
+        _position = ResultsLayout.PeersStart;
         _peerStart = -1;
         _peerFileCountAt = 0;
         _peerFiles = 0;
@@ -76,7 +72,7 @@ public ref struct ResultsFrameWriter
     public static int MaxFrameLength(int maxFiles)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxFiles);
-        var length = CountsStart + 4 + (long)maxFiles * (MaxPeerRecordLength + MaxEntryLength);
+        var length = ResultsLayout.PeersStart + ((long)maxFiles * (ResultsLayout.MaxPeerRecordLength + ResultsLayout.MaxEntryLength));
         return (int)Math.Min(length, Limits.FrameHeaderLength + Limits.MaxControlPayload);
     }
 
@@ -111,19 +107,14 @@ public ref struct ResultsFrameWriter
         }
 
         ClosePeer();
-        if (_destination.Length - _position < 1 + address.Length + 2 + 4)
+        if (_destination.Length - _position < ResultsLayout.PeerRecordLength(address.Length))
         {
             return false;
         }
 
         _peerStart = _position;
-        _destination[_position++] = address.Length == 4 ? (byte)4 : (byte)6;
-        address.CopyTo(_destination[_position..]);
-        _position += address.Length;
-        BinaryPrimitives.WriteUInt16BigEndian(_destination[_position..], port);
-        _position += 2;
-        _peerFileCountAt = _position;
-        _position += 4;
+        _peerFileCountAt = _position + ResultsLayout.FileCountOffset(address.Length);
+        _position += ResultsLayout.WritePeer(_destination[_position..], address, port, fileCount: 0);
         _peerFiles = 0;
         return true;
     }
@@ -134,14 +125,15 @@ public ref struct ResultsFrameWriter
         ArgumentNullException.ThrowIfNull(name);
         EnsurePeer();
         var nameLength = WireWriter.StringLength(name) - 2;
-        if (_destination.Length - _position < 2 + nameLength + 8 + Limits.IdLength)
+        if (_destination.Length - _position < ResultsLayout.EntryLength(nameLength))
         {
             return false;
         }
 
-        BinaryPrimitives.WriteUInt16BigEndian(_destination[_position..], (ushort)nameLength);
-        _position += 2 + Encoding.UTF8.GetBytes(name, _destination[(_position + 2)..]);
-        WriteSizeAndId(size, id);
+        // The name is encoded straight into its place in the entry, where WriteEntry finds it.
+        var nameUtf8 = _destination.Slice(_position + 2, nameLength);
+        Encoding.UTF8.GetBytes(name, nameUtf8);
+        AddEntry(ResultsLayout.WriteEntry(_destination[_position..], nameUtf8, size, id));
         return true;
     }
 
@@ -150,15 +142,12 @@ public ref struct ResultsFrameWriter
     {
         EnsurePeer();
         WireWriter.Utf8StringLength(nameUtf8);
-        if (_destination.Length - _position < 2 + nameUtf8.Length + 8 + Limits.IdLength)
+        if (_destination.Length - _position < ResultsLayout.EntryLength(nameUtf8.Length))
         {
             return false;
         }
 
-        BinaryPrimitives.WriteUInt16BigEndian(_destination[_position..], (ushort)nameUtf8.Length);
-        nameUtf8.CopyTo(_destination[(_position + 2)..]);
-        _position += 2 + nameUtf8.Length;
-        WriteSizeAndId(size, id);
+        AddEntry(ResultsLayout.WriteEntry(_destination[_position..], nameUtf8, size, id));
         return true;
     }
 
@@ -168,9 +157,7 @@ public ref struct ResultsFrameWriter
         EnsureNotFinished();
         ClosePeer();
         _finished = true;
-        _destination[0] = (byte)MessageType.Results;
-        BinaryPrimitives.WriteUInt32BigEndian(_destination[1..], (uint)(_position - Limits.FrameHeaderLength));
-        BinaryPrimitives.WriteUInt32BigEndian(_destination[CountsStart..], (uint)PeerCount);
+        ResultsLayout.WriteFrameStart(_destination, _position, (uint)PeerCount);
         _output?.Advance(_position);
         return _position;
     }
@@ -178,12 +165,9 @@ public ref struct ResultsFrameWriter
     private static bool IsIPv4Mapped(ReadOnlySpan<byte> address) =>
         address[..10].IndexOfAnyExcept((byte)0) < 0 && address[10] == 0xff && address[11] == 0xff;
 
-    private void WriteSizeAndId(ulong size, ContentId id)
+    private void AddEntry(int length)
     {
-        BinaryPrimitives.WriteUInt64BigEndian(_destination[_position..], size);
-        _position += 8;
-        id.CopyTo(_destination[_position..]);
-        _position += Limits.IdLength;
+        _position += length;
         _peerFiles++;
         FileCount++;
     }
