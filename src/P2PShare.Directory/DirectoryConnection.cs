@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using P2PShare.Protocol;
 
@@ -199,7 +201,7 @@ internal sealed class DirectoryConnection : IDisposable
                 switch (frame.Type)
                 {
                     case MessageType.SearchOrGet:
-                        await AnswerSearchAsync(SearchView.Parse(frame.Payload.Span).GetQuery(), cancellationToken);
+                        await SendResultsAsync(FindResults(SearchView.Parse(frame.Payload.Span).QueryUtf8), cancellationToken);
                         break;
                     case MessageType.Pong:
                         EmptyPayload.Validate(frame.Type, frame.Payload.Span); // it only refreshes the last-heard time
@@ -239,7 +241,7 @@ internal sealed class DirectoryConnection : IDisposable
                 await _frames.SendAsync(new OkMessage((uint)left), cancellationToken);
                 break;
             case SearchMessage search:
-                await AnswerSearchAsync(search.Query, cancellationToken);
+                await SendResultsAsync(FindResults(search.Query), cancellationToken);
                 break;
             case PingMessage:
                 await _frames.SendAsync(PongMessage.Instance, cancellationToken);
@@ -278,17 +280,52 @@ internal sealed class DirectoryConnection : IDisposable
     }
 
     /// <summary>
-    /// Answers SEARCH with RESULTS, encoded by the registry's search straight into this
-    /// connection's pooled frame buffer, which goes back to the pool once the frame is sent.
+    /// Runs a SEARCH whose query is still UTF-8 in the frame: decoded on the stack (into a rented
+    /// array when it is long), so that answering a search allocates nothing.
     /// </summary>
-    private async ValueTask AnswerSearchAsync(string query, CancellationToken cancellationToken)
+    private ReadOnlyMemory<byte> FindResults(ReadOnlySpan<byte> queryUtf8)
+    {
+        const int StackChars = 256;
+        char[]? rented = null;
+        var chars = queryUtf8.Length <= StackChars ? stackalloc char[StackChars] : (rented = ArrayPool<char>.Shared.Rent(queryUtf8.Length));
+        try
+        {
+            return FindResults(chars[..Encoding.UTF8.GetChars(queryUtf8, chars)]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs a SEARCH into this connection's RESULTS frame, encoded by the registry's search
+    /// straight into a pooled buffer; <see cref="SendResultsAsync"/> gives the buffer back.
+    /// </summary>
+    private ReadOnlyMemory<byte> FindResults(ReadOnlySpan<char> query)
+    {
+        _results.Start();
+        try
+        {
+            // Over a REGISTER connection the peer's own files are left out: it has them already.
+            _registry.Search(query, Registration?.Peer, Limits.MaxSearchResults, _results);
+            return _results.Finish();
+        }
+        catch
+        {
+            _results.Release();
+            throw;
+        }
+    }
+
+    private async ValueTask SendResultsAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
         try
         {
-            _results.Start();
-            // Over a REGISTER connection the peer's own files are left out: it has them already.
-            _registry.Search(query, Registration?.Peer, Limits.MaxSearchResults, _results);
-            await _frames.SendRawAsync(_results.Finish(), cancellationToken);
+            await _frames.SendRawAsync(frame, cancellationToken);
         }
         finally
         {

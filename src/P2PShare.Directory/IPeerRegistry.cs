@@ -73,15 +73,16 @@ public interface IPeerRegistry
     IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles);
 
     /// <summary>
-    /// The same search as <see cref="Search(string, PeerKey?, int)"/>, handing the results to
-    /// <paramref name="sink"/> in the same order instead of building objects for them. The default
-    /// implementation converts the result of the other overload; a registry that keeps names as
-    /// UTF-8 can do without any per-result allocation.
+    /// The same search as <see cref="Search(string, PeerKey?, int)"/>, for a query given as
+    /// characters (the server decodes it from the frame without making a string), handing the
+    /// results to <paramref name="sink"/> in the same order instead of building objects for them.
+    /// The default implementation converts the result of the other overload; a registry that
+    /// keeps names as UTF-8 can do without any per-search allocation.
     /// </summary>
-    void Search(string query, PeerKey? exclude, int maxFiles, ISearchResultSink sink)
+    void Search(ReadOnlySpan<char> query, PeerKey? exclude, int maxFiles, ISearchResultSink sink)
     {
         ArgumentNullException.ThrowIfNull(sink);
-        foreach (var peer in Search(query, exclude, maxFiles))
+        foreach (var peer in Search(query.ToString(), exclude, maxFiles))
         {
             sink.BeginPeer(new PeerKey(peer.Address, peer.Port), peer.Files.Count);
             foreach (var file in peer.Files)

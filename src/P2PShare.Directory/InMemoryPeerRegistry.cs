@@ -256,14 +256,14 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
     public IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles)
     {
+        ArgumentNullException.ThrowIfNull(query);
         var collector = new PeerFilesCollector();
         Search(query, exclude, maxFiles, collector);
         return collector.Peers;
     }
 
-    public void Search(string query, PeerKey? exclude, int maxFiles, ISearchResultSink sink)
+    public void Search(ReadOnlySpan<char> query, PeerKey? exclude, int maxFiles, ISearchResultSink sink)
     {
-        ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegative(maxFiles);
         ArgumentNullException.ThrowIfNull(sink);
         if (maxFiles == 0)
@@ -303,7 +303,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     /// out afterwards, and when that leaves fewer than <paramref name="maxFiles"/> of a result
     /// that had been cut at the limit, the search goes on past it for the asker alone.
     /// </summary>
-    private void FindMatchesRemembered(string query, int maxFiles, int excluded, SearchScratch scratch)
+    private void FindMatchesRemembered(ReadOnlySpan<char> query, int maxFiles, int excluded, SearchScratch scratch)
     {
         var cache = _cache!;
         var matches = scratch.Matches;

@@ -22,31 +22,44 @@ internal sealed class SearchCache
     private const int MaxQueries = 32 * 1024;
     private const long MaxIds = 2 * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<Key, Entry> _entries = new();
+    private readonly ConcurrentDictionary<string, Entry> _entries;
+    // Looks a query up by its characters, so that finding one allocates nothing.
+    private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _byText;
     private int _queries;
+
+    public SearchCache()
+    {
+        _entries = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
+        _byText = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
     private long _ids;
 
     /// <summary>Changes whenever entry ids are renumbered; remembered searches of another epoch are ignored.</summary>
     public int Epoch { get; set; }
 
-    public Entry? Find(string query, int maxFiles) =>
-        _entries.TryGetValue(new Key(query, maxFiles), out var entry) && entry.Epoch == Epoch ? entry : null;
+    /// <summary>
+    /// The remembered search for <paramref name="query"/> with the limit <paramref name="maxFiles"/>, or null.
+    /// One search is remembered per query: the server always asks with the same limit, and
+    /// another limit simply replaces it.
+    /// </summary>
+    public Entry? Find(ReadOnlySpan<char> query, int maxFiles) =>
+        _byText.TryGetValue(query, out var entry) && entry.Epoch == Epoch && entry.MaxFiles == maxFiles ? entry : null;
 
     /// <summary>Remembers that the entries <paramref name="ids"/> (increasing) are the matches found before id <paramref name="searchedTo"/>.</summary>
-    public void Remember(string query, int maxFiles, ReadOnlySpan<int> ids, int searchedTo)
+    public void Remember(ReadOnlySpan<char> query, int maxFiles, ReadOnlySpan<int> ids, int searchedTo)
     {
-        var entry = new Entry(ids.ToArray(), searchedTo, Epoch);
-        var key = new Key(query, maxFiles);
+        var entry = new Entry(ids.ToArray(), searchedTo, maxFiles, Epoch);
         // Ids are counted on every store, replacements too: the count can only overestimate
         // what is held, so the bound holds whatever the mix of new and updated queries.
         var tooMany = false;
-        if (_entries.TryAdd(key, entry))
+        if (_byText.TryGetValue(query, out var key, out _))
+        {
+            // A query remembered before keeps its string: replacing its entry allocates no key.
+            _entries[key] = entry;
+        }
+        else if (_entries.TryAdd(query.ToString(), entry))
         {
             tooMany = Interlocked.Increment(ref _queries) > MaxQueries;
-        }
-        else
-        {
-            _entries[key] = entry;
         }
 
         if (Interlocked.Add(ref _ids, ids.Length) > MaxIds || tooMany)
@@ -63,7 +76,5 @@ internal sealed class SearchCache
     }
 
     /// <summary>One remembered search: the matching ids it found, in order, and the id it searched up to (exclusive).</summary>
-    internal sealed record Entry(int[] Ids, int SearchedTo, int Epoch);
-
-    private readonly record struct Key(string Query, int MaxFiles);
+    internal sealed record Entry(int[] Ids, int SearchedTo, int MaxFiles, int Epoch);
 }

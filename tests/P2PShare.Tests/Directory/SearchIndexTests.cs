@@ -166,6 +166,41 @@ public sealed class SearchIndexTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_search_into_a_results_frame_allocates_nothing_once_warm(bool rememberSearches)
+    {
+        var registry = new InMemoryPeerRegistry(minDeadToCompact: int.MaxValue, rememberSearches);
+        var alice = new PeerKey(IPAddress.Parse("10.0.0.1"), 3301);
+        var bob = new PeerKey(IPAddress.Parse("10.0.0.2"), 3302);
+        registry.Register(alice, [File("Artist - Album - 03 - Title.mp3"), File("Artist - Album - 04 - Other.mp3")]);
+        registry.Register(bob, [File("artist - album - 03 - title.flac"), File("ünïcödé album.txt")]);
+        var builder = new ResultsFrameBuilder();
+        // As the server has a query: characters decoded from the frame, not a string.
+        var query = "ALBUM 03".ToCharArray();
+        var frame = Search(keep: true); // the first search fills the cache and this thread's scratch
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            Search(keep: false);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(MessageCodec.EncodeFrame(new ResultsMessage(registry.Search("album 03", alice, 1000))), frame);
+
+        byte[]? Search(bool keep)
+        {
+            builder.Start();
+            // Alice searching over her own connection: her files are left out.
+            registry.Search(query, alice, 1000, builder);
+            var bytes = keep ? builder.Finish().ToArray() : null;
+            builder.Release();
+            return bytes;
+        }
+    }
+
     private static FileEntry File(string name, ulong size = 1) => new(name, size, ContentId.Zero);
 
     private static string RandomName(Random random)
