@@ -155,7 +155,24 @@ public static class DownloadState
     public static void Write(string path, ContentId id, ulong size, int chunkCount, ReadOnlySpan<byte> bitmap)
     {
         var temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, Encode(id, size, chunkCount, bitmap));
-        File.Move(temporary, path, overwrite: true);
+        try
+        {
+            File.WriteAllBytes(temporary, Encode(id, size, chunkCount, bitmap));
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A full disk leaves an empty or torn temporary file behind: it is worth nothing.
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                // The failure that matters is the one thrown below.
+            }
+
+            throw;
+        }
     }
 }

@@ -72,4 +72,17 @@ public sealed class DownloadStateTests
         Assert.Equal([0, 2], DownloadState.Read(path, Id, 3_000_000, 3));
         Assert.Equal(["x.part.state"], System.IO.Directory.GetFiles(folder.Path).Select(Path.GetFileName));
     }
+
+    [Fact]
+    public void A_record_that_cannot_be_put_in_place_leaves_no_temporary_file()
+    {
+        using var folder = new TempFolder();
+        // A folder where the record should go: the rename fails, as a write fails on a full disk.
+        var path = Path.Combine(folder.Path, "x.part.state");
+        System.IO.Directory.CreateDirectory(path);
+
+        Assert.ThrowsAny<IOException>(() => DownloadState.Write(path, Id, 3_000_000, 3, [0]));
+
+        Assert.Empty(System.IO.Directory.GetFiles(folder.Path));
+    }
 }
