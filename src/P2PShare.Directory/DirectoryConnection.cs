@@ -196,12 +196,19 @@ internal sealed class DirectoryConnection : IDisposable
             _answering = true;
             try
             {
-                // The frequent messages are answered from a view of the frame; the rest are
-                // decoded into messages (the frame stays valid until the next read).
+                // SEARCH, REGISTER, ADD and PONG are answered from a view of the frame (no object
+                // per message or per file); the rest are decoded into messages (the frame stays
+                // valid until the next read).
                 switch (frame.Type)
                 {
                     case MessageType.SearchOrGet:
                         await SendResultsAsync(FindResults(SearchView.Parse(frame.Payload.Span).QueryUtf8), cancellationToken);
+                        break;
+                    case MessageType.Register:
+                        await _frames.SendAsync(new OkMessage((uint)Register(RegisterView.Parse(frame.Payload.Span))), cancellationToken);
+                        break;
+                    case MessageType.Add:
+                        await _frames.SendAsync(new OkMessage((uint)Add(AddView.Parse(frame.Payload.Span))), cancellationToken);
                         break;
                     case MessageType.Pong:
                         EmptyPayload.Validate(frame.Type, frame.Payload.Span); // it only refreshes the last-heard time
@@ -229,19 +236,9 @@ internal sealed class DirectoryConnection : IDisposable
     {
         switch (message)
         {
-            case RegisterMessage register:
-                await _frames.SendAsync(new OkMessage((uint)Register(register)), cancellationToken);
-                break;
-            case AddMessage add:
-                var added = _registry.Add(RequireRegistration(add), add.Files) ?? throw Replaced(add);
-                await _frames.SendAsync(new OkMessage((uint)added), cancellationToken);
-                break;
             case RemoveMessage remove:
-                var left = _registry.Remove(RequireRegistration(remove), remove.Names) ?? throw Replaced(remove);
+                var left = _registry.Remove(RequireRegistration(remove.Name), remove.Names) ?? throw Replaced(remove.Name);
                 await _frames.SendAsync(new OkMessage((uint)left), cancellationToken);
-                break;
-            case SearchMessage search:
-                await SendResultsAsync(FindResults(search.Query), cancellationToken);
                 break;
             case PingMessage:
                 await _frames.SendAsync(PongMessage.Instance, cancellationToken);
@@ -259,8 +256,11 @@ internal sealed class DirectoryConnection : IDisposable
         return null;
     }
 
-    /// <summary>Registers (or re-registers) this connection's peer; returns the number of files registered.</summary>
-    private int Register(RegisterMessage register)
+    /// <summary>
+    /// Registers (or re-registers) this connection's peer; returns the number of files registered.
+    /// The entries go from the frame to the registry without a string or object per file.
+    /// </summary>
+    private int Register(RegisterView register)
     {
         var peer = new PeerKey(_remoteAddress, register.ListenPort);
         var previous = Registration;
@@ -333,11 +333,15 @@ internal sealed class DirectoryConnection : IDisposable
         }
     }
 
-    private RegistrationToken RequireRegistration(Message message) =>
-        Registration ?? throw new ProtocolException(ErrorCode.BadRequest, $"{message.Name} on a connection that has not registered: REGISTER first");
+    /// <summary>Adds an ADD's entries to this connection's registration; returns the number of files now registered.</summary>
+    private int Add(AddView add) =>
+        _registry.Add(RequireRegistration("ADD"), add.Files) ?? throw Replaced("ADD");
 
-    private ProtocolException Replaced(Message message) =>
-        new(ErrorCode.BadRequest, $"{message.Name} refused: the registration of {Registration?.Peer} on this connection was replaced by a newer REGISTER");
+    private RegistrationToken RequireRegistration(string messageName) =>
+        Registration ?? throw new ProtocolException(ErrorCode.BadRequest, $"{messageName} on a connection that has not registered: REGISTER first");
+
+    private ProtocolException Replaced(string messageName) =>
+        new(ErrorCode.BadRequest, $"{messageName} refused: the registration of {Registration?.Peer} on this connection was replaced by a newer REGISTER");
 
     /// <summary>Closes the socket for the heartbeat; the pending read fails and <see cref="RunAsync"/> unregisters the peer with <paramref name="reason"/>.</summary>
     private void Expire(string reason)

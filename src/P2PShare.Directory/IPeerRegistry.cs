@@ -11,7 +11,7 @@ namespace P2PShare.Directory;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Stale tokens: <see cref="Add"/> and <see cref="Remove"/> return <c>null</c> (rather than
+/// Stale tokens: <see cref="Add(RegistrationToken, IReadOnlyList{FileEntry})"/> and <see cref="Remove"/> return <c>null</c> (rather than
 /// throwing) when the token is no longer the peer's current registration, because that is an
 /// ordinary race (the peer reconnected and registered again) and not a bug; the caller decides
 /// what to tell the client. <see cref="Unregister"/> returns false for a stale token and leaves
@@ -20,7 +20,7 @@ namespace P2PShare.Directory;
 /// <para>
 /// Result order (every implementation must follow it, so that a client sees the same answer
 /// from any of them): every registered file has a position in one registry-wide sequence.
-/// <see cref="Register"/> appends the peer's files in the order given, <see cref="Add"/> appends
+/// <see cref="Register(PeerKey, IReadOnlyList{FileEntry})"/> appends the peer's files in the order given, <see cref="Add(RegistrationToken, IReadOnlyList{FileEntry})"/> appends
 /// its new files in the order given, and a file that replaces one of the same name (a repeated
 /// name in one request, or ADD of a registered name) is appended in the replaced one's stead
 /// (it takes a new position at the end, the old one goes). A search takes the first
@@ -45,6 +45,16 @@ public interface IPeerRegistry
     /// or null when <paramref name="token"/> is stale (nothing is changed then).
     /// </summary>
     int? Add(RegistrationToken token, IReadOnlyList<FileEntry> files);
+
+    /// <summary>
+    /// <see cref="Register(PeerKey, IReadOnlyList{FileEntry})"/> with the entries of a REGISTER
+    /// read in place (the server's path: no string or entry object per file). The default
+    /// implementation makes the entries into objects.
+    /// </summary>
+    RegistrationToken Register(PeerKey peer, FileEntryEnumerator files) => Register(peer, files.ToList());
+
+    /// <summary><see cref="Add(RegistrationToken, IReadOnlyList{FileEntry})"/> with the entries of an ADD read in place.</summary>
+    int? Add(RegistrationToken token, FileEntryEnumerator files) => Add(token, files.ToList());
 
     /// <summary>
     /// Removes the named files; names that are not registered are ignored. Returns the number of

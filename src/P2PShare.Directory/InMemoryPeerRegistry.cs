@@ -123,6 +123,19 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         // Encoding and trigrams need no lock: only the appends are done under it.
         var prepared = PreparedFiles.ForThisThread();
         prepared.Prepare(files);
+        return Register(peer, prepared);
+    }
+
+    public RegistrationToken Register(PeerKey peer, FileEntryEnumerator files)
+    {
+        ArgumentNullException.ThrowIfNull(peer.Address, nameof(peer));
+        var prepared = PreparedFiles.ForThisThread();
+        prepared.Prepare(files);
+        return Register(peer, prepared);
+    }
+
+    private RegistrationToken Register(PeerKey peer, PreparedFiles prepared)
+    {
         _lock.EnterWriteLock();
         try
         {
@@ -152,6 +165,19 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         ArgumentNullException.ThrowIfNull(token);
         var prepared = PreparedFiles.ForThisThread();
         prepared.Prepare(files);
+        return Add(token, prepared);
+    }
+
+    public int? Add(RegistrationToken token, FileEntryEnumerator files)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var prepared = PreparedFiles.ForThisThread();
+        prepared.Prepare(files);
+        return Add(token, prepared);
+    }
+
+    private int? Add(RegistrationToken token, PreparedFiles prepared)
+    {
         _lock.EnterWriteLock();
         try
         {

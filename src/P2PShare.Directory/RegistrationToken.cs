@@ -1,7 +1,7 @@
 namespace P2PShare.Directory;
 
 /// <summary>
-/// One registration of a peer: handed out by <see cref="IPeerRegistry.Register"/> and presented
+/// One registration of a peer: handed out by <see cref="IPeerRegistry.Register(PeerKey, IReadOnlyList{P2PShare.Protocol.FileEntry})"/> and presented
 /// back for ADD, REMOVE and the final unregister. A newer REGISTER for the same
 /// <see cref="PeerKey"/> gets a new <see cref="Generation"/>, which makes every older token stale;
 /// that is how the close of a replaced connection is kept from removing the registration that

@@ -20,6 +20,7 @@ internal sealed class PreparedFiles
     private readonly List<Prepared> _files = [];
     private byte[] _names = new byte[16 * 1024];
     private int _namesLength;
+    private char[] _chars = new char[1024];
 
     public int Count => _files.Count;
 
@@ -31,29 +32,68 @@ internal sealed class PreparedFiles
     public void Prepare(IReadOnlyList<FileEntry> files)
     {
         ArgumentNullException.ThrowIfNull(files);
-        _trigrams.Clear();
-        _files.Clear();
-        _namesLength = 0;
+        Clear();
         foreach (var file in files)
         {
             ArgumentNullException.ThrowIfNull(file, nameof(files));
-            var maxBytes = Encoding.UTF8.GetMaxByteCount(file.Name.Length);
-            if (_names.Length - _namesLength < maxBytes)
-            {
-                Array.Resize(ref _names, Math.Max(_names.Length * 2, _namesLength + maxBytes));
-            }
-
-            var length = Encoding.UTF8.GetBytes(file.Name, _names.AsSpan(_namesLength));
+            var nameStart = _namesLength;
+            var length = Encoding.UTF8.GetBytes(file.Name, NameRoom(Encoding.UTF8.GetMaxByteCount(file.Name.Length)));
             if (length > ushort.MaxValue)
             {
                 throw new ArgumentException($"a file name of {length} bytes is longer than a protocol string can be", nameof(files));
             }
 
-            var firstTrigram = _trigrams.Count;
-            Trigrams.Collect(file.Name, _trigrams);
-            _files.Add(new Prepared(_namesLength, length, firstTrigram, _trigrams.Count - firstTrigram, file.Size, file.Id));
-            _namesLength += length;
+            Add(nameStart, length, file.Name, file.Size, file.Id);
         }
+    }
+
+    /// <summary>
+    /// Takes apart the entries of a REGISTER or ADD read in place (names checked by the view
+    /// already): the names are copied as they are, and decoded only into a reused buffer for their
+    /// trigrams, so that no string or entry object is made for them.
+    /// </summary>
+    public void Prepare(FileEntryEnumerator files)
+    {
+        Clear();
+        foreach (var file in files)
+        {
+            var name = file.NameUtf8;
+            var nameStart = _namesLength;
+            name.CopyTo(NameRoom(name.Length));
+            if (_chars.Length < name.Length)
+            {
+                _chars = new char[Math.Max(name.Length, _chars.Length * 2)];
+            }
+
+            Add(nameStart, name.Length, _chars.AsSpan(0, Encoding.UTF8.GetChars(name, _chars)), file.Size, file.Id);
+        }
+    }
+
+    private void Clear()
+    {
+        _trigrams.Clear();
+        _files.Clear();
+        _namesLength = 0;
+    }
+
+    /// <summary>Room for a name of up to <paramref name="maxBytes"/> at the end of the names buffer.</summary>
+    private Span<byte> NameRoom(int maxBytes)
+    {
+        if (_names.Length - _namesLength < maxBytes)
+        {
+            Array.Resize(ref _names, Math.Max(_names.Length * 2, _namesLength + maxBytes));
+        }
+
+        return _names.AsSpan(_namesLength);
+    }
+
+    /// <summary>Records a file whose UTF-8 name was just written at <paramref name="nameStart"/>.</summary>
+    private void Add(int nameStart, int nameLength, ReadOnlySpan<char> name, ulong size, ContentId id)
+    {
+        var firstTrigram = _trigrams.Count;
+        Trigrams.Collect(name, _trigrams);
+        _files.Add(new Prepared(nameStart, nameLength, firstTrigram, _trigrams.Count - firstTrigram, size, id));
+        _namesLength = nameStart + nameLength;
     }
 
     public ReadOnlySpan<byte> Name(int file) => _names.AsSpan(_files[file].NameStart, _files[file].NameLength);

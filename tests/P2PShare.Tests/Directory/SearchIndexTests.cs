@@ -201,6 +201,44 @@ public sealed class SearchIndexTests
         }
     }
 
+    [Fact]
+    public void Entries_read_in_place_from_REGISTER_and_ADD_register_exactly_what_their_messages_do()
+    {
+        var peer = new PeerKey(IPAddress.Parse("10.0.0.1"), 3301);
+        var other = new PeerKey(IPAddress.Parse("10.0.0.2"), 3302);
+        FileEntry[] registered =
+        [
+            new("Artist - Album - 03 - Title.mp3", 7, Id(1)),
+            new("ünïcödé 😀 album.txt", 8, Id(2)),
+            new("docs/Report 2024.pdf", 9, Id(3)),
+            new("Artist - Album - 03 - Title.mp3", 10, Id(4)), // a repeated name: the last one wins
+        ];
+        FileEntry[] added = [new("Show.S02E05.1080p.mkv", 11, Id(5)), new("docs/Report 2024.pdf", 12, Id(6))];
+        var fromMessages = new InMemoryPeerRegistry();
+        var fromViews = new InMemoryPeerRegistry();
+
+        fromMessages.Register(other, [File("another album.mp3")]);
+        fromViews.Register(other, [File("another album.mp3")]);
+        var messageToken = fromMessages.Register(peer, registered);
+        var viewToken = fromViews.Register(peer, RegisterView.Parse(Payload(new RegisterMessage(peer.Port, registered))).Files);
+        Assert.Equal(fromMessages.Add(messageToken, added), fromViews.Add(viewToken, AddView.Parse(Payload(new AddMessage(added))).Files));
+
+        Assert.Equal(fromMessages.FileCountOf(messageToken), fromViews.FileCountOf(viewToken));
+        foreach (var query in new[] { "", "album", "ALBUM 03", "😀", "ÜNÏCÖDÉ", "report", "s02e05", "nothing" })
+        {
+            Assert.Equal(Describe(fromMessages.Search(query, null, 1000)), Describe(fromViews.Search(query, null, 1000)));
+        }
+
+        static ContentId Id(byte value)
+        {
+            var bytes = new byte[Limits.IdLength];
+            bytes[0] = value;
+            return new ContentId(bytes);
+        }
+
+        static byte[] Payload(Message message) => MessageCodec.EncodeFrame(message)[Limits.FrameHeaderLength..];
+    }
+
     private static FileEntry File(string name, ulong size = 1) => new(name, size, ContentId.Zero);
 
     private static string RandomName(Random random)
