@@ -29,8 +29,14 @@ public sealed class Downloader
     /// <summary>Most sources used at once (<c>--sources</c>).</summary>
     public int MaxSources { get; init; } = 8;
 
-    /// <summary>GET requests kept in flight on each source connection.</summary>
-    public int RequestsPerSource { get; init; } = 4;
+    /// <summary>
+    /// GET requests (1 MiB each) kept in flight for one download, shared among its sources: all
+    /// of them on a single source, fewer per source with more sources, but at least one each. A
+    /// download from 4 peers with 4 GETs in flight on each ran ~10% slower on the reference
+    /// machine than with one on each: the bytes queued beyond what the downloader can take only
+    /// keep more senders busy on the same cores (BENCHMARKS.md, row 2).
+    /// </summary>
+    public int RequestsInFlight { get; init; } = 4;
 
     /// <summary>
     /// Most chunks received but not yet verified and written, per source (each holds a 1 MiB

@@ -60,6 +60,7 @@ internal sealed partial class SwarmDownload
                 foreach (var (source, task) in workers.Where(w => w.Value.IsCompleted).ToList())
                 {
                     workers.Remove(source);
+                    Volatile.Write(ref _runningSources, Math.Max(1, workers.Count));
                     searchedSinceLastLoss = false;
                     await task.ConfigureAwait(false);
                 }
@@ -101,6 +102,7 @@ internal sealed partial class SwarmDownload
                 workers[name] = Task.Run(() => RunSourceAsync(source, name, stop.Token), CancellationToken.None);
             }
 
+            Volatile.Write(ref _runningSources, workers.Count);
             _transfer.Peer = workers.Count == 1 ? workers.Keys.First() : $"{workers.Count} sources";
         }
     }
@@ -120,6 +122,15 @@ internal sealed partial class SwarmDownload
 
     private const int MaxChunksAhead = 8;
 
+    /// <summary>Source workers running now (the coordinator's count).</summary>
+    private int _runningSources = 1;
+
+    /// <summary>This source's share of <see cref="Downloader.RequestsInFlight"/>: at least one.</summary>
+    private int RequestsPerSource => RequestsPerSourceOf(_owner.RequestsInFlight, Volatile.Read(ref _runningSources));
+
+    internal static int RequestsPerSourceOf(int requestsInFlight, int sources) =>
+        Math.Max(1, requestsInFlight / Math.Max(1, sources));
+
     /// <summary>
     /// Fetches chunks from one source over one connection, keeping a few GETs in flight, and
     /// queues each chunk received for verification (see the Verify part) while it receives the
@@ -137,7 +148,7 @@ internal sealed partial class SwarmDownload
             using var connection = await ConnectAsync(source.EndPoint, run.Token).ConfigureAwait(false);
             while (true)
             {
-                while (pending.Count < _owner.RequestsPerSource && _scheduler.Next(name) is { } next)
+                while (pending.Count < RequestsPerSource && _scheduler.Next(name) is { } next)
                 {
                     pending.Enqueue(next);
                     var requestLength = FrameWriter.WriteGet(request, source.FileName, (ulong)next * Limits.ChunkSize, (ulong)ChunkLength(next), _plan.Id);
