@@ -1,14 +1,13 @@
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
-using P2PShare.Protocol;
 
 namespace P2PShare.Peer;
 
 /// <summary>
 /// The verifying side of a download: source workers only receive; each received chunk is queued
-/// here with its buffer, and a few verifiers (one per core) hash it, write it at its offset and
-/// record it, while the workers already receive the next ones. The number of buffers bounds how
-/// far receiving runs ahead.
+/// here with its buffer, and a few verifiers (one per core) hash it while the workers already
+/// receive the next ones; a verified first copy goes on to the writer (the Write part). The
+/// number of buffers bounds how far receiving runs ahead.
 /// </summary>
 internal sealed partial class SwarmDownload
 {
@@ -19,14 +18,20 @@ internal sealed partial class SwarmDownload
 
     private static int VerifierCount => Math.Clamp(Environment.ProcessorCount, 1, 4);
 
+    /// <summary>Starts the verifiers and the writer; <see cref="StopVerifiersAsync"/> waits for all of them.</summary>
     private Task[] StartVerifiers() =>
-        [.. Enumerable.Range(0, VerifierCount).Select(_ => Task.Run(VerifyLoopAsync, CancellationToken.None))];
+        [.. Enumerable.Range(0, VerifierCount).Select(_ => Task.Run(VerifyLoopAsync, CancellationToken.None)), StartWriter()];
 
-    /// <summary>Lets the verifiers finish the chunks queued (skipping them when the download stopped) and waits for them.</summary>
-    private async Task StopVerifiersAsync(Task[] verifiers)
+    /// <summary>
+    /// Lets the verifiers, then the writer, finish the chunks queued (skipping them when the
+    /// download stopped) and waits for them: no write is under way afterwards.
+    /// </summary>
+    private async Task StopVerifiersAsync(Task[] verifiersAndWriter)
     {
         _received.Writer.TryComplete();
-        await Task.WhenAll(verifiers).ConfigureAwait(false);
+        await Task.WhenAll(verifiersAndWriter[..^1]).ConfigureAwait(false);
+        StopWriter();
+        await verifiersAndWriter[^1].ConfigureAwait(false);
     }
 
     /// <summary>Queues a received chunk; false when the download is stopping (the caller keeps the buffer).</summary>
@@ -42,52 +47,43 @@ internal sealed partial class SwarmDownload
         {
             while (reader.TryRead(out var received))
             {
+                var queuedForWriting = false;
                 try
                 {
-                    Verify(received);
+                    queuedForWriting = Verify(received);
                 }
                 finally
                 {
-                    _buffers!.Return(received.Buffer);
+                    if (!queuedForWriting)
+                    {
+                        _buffers!.Return(received.Buffer);
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Checks one chunk against the hash list; a good first copy is written and recorded, a bad
-    /// one drops its source (the chunk is still in flight there, so dropping the source gives it
-    /// back to the others).
+    /// Checks one chunk against the hash list; a good first copy goes to the writer (true: the
+    /// writer returns its buffer), a bad one drops its source (the chunk is still in flight there,
+    /// so dropping the source gives it back to the others).
     /// </summary>
-    private void Verify(in ReceivedChunk received)
+    private bool Verify(in ReceivedChunk received)
     {
         if (_stopping || Volatile.Read(ref _storeFailure) is not null || received.Source.HasFailed)
         {
-            return;
+            return false;
         }
 
         if (!ChunkMatches(received.Chunk, received.Buffer.Span(received.Length)))
         {
             received.Source.Fail($"chunk {received.Chunk} failed verification: the source sent wrong bytes");
-            return;
+            _changed.Pulse();
+            return false;
         }
 
         _transfer.Source(received.Source.Name).AddChunk(received.Length);
-        if (_scheduler.Complete(received.Chunk, received.Source.Name))
-        {
-            try
-            {
-                _file!.Write(received.Buffer, received.Length, (long)received.Chunk * Limits.ChunkSize);
-                _transfer.AddBytes(received.Length);
-                _record!.MarkWritten(received.Chunk);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                Interlocked.CompareExchange(ref _storeFailure, ExceptionDispatchInfo.Capture(ex), null);
-            }
-        }
-
-        _changed.Pulse();
+        return _scheduler.Complete(received.Chunk, received.Source.Name) && QueueForWriting(received);
     }
 
     /// <summary>A chunk received from a source, in a buffer of the download's pool, waiting to be verified.</summary>
