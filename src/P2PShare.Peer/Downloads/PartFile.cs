@@ -13,7 +13,7 @@ namespace P2PShare.Peer;
 /// machine (BENCHMARKS.md) 2 GiB of 64 KiB writes through the page cache took anywhere from
 /// 0.4 s to 4.5 s of kernel time from one run to the next (it depends on how recently the memory
 /// they land in was used), and a 2 GiB <c>get</c> spent 1.3-2.6 s in the kernel; with direct
-/// writes it spends 0.8-1.2 s, the writes themselves mostly waiting for the device. Direct
+/// writes it spends 0.8-1.3 s, the writes themselves mostly waiting for the device. Direct
 /// writes need the memory, the offset and the length aligned to the device's block
 /// (<see cref="Alignment"/> covers the usual ones): chunks received into a
 /// <see cref="ChunkBuffer"/> qualify. A file's short last chunk, everything on file systems
@@ -28,8 +28,9 @@ internal sealed class PartFile : IDisposable
     private const int InvalidArgument = 22; // EINVAL: the file system or device refuses this write as direct I/O
     private const int PageCachePiece = 64 * 1024;
 
-    // One writer at a time: concurrent writers to one file queue on its inode lock in the
-    // kernel, spinning there; waiting here costs nothing and the others keep hashing.
+    // One write at a time (a download has one writer task anyway): concurrent writers to one
+    // file would queue on its inode lock in the kernel; and the switch away from direct I/O
+    // must not happen under a write.
     private readonly Lock _writeLock = new();
     private SafeFileHandle? _direct;
 
@@ -81,7 +82,7 @@ internal sealed class PartFile : IDisposable
 
     /// <summary>
     /// Writes the first <paramref name="length"/> bytes of <paramref name="buffer"/> at
-    /// <paramref name="offset"/>, synchronously (the caller is a verifier thread already).
+    /// <paramref name="offset"/>, synchronously (the caller is the download's writer task).
     /// </summary>
     public void Write(ChunkBuffer buffer, int length, long offset)
     {

@@ -24,8 +24,16 @@ internal sealed partial class SwarmDownload
         try
         {
             AddWorkers(_plan.Sources);
-            while (!AllStored)
+            while (true)
             {
+                // Taken before the state is looked at, so that the pulse of a chunk written
+                // meanwhile (the last one, say) still ends the wait below.
+                var changed = _changed.Next;
+                if (AllStored)
+                {
+                    break;
+                }
+
                 // A cancelled wait completes at once: without this the loop would spin on it
                 // (possibly on the very thread that is running the cancellation callbacks, so
                 // the workers would never learn of it).
@@ -56,7 +64,7 @@ internal sealed partial class SwarmDownload
 
                 // Every chunk may be verified while the last ones are still being written: then
                 // only the verifiers' pulses are waited for.
-                await Task.WhenAny([.. workers.Values, _changed.WaitAsync(untilSearch, stop.Token)]).ConfigureAwait(false);
+                await Task.WhenAny([.. workers.Values, ChangeSignal.WaitAsync(changed, untilSearch, stop.Token)]).ConfigureAwait(false);
                 foreach (var (source, task) in workers.Where(w => w.Value.IsCompleted).ToList())
                 {
                     workers.Remove(source);
