@@ -11,17 +11,19 @@ namespace P2PShare.Directory;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Stale tokens: <see cref="Add(RegistrationToken, IReadOnlyList{FileEntry})"/> and <see cref="Remove"/> return <c>null</c> (rather than
-/// throwing) when the token is no longer the peer's current registration, because that is an
-/// ordinary race (the peer reconnected and registered again) and not a bug; the caller decides
-/// what to tell the client. <see cref="Unregister"/> returns false for a stale token and leaves
-/// the newer registration alone.
+/// Stale tokens: <see cref="Add(RegistrationToken, IReadOnlyList{FileEntry})"/> and
+/// <see cref="Remove"/> return <c>null</c> (rather than throwing) when the token is no longer
+/// the peer's current registration, because that is an ordinary race (the peer reconnected and
+/// registered again) and not a bug; the caller decides what to tell the client.
+/// <see cref="Unregister"/> returns false for a stale token and leaves the newer registration
+/// alone.
 /// </para>
 /// <para>
 /// Result order (every implementation must follow it, so that a client sees the same answer
 /// from any of them): every registered file has a position in one registry-wide sequence.
-/// <see cref="Register(PeerKey, IReadOnlyList{FileEntry})"/> appends the peer's files in the order given, <see cref="Add(RegistrationToken, IReadOnlyList{FileEntry})"/> appends
-/// its new files in the order given, and a file that replaces one of the same name (a repeated
+/// <see cref="Register(PeerKey, IReadOnlyList{FileEntry})"/> appends the peer's files in the
+/// order given, <see cref="Add(RegistrationToken, IReadOnlyList{FileEntry})"/> appends its new
+/// files in the order given, and a file that replaces one of the same name (a repeated
 /// name in one request, or ADD of a registered name) is appended in the replaced one's stead
 /// (it takes a new position at the end, the old one goes). A search takes the first
 /// <c>maxFiles</c> matching files in that sequence and groups them per peer: peers in the order of

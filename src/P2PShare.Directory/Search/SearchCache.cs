@@ -26,13 +26,13 @@ internal sealed class SearchCache
     // Looks a query up by its characters, so that finding one allocates nothing.
     private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _byText;
     private int _queries;
+    private long _ids;
 
     public SearchCache()
     {
         _entries = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
         _byText = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
     }
-    private long _ids;
 
     /// <summary>Changes whenever entry ids are renumbered; remembered searches of another epoch are ignored.</summary>
     public int Epoch { get; set; }
