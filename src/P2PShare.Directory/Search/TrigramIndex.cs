@@ -26,23 +26,11 @@ internal sealed class TrigramIndex
     public void Add(ulong key, int id)
     {
         var stored = key + 1;
-        var mask = _keys.Length - 1;
-        var slot = Slot(stored);
-        while (true)
+        var slot = SlotOf(stored);
+        if (_keys[slot] == stored)
         {
-            var found = _keys[slot];
-            if (found == stored)
-            {
-                _lists[_listOfSlot[slot]].Add(id);
-                return;
-            }
-
-            if (found == 0)
-            {
-                break;
-            }
-
-            slot = (slot + 1) & mask;
+            _lists[_listOfSlot[slot]].Add(id);
+            return;
         }
 
         // A new trigram.
@@ -91,24 +79,25 @@ internal sealed class TrigramIndex
 
     private int Find(ulong key)
     {
-        var stored = key + 1;
+        var slot = SlotOf(key + 1);
+        return _keys[slot] == 0 ? -1 : _listOfSlot[slot];
+    }
+
+    /// <summary>
+    /// The slot that holds <paramref name="stored"/>, or else the empty slot where linear
+    /// probing from its hash stops (where it would go): the one probe lookups, inserts and
+    /// <see cref="Grow"/> share.
+    /// </summary>
+    private int SlotOf(ulong stored)
+    {
         var mask = _keys.Length - 1;
         var slot = Slot(stored);
-        while (true)
+        while (_keys[slot] != stored && _keys[slot] != 0)
         {
-            var found = _keys[slot];
-            if (found == stored)
-            {
-                return _listOfSlot[slot];
-            }
-
-            if (found == 0)
-            {
-                return -1;
-            }
-
             slot = (slot + 1) & mask;
         }
+
+        return slot;
     }
 
     private void Grow()
@@ -118,7 +107,6 @@ internal sealed class TrigramIndex
         _keys = new ulong[oldKeys.Length * 2];
         _listOfSlot = new int[oldKeys.Length * 2];
         _shift--;
-        var mask = _keys.Length - 1;
         for (var i = 0; i < oldKeys.Length; i++)
         {
             if (oldKeys[i] == 0)
@@ -126,12 +114,8 @@ internal sealed class TrigramIndex
                 continue;
             }
 
-            var slot = Slot(oldKeys[i]);
-            while (_keys[slot] != 0)
-            {
-                slot = (slot + 1) & mask;
-            }
-
+            // Keys are unique, so the probe ends at an empty slot.
+            var slot = SlotOf(oldKeys[i]);
             _keys[slot] = oldKeys[i];
             _listOfSlot[slot] = oldLists[i];
         }
