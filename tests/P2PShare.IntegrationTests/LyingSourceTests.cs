@@ -58,6 +58,38 @@ public sealed class LyingSourceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_source_that_sends_wrong_bytes_among_fast_honest_ones_is_dropped_and_the_download_completes()
+    {
+        // With no upload limit, chunks arrive fast enough to be verified in passes of many at
+        // once (on machines with AVX-512); the liar answers once that flow is under way, so its
+        // chunk is hashed side by side with good ones: only the liar may be dropped, and only
+        // the good copies written.
+        var server = await _cluster.StartServerAsync();
+        var original = TestFiles.WriteRandom(Path.Combine(_cluster.Folder("original"), "fastlie.bin"), 128 * MiB, 74);
+        TestFiles.CopyInto(original, _cluster.ShareFolder("honest1"));
+        TestFiles.CopyInto(original, _cluster.ShareFolder("honest2"));
+        var honest = await Task.WhenAll(_cluster.StartPeerAsync(server, "honest1"), _cluster.StartPeerAsync(server, "honest2"));
+        await using var liar = await FakePeer.StartAsync(server, original, FakePeerBehavior.CorruptChunksLate);
+        await Sources.WaitForAsync(server, "fastlie.bin", [.. honest.Select(p => p.Port), liar.Port]);
+        var output = _cluster.Folder("out");
+
+        var result = await _cluster.RunAsync(["get", "fastlie.bin", "--server", server.Address, "--output", output]);
+
+        var description = $"{result.Description}\nthe liar ({liar.Address}) answered {liar.GetsAnswered} of {liar.GetsReceived} GETs";
+        Assert.True(result.ExitCode == 0, description);
+        await TestFiles.AssertSameContentAsync(original, Path.Combine(output, "fastlie.bin"));
+        Assert.True(liar.GetsAnswered > 0, $"the liar was never asked for a chunk, so the test proves nothing:\n{description}");
+        var rows = GetOutput.Sources(result.Stdout);
+        var bad = GetOutput.Row(rows, liar.Address, description);
+        Assert.True(bad.IsDropped && bad.Status.Contains("verif", StringComparison.OrdinalIgnoreCase), $"the liar's row says '{bad.Status}':\n{description}");
+        Assert.Equal(0, bad.Chunks);
+        foreach (var peer in honest)
+        {
+            Assert.Equal("done", GetOutput.Row(rows, $"127.0.0.1:{peer.Port}", description).Status);
+        }
+    }
+
+    [Fact]
     public async Task A_source_that_never_answers_GET_does_not_hold_up_the_end_of_the_download()
     {
         // The silent source keeps its few chunks in flight; once the honest peers have nothing

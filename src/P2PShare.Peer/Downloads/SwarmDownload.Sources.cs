@@ -119,14 +119,17 @@ internal sealed partial class SwarmDownload
     /// Chunk buffers (1 MiB each) for this download: one per source being received into, plus
     /// <see cref="Downloader.ChunksAheadPerSource"/> per source waiting for or in verification,
     /// but no more than <see cref="MaxChunksAhead"/> of those in all (with many sources the
-    /// verifiers, not the buffers, are the limit); never fewer than keep every verifier busy; and
-    /// <see cref="ChunksAwaitingWrite"/> more for verified chunks waiting for the writer.
+    /// verifiers, not the buffers, are the limit); never fewer than keep every verifier busy,
+    /// or, verifying in passes, than two passes (one gathered while the last is hashed and
+    /// written); and <see cref="ChunksAwaitingWrite"/> more for verified chunks waiting for the
+    /// writer. Buffers are allocated only when the pipeline first needs them.
     /// </summary>
     private int BufferCount()
     {
         var sources = Math.Min(_owner.MaxSources, _chunkCount);
         var ahead = Math.Min(sources * _owner.ChunksAheadPerSource, MaxChunksAhead);
-        return Math.Max(sources + ahead, VerifierCount + 1) + ChunksAwaitingWrite;
+        var verifying = VerifiesInBatches ? 2 * MultiBufferSha256.Lanes : VerifierCount + 1;
+        return Math.Max(sources + ahead, verifying) + ChunksAwaitingWrite;
     }
 
     private const int MaxChunksAhead = 8;

@@ -16,11 +16,12 @@ internal sealed partial class SwarmDownload
     private ExceptionDispatchInfo? _storeFailure;
     private volatile bool _stopping;
 
-    private static int VerifierCount => Math.Clamp(Environment.ProcessorCount, 1, 4);
+    /// <summary>One per core, or one that hashes in passes (a pass uses one core fully, see the Batches part).</summary>
+    private static int VerifierCount => VerifiesInBatches ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 4);
 
     /// <summary>Starts the verifiers and the writer; <see cref="StopVerifiersAsync"/> waits for all of them.</summary>
     private Task[] StartVerifiers() =>
-        [.. Enumerable.Range(0, VerifierCount).Select(_ => Task.Run(VerifyLoopAsync, CancellationToken.None)), StartWriter()];
+        [.. Enumerable.Range(0, VerifierCount).Select(_ => Task.Run(VerifiesInBatches ? VerifyInBatchesAsync : VerifyLoopAsync, CancellationToken.None)), StartWriter()];
 
     /// <summary>
     /// Lets the verifiers, then the writer, finish the chunks queued (skipping them when the
@@ -47,35 +48,40 @@ internal sealed partial class SwarmDownload
         {
             while (reader.TryRead(out var received))
             {
-                var queuedForWriting = false;
-                try
-                {
-                    queuedForWriting = Verify(received);
-                }
-                finally
-                {
-                    if (!queuedForWriting)
-                    {
-                        _buffers!.Return(received.Buffer);
-                    }
-                }
+                VerifyOne(received);
             }
         }
     }
 
-    /// <summary>
-    /// Checks one chunk against the hash list; a good first copy goes to the writer (true: the
-    /// writer returns its buffer), a bad one drops its source (the chunk is still in flight there,
-    /// so dropping the source gives it back to the others).
-    /// </summary>
-    private bool Verify(in ReceivedChunk received)
+    /// <summary>Verifies one chunk by itself; its buffer goes back to the pool unless the writer took it.</summary>
+    private void VerifyOne(in ReceivedChunk received)
     {
-        if (_stopping || Volatile.Read(ref _storeFailure) is not null || received.Source.HasFailed)
+        var queuedForWriting = false;
+        try
         {
-            return false;
+            queuedForWriting = IsWorthVerifying(received) && Conclude(received, ChunkMatches(received.Chunk, received.Buffer.Span(received.Length)));
         }
+        finally
+        {
+            if (!queuedForWriting)
+            {
+                _buffers!.Return(received.Buffer);
+            }
+        }
+    }
 
-        if (!ChunkMatches(received.Chunk, received.Buffer.Span(received.Length)))
+    /// <summary>False once the download stops, storing failed, or the chunk's source failed: the chunk is then dropped.</summary>
+    private bool IsWorthVerifying(in ReceivedChunk received) =>
+        !_stopping && Volatile.Read(ref _storeFailure) is null && !received.Source.HasFailed;
+
+    /// <summary>
+    /// Acts on a chunk's check against the hash list: a good first copy goes to the writer (true:
+    /// the writer returns its buffer), a bad one drops its source (the chunk is still in flight
+    /// there, so dropping the source gives it back to the others).
+    /// </summary>
+    private bool Conclude(in ReceivedChunk received, bool matches)
+    {
+        if (!matches)
         {
             received.Source.Fail($"chunk {received.Chunk} failed verification: the source sent wrong bytes");
             _changed.Pulse();

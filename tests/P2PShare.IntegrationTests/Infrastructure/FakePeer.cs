@@ -15,6 +15,12 @@ public enum FakePeerBehavior
 
     /// <summary>GET is read and never answered; the connection stays open.</summary>
     SilentOnGet,
+
+    /// <summary>
+    /// As <see cref="CorruptChunks"/>, but the first answer comes only after 50 ms, when the
+    /// other sources' chunks are arriving in full flow.
+    /// </summary>
+    CorruptChunksLate,
 }
 
 /// <summary>
@@ -39,6 +45,7 @@ public sealed class FakePeer : IAsyncDisposable
     private int _hashesAnswered;
     private int _getsReceived;
     private int _getsAnswered;
+    private int _lateAnswerGiven;
 
     private FakePeer(Socket listener, FrameConnection directory, string path, FileEntry file, HashListMessage hashList, FakePeerBehavior behavior)
     {
@@ -246,7 +253,12 @@ public sealed class FakePeer : IAsyncDisposable
             await stream.ReadExactlyAsync(bytes, _stop.Token);
         }
 
-        if (_behavior == FakePeerBehavior.CorruptChunks)
+        if (_behavior == FakePeerBehavior.CorruptChunksLate && Interlocked.Exchange(ref _lateAnswerGiven, 1) == 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _stop.Token);
+        }
+
+        if (_behavior is FakePeerBehavior.CorruptChunks or FakePeerBehavior.CorruptChunksLate)
         {
             for (var i = 0; i < bytes.Length; i++)
             {
