@@ -81,20 +81,22 @@ internal sealed class PartFile : IDisposable
     }
 
     /// <summary>
-    /// Writes the first <paramref name="length"/> bytes of <paramref name="buffer"/> at
-    /// <paramref name="offset"/>, synchronously (the caller is the download's writer task).
+    /// Writes <paramref name="pieces"/> one after the other from <paramref name="offset"/>,
+    /// synchronously (the caller is the download's writer task): with one direct write when
+    /// the offset and every piece's length are whole blocks (pieces are chunks received into
+    /// <see cref="ChunkBuffer"/>s, whose memory is aligned), otherwise piece by piece through the
+    /// page cache.
     /// </summary>
-    public void Write(ChunkBuffer buffer, int length, long offset)
+    public void Write(IReadOnlyList<ReadOnlyMemory<byte>> pieces, long offset)
     {
-        ArgumentNullException.ThrowIfNull(buffer);
-        var data = buffer.Span(length);
+        ArgumentNullException.ThrowIfNull(pieces);
         lock (_writeLock)
         {
-            if (_direct is { } direct && offset % Alignment == 0 && length % Alignment == 0)
+            if (_direct is { } direct && offset % Alignment == 0 && WholeBlocks(pieces))
             {
                 try
                 {
-                    RandomAccess.Write(direct, data, offset);
+                    RandomAccess.Write(direct, pieces, offset);
                     return;
                 }
                 catch (IOException ex) when (ex.HResult == InvalidArgument)
@@ -105,8 +107,25 @@ internal sealed class PartFile : IDisposable
                 }
             }
 
-            WriteThroughPageCache(data, offset);
+            foreach (var piece in pieces)
+            {
+                WriteThroughPageCache(piece.Span, offset);
+                offset += piece.Length;
+            }
         }
+    }
+
+    private static bool WholeBlocks(IReadOnlyList<ReadOnlyMemory<byte>> pieces)
+    {
+        for (var i = 0; i < pieces.Count; i++)
+        {
+            if (pieces[i].Length % Alignment != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -50,10 +50,40 @@ public sealed class PartFileTests : IDisposable
                 var offset = chunk * Chunk;
                 var count = Math.Min(Chunk, length - offset);
                 expected.AsSpan(offset, count).CopyTo(buffer.Span(count));
-                part.Write(buffer, count, offset);
+                part.Write([buffer.Memory(count)], offset);
             }
 
             Assert.Equal(length, RandomAccess.GetLength(part.Handle));
+        }
+
+        Assert.Equal(expected, File.ReadAllBytes(path));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Chunks_that_follow_each_other_are_written_in_one_go_at_their_offsets(bool directWrites)
+    {
+        // Chunks 1 and 2 as one write (whole blocks: direct), chunks 3 and 4 as another (the
+        // short last chunk in it: through the page cache), then chunk 0.
+        const int length = (4 * Chunk) + 777;
+        var expected = Random(length, seed: 4);
+        var path = Path.Combine(_folder.Path, "f.part");
+        using (var part = PartFile.Create(path, length, directWrites))
+        {
+            var buffers = Enumerable.Range(0, 5).Select(_ => new ChunkBuffer(Chunk)).ToArray();
+            var pieces = new ReadOnlyMemory<byte>[5];
+            for (var chunk = 0; chunk < 5; chunk++)
+            {
+                var count = Math.Min(Chunk, length - (chunk * Chunk));
+                expected.AsSpan(chunk * Chunk, count).CopyTo(buffers[chunk].Span(count));
+                pieces[chunk] = buffers[chunk].Memory(count);
+            }
+
+            part.Write(pieces[1..3], Chunk);
+            part.Write(pieces[3..5], 3L * Chunk);
+            part.Write([pieces[0]], 0);
+            Assert.Equal(directWrites && DirectIoAvailable(), part.WritesDirectly);
         }
 
         Assert.Equal(expected, File.ReadAllBytes(path));
@@ -69,7 +99,7 @@ public sealed class PartFileTests : IDisposable
         {
             var buffer = new ChunkBuffer(Chunk);
             bytes.CopyTo(buffer.Span(bytes.Length));
-            part.Write(buffer, bytes.Length, 4097);
+            part.Write([buffer.Memory(bytes.Length)], 4097);
             Assert.Equal(DirectIoAvailable(), part.WritesDirectly);
         }
 
@@ -93,7 +123,7 @@ public sealed class PartFileTests : IDisposable
             // Read first, so the page cache holds the old (zero) bytes when the write lands.
             Assert.Equal(Chunk, RandomAccess.Read(part.Handle, read, chunk * Chunk));
             expected.AsSpan(chunk * Chunk, Chunk).CopyTo(buffer.Span(Chunk));
-            part.Write(buffer, Chunk, chunk * Chunk);
+            part.Write([buffer.Memory(Chunk)], chunk * Chunk);
             Assert.Equal(Chunk, RandomAccess.Read(part.Handle, read, chunk * Chunk));
             Assert.Equal(expected.AsSpan(chunk * Chunk, Chunk).ToArray(), read);
         }
