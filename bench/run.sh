@@ -16,7 +16,8 @@
 #   bench/run.sh --only 1,4      # only some comparisons (BENCHMARKS.md untouched)
 #   bench/run.sh --write ...     # record a --quick/--only run in BENCHMARKS.md anyway
 #
-# It builds Release (the CLI, p2pshare.dll, and the load tool bench/P2PShare.LoadTest), writes its
+# It builds Release (the CLI, p2pshare.dll, and the load tool bench/P2PShare.LoadTest), publishes
+# the CLI as a release ships it (self-contained, composite ReadyToRun: about a minute), writes its
 # data into a `mktemp -d` folder that it removes at the end, installs nginx, curl, redis-server
 # and redis-tools from Debian's packages when they are missing, and stops every process it
 # started (by pid) when it ends, also on Ctrl-C. The table goes to stdout, progress to stderr.
@@ -134,18 +135,30 @@ build() {
     }
   done
   cli=(dotnet "$root/src/P2PShare.Cli/bin/Release/net10.0/p2pshare.dll")
-  # The CLI as it is installed: published, ahead-of-time compiled (ReadyToRun), so that a
-  # process start is not mostly JIT. Falls back to the plain build when the compiler package
-  # cannot be restored.
-  if dotnet publish -c Release "$root/src/P2PShare.Cli" -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-    -o "$work/p2pshare" -nologo -v quiet >"$work/publish.log" 2>&1; then
-    cli=(dotnet "$work/p2pshare/p2pshare.dll")
-    cli_form="published with ReadyToRun (\`dotnet publish -c Release -r linux-x64 -p:PublishReadyToRun=true\`)"
-  else
-    log "ReadyToRun publish failed (see below); using the plain Release build"
+  cli_form="plain Release build (both ReadyToRun publishes failed)"
+  # The CLI as a release ships it: self-contained and ahead-of-time compiled together with the
+  # runtime (composite ReadyToRun), so that a process start is not mostly JIT. Falls back to a
+  # ReadyToRun publish on the installed runtime, then to the plain build, when the packages
+  # these need cannot be restored. --artifacts-path keeps the publishes' intermediate files
+  # apart from the repository's own (a composite image must not be reused by a later publish).
+  local form
+  for form in composite framework; do
+    local options=(--self-contained false -p:PublishReadyToRun=true)
+    [ "$form" = composite ] && options=(--self-contained true -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true)
+    if dotnet publish -c Release "$root/src/P2PShare.Cli" -r linux-x64 "${options[@]}" --artifacts-path "$work/artifacts-$form" \
+      -o "$work/p2pshare-$form" -nologo -v quiet >"$work/publish.log" 2>&1; then
+      if [ "$form" = composite ]; then
+        cli=("$work/p2pshare-$form/p2pshare")
+        cli_form="published self-contained with composite ReadyToRun (\`dotnet publish -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true\`)"
+      else
+        cli=(dotnet "$work/p2pshare-$form/p2pshare.dll")
+        cli_form="published with ReadyToRun (\`dotnet publish -c Release -r linux-x64 -p:PublishReadyToRun=true\`; the self-contained composite publish failed)"
+      fi
+      break
+    fi
+    log "$form ReadyToRun publish failed (see below)"
     tail -n 5 "$work/publish.log" >&2
-    cli_form="plain Release build (ReadyToRun publish failed)"
-  fi
+  done
   load=(dotnet "$root/bench/P2PShare.LoadTest/bin/Release/net10.0/p2pshare-loadtest.dll")
 }
 
