@@ -8,7 +8,7 @@ namespace P2PShare.Peer;
 /// hashes them together once it has a pass's worth, once no more can come (every chunk not yet
 /// verified is in its hands), or <see cref="BatchWait"/> after the first one came. On a network
 /// too slow to fill a pass in that time, hashing speed does not matter, and a chunk waits no
-/// longer than that for the writer. A pass of 16 chunks costs what 8.5 cost one by one, and on
+/// longer than that for the writer. A pass of 16 chunks costs what 9 cost one by one, and on
 /// a fast network the CPU is what limits a download (see BENCHMARKS.md).
 /// </summary>
 internal sealed partial class SwarmDownload

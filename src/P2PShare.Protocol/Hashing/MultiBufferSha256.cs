@@ -28,9 +28,9 @@ public static class MultiBufferSha256
 
     /// <summary>
     /// The fewest messages for which a pass beats hashing them one by one: a pass of 16 lanes
-    /// takes as long as about 8.5 messages do with <see cref="SHA256"/>.
+    /// takes as long as about 9 messages do with <see cref="SHA256"/> (BENCHMARKS.md).
     /// </summary>
-    public const int MinMessages = 9;
+    public const int MinMessages = 10;
 
     private const int BlockSize = 64;
     private const int DigestSize = 32;
