@@ -107,10 +107,10 @@ internal sealed class PartFile : IDisposable
                 }
             }
 
-            foreach (var piece in pieces)
+            for (var i = 0; i < pieces.Count; i++)
             {
-                WriteThroughPageCache(piece.Span, offset);
-                offset += piece.Length;
+                WriteThroughPageCache(pieces[i].Span, offset);
+                offset += pieces[i].Length;
             }
         }
     }
