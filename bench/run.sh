@@ -139,8 +139,10 @@ build() {
   # The CLI as a release ships it: self-contained and ahead-of-time compiled together with the
   # runtime (composite ReadyToRun), so that a process start is not mostly JIT. Falls back to a
   # ReadyToRun publish on the installed runtime, then to the plain build, when the packages
-  # these need cannot be restored. --artifacts-path keeps the publishes' intermediate files
-  # apart from the repository's own (a composite image must not be reused by a later publish).
+  # these need cannot be restored. Neither publish shares intermediate files with the
+  # repository's ordinary build (ReadyToRun images must not be reused across the two forms): the
+  # framework one is given its own --artifacts-path, and a composite publish always builds in
+  # obj/composite and bin/composite (Directory.Build.props).
   local form
   for form in composite framework; do
     local options=(--self-contained false -p:PublishReadyToRun=true)
