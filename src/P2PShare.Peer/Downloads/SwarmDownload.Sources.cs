@@ -68,7 +68,7 @@ internal sealed partial class SwarmDownload
                 foreach (var (source, task) in workers.Where(w => w.Value.IsCompleted).ToList())
                 {
                     workers.Remove(source);
-                    Volatile.Write(ref _runningSources, Math.Max(1, workers.Count));
+                    Volatile.Write(ref _runningSources, workers.Count);
                     searchedSinceLastLoss = false;
                     await task.ConfigureAwait(false);
                 }
