@@ -22,15 +22,8 @@ public sealed class LyingSourceTests : IAsyncDisposable
     {
         // The honest peers are slow (3 MiB/s each) and the liar answers at once, so it surely
         // gets chunks to answer before the honest ones have taken them all.
-        var server = await _cluster.StartServerAsync();
-        var original = TestFiles.WriteRandom(Path.Combine(_cluster.Folder("original"), "lie.bin"), 24 * MiB, 71);
-        TestFiles.CopyInto(original, _cluster.ShareFolder("honest1"));
-        TestFiles.CopyInto(original, _cluster.ShareFolder("honest2"));
-        var honest = await Task.WhenAll(
-            _cluster.StartPeerAsync(server, "honest1", uploadLimit: 3 * MiB),
-            _cluster.StartPeerAsync(server, "honest2", uploadLimit: 3 * MiB));
-        await using var liar = await FakePeer.StartAsync(server, original, FakePeerBehavior.CorruptChunks);
-        await Sources.WaitForAsync(server, "lie.bin", [.. honest.Select(p => p.Port), liar.Port]);
+        var (server, original, honest, liar) = await StartTwoHonestPeersAndAFakeOneAsync("lie.bin", 24 * MiB, 71, FakePeerBehavior.CorruptChunks, uploadLimit: 3 * MiB);
+        await using var _ = liar;
         var output = _cluster.Folder("out");
 
         var result = await _cluster.RunAsync(["get", "lie.bin", "--server", server.Address, "--output", output]);
@@ -64,13 +57,8 @@ public sealed class LyingSourceTests : IAsyncDisposable
         // once (on machines with AVX-512); the liar answers once that flow is under way, so its
         // chunk is hashed side by side with good ones: only the liar may be dropped, and only
         // the good copies written.
-        var server = await _cluster.StartServerAsync();
-        var original = TestFiles.WriteRandom(Path.Combine(_cluster.Folder("original"), "fastlie.bin"), 128 * MiB, 74);
-        TestFiles.CopyInto(original, _cluster.ShareFolder("honest1"));
-        TestFiles.CopyInto(original, _cluster.ShareFolder("honest2"));
-        var honest = await Task.WhenAll(_cluster.StartPeerAsync(server, "honest1"), _cluster.StartPeerAsync(server, "honest2"));
-        await using var liar = await FakePeer.StartAsync(server, original, FakePeerBehavior.CorruptChunksLate);
-        await Sources.WaitForAsync(server, "fastlie.bin", [.. honest.Select(p => p.Port), liar.Port]);
+        var (server, original, honest, liar) = await StartTwoHonestPeersAndAFakeOneAsync("fastlie.bin", 128 * MiB, 74, FakePeerBehavior.CorruptChunksLate);
+        await using var _ = liar;
         var output = _cluster.Folder("out");
 
         var result = await _cluster.RunAsync(["get", "fastlie.bin", "--server", server.Address, "--output", output]);
@@ -94,15 +82,8 @@ public sealed class LyingSourceTests : IAsyncDisposable
     {
         // The silent source keeps its few chunks in flight; once the honest peers have nothing
         // else to fetch they fetch those too (the end game), long before the 10 s stall timeout.
-        var server = await _cluster.StartServerAsync();
-        var original = TestFiles.WriteRandom(Path.Combine(_cluster.Folder("original"), "quiet.bin"), 8 * MiB, 72);
-        TestFiles.CopyInto(original, _cluster.ShareFolder("honest1"));
-        TestFiles.CopyInto(original, _cluster.ShareFolder("honest2"));
-        var honest = await Task.WhenAll(
-            _cluster.StartPeerAsync(server, "honest1", uploadLimit: 4 * MiB),
-            _cluster.StartPeerAsync(server, "honest2", uploadLimit: 4 * MiB));
-        await using var silent = await FakePeer.StartAsync(server, original, FakePeerBehavior.SilentOnGet);
-        await Sources.WaitForAsync(server, "quiet.bin", [.. honest.Select(p => p.Port), silent.Port]);
+        var (server, original, honest, silent) = await StartTwoHonestPeersAndAFakeOneAsync("quiet.bin", 8 * MiB, 72, FakePeerBehavior.SilentOnGet, uploadLimit: 4 * MiB);
+        await using var _ = silent;
         var output = _cluster.Folder("out");
 
         var clock = Stopwatch.StartNew();
@@ -143,6 +124,35 @@ public sealed class LyingSourceTests : IAsyncDisposable
         var rows = GetOutput.Sources(result.Stdout);
         Assert.True(GetOutput.Row(rows, silent.Address, description).IsDropped, description);
         Assert.Equal("done", GetOutput.Row(rows, $"127.0.0.1:{honest.Port}", description).Status);
+    }
+
+    /// <summary>
+    /// A directory server; a random file <paramref name="name"/> shared by two honest peers
+    /// (each limited to <paramref name="uploadLimit"/> bytes/s when given) and by a fake peer
+    /// that behaves as <paramref name="behavior"/>; returns once the directory lists all three.
+    /// The caller disposes the fake peer.
+    /// </summary>
+    private async Task<(ServerHandle Server, string Original, PeerHandle[] Honest, FakePeer Fake)> StartTwoHonestPeersAndAFakeOneAsync(
+        string name, int size, int seed, FakePeerBehavior behavior, long? uploadLimit = null)
+    {
+        var server = await _cluster.StartServerAsync();
+        var original = TestFiles.WriteRandom(Path.Combine(_cluster.Folder("original"), name), size, seed);
+        TestFiles.CopyInto(original, _cluster.ShareFolder("honest1"));
+        TestFiles.CopyInto(original, _cluster.ShareFolder("honest2"));
+        var honest = await Task.WhenAll(
+            _cluster.StartPeerAsync(server, "honest1", uploadLimit),
+            _cluster.StartPeerAsync(server, "honest2", uploadLimit));
+        var fake = await FakePeer.StartAsync(server, original, behavior);
+        try
+        {
+            await Sources.WaitForAsync(server, name, [.. honest.Select(p => p.Port), fake.Port]);
+            return (server, original, honest, fake);
+        }
+        catch
+        {
+            await fake.DisposeAsync();
+            throw;
+        }
     }
 
     private static string Escape(string text) => System.Text.RegularExpressions.Regex.Escape(text);
