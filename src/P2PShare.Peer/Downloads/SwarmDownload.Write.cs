@@ -105,7 +105,7 @@ internal sealed partial class SwarmDownload
 
         try
         {
-            run.Clear();
+            // Empty: every call clears it when it ends.
             for (var i = first; i < first + count; i++)
             {
                 run.Add(waiting[i].Buffer.Memory(waiting[i].Length));
