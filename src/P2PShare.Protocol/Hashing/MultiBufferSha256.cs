@@ -33,7 +33,6 @@ public static class MultiBufferSha256
     public const int MinMessages = 10;
 
     private const int BlockSize = 64;
-    private const int DigestSize = 32;
 
     // The SHA-256 round constants and initial state (FIPS 180-4, 4.2.2 and 5.3.3).
     private static ReadOnlySpan<uint> RoundConstants =>
@@ -66,9 +65,9 @@ public static class MultiBufferSha256
             throw new ArgumentException($"at most {Lanes} messages at once, not {messages.Length}", nameof(messages));
         }
 
-        if (destination.Length < messages.Length * DigestSize)
+        if (destination.Length < messages.Length * SHA256.HashSizeInBytes)
         {
-            throw new ArgumentException($"{messages.Length} digests need {messages.Length * DigestSize} bytes, not {destination.Length}", nameof(destination));
+            throw new ArgumentException($"{messages.Length} digests need {messages.Length * SHA256.HashSizeInBytes} bytes, not {destination.Length}", nameof(destination));
         }
 
         if (messages.IsEmpty)
@@ -89,7 +88,7 @@ public static class MultiBufferSha256
         {
             for (var i = 0; i < messages.Length; i++)
             {
-                SHA256.HashData(messages[i].Span, destination.Slice(i * DigestSize, DigestSize));
+                SHA256.HashData(messages[i].Span, destination.Slice(i * SHA256.HashSizeInBytes, SHA256.HashSizeInBytes));
             }
 
             return;
@@ -144,7 +143,7 @@ public static class MultiBufferSha256
 
             for (var i = 0; i < messages.Length; i++)
             {
-                var digest = destination.Slice(i * DigestSize, DigestSize);
+                var digest = destination.Slice(i * SHA256.HashSizeInBytes, SHA256.HashSizeInBytes);
                 for (var word = 0; word < 8; word++)
                 {
                     BinaryPrimitives.WriteUInt32BigEndian(digest[(word * 4)..], state[word].GetElement(i));
