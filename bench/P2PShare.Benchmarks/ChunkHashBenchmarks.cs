@@ -13,9 +13,8 @@ namespace P2PShare.Benchmarks;
 [MemoryDiagnoser]
 public class ChunkHashBenchmarks
 {
-    private const int ChunkSize = 1024 * 1024;
     private readonly ReadOnlyMemory<byte>[] _chunks = new ReadOnlyMemory<byte>[MultiBufferSha256.Lanes];
-    private readonly byte[] _digests = new byte[MultiBufferSha256.Lanes * 32];
+    private readonly byte[] _digests = new byte[MultiBufferSha256.Lanes * SHA256.HashSizeInBytes];
 
     [GlobalSetup]
     public void Setup()
@@ -23,7 +22,7 @@ public class ChunkHashBenchmarks
         var random = new Random(5);
         for (var i = 0; i < _chunks.Length; i++)
         {
-            var chunk = GC.AllocateUninitializedArray<byte>(ChunkSize, pinned: true);
+            var chunk = GC.AllocateUninitializedArray<byte>(Limits.ChunkSize, pinned: true);
             random.NextBytes(chunk);
             _chunks[i] = chunk;
         }
@@ -34,7 +33,7 @@ public class ChunkHashBenchmarks
     {
         for (var i = 0; i < _chunks.Length; i++)
         {
-            SHA256.HashData(_chunks[i].Span, _digests.AsSpan(i * 32, 32));
+            SHA256.HashData(_chunks[i].Span, _digests.AsSpan(i * SHA256.HashSizeInBytes, SHA256.HashSizeInBytes));
         }
     }
 
