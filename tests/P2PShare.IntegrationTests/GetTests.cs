@@ -27,6 +27,24 @@ public sealed class GetTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Get_of_a_large_file_from_a_peer_that_serves_one_connection_per_address_succeeds()
+    {
+        // Over loopback the downloader may ask a lone fast source for a second connection; a
+        // peer that refuses it (ERROR 4) must still serve the whole file over the first.
+        var server = await _cluster.StartServerAsync();
+        var source = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "large.bin"), 96 * MiB, 96);
+        await _cluster.StartPeerAsync(server, "source", arguments: ["--max-per-address", "1"]);
+        var output = _cluster.Folder("out");
+
+        var result = await _cluster.RunAsync(["get", "large.bin", "--server", server.Address, "--output", output]);
+
+        Assert.True(result.ExitCode == 0, result.Description);
+        Assert.DoesNotContain("dropped", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(["large.bin"], TestFiles.Names(output));
+        await TestFiles.AssertSameContentAsync(source, Path.Combine(output, "large.bin"));
+    }
+
+    [Fact]
     public async Task Get_saves_into_the_current_folder_by_default()
     {
         var server = await _cluster.StartServerAsync();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using P2PShare.Protocol;
 
 namespace P2PShare.Peer;
@@ -144,59 +145,23 @@ internal sealed partial class SwarmDownload
         Math.Max(1, requestsInFlight / Math.Max(1, sources));
 
     /// <summary>
-    /// Fetches chunks from one source over one connection, keeping a few GETs in flight, and
-    /// queues each chunk received for verification (see the Verify part) while it receives the
-    /// next. A source that fails in any way, or sends a chunk that fails verification, is dropped
-    /// and its chunks go back to the others.
+    /// Fetches chunks from one source, keeping a few GETs in flight, and queues each chunk
+    /// received for verification (see the Verify part) while it receives the next. A source that
+    /// fails in any way, or sends a chunk that fails verification, is dropped and its chunks go
+    /// back to the others. A lone source that delivers faster than
+    /// <see cref="Downloader.SecondConnectionRate"/> gets a second connection (see
+    /// <see cref="RunSecondConnectionAsync"/>).
     /// </summary>
     private async Task RunSourceAsync(DownloadSource source, string name, CancellationToken cancellationToken)
     {
-        var pending = new Queue<int>();
         using var run = new SourceRun(name, cancellationToken);
-        // Every GET to this source differs only in its range: one buffer, encoded in place.
-        var request = new byte[FrameWriter.MeasureGet(source.FileName, 0, 1, _plan.Id)];
+        using var stopSecond = CancellationTokenSource.CreateLinkedTokenSource(run.Token);
+        Task? second = null;
+        var window = new RateWindow();
         try
         {
             using var connection = await ConnectAsync(source.EndPoint, run.Token).ConfigureAwait(false);
-            while (true)
-            {
-                while (pending.Count < RequestsPerSource && _scheduler.Next(name) is { } next)
-                {
-                    pending.Enqueue(next);
-                    var requestLength = FrameWriter.WriteGet(request, source.FileName, (ulong)next * Limits.ChunkSize, (ulong)ChunkLength(next), _plan.Id);
-                    await connection.SendRawAsync(request.AsMemory(0, requestLength), run.Token).ConfigureAwait(false);
-                }
-
-                if (pending.Count == 0)
-                {
-                    if (_scheduler.IsComplete)
-                    {
-                        return;
-                    }
-
-                    // Nothing to ask for now; a chunk may come free if another source fails.
-                    await _changed.WaitAsync(TimeSpan.FromMilliseconds(250), run.Token).ConfigureAwait(false);
-                    continue;
-                }
-
-                var chunk = pending.Peek();
-                var length = (int)ChunkLength(chunk);
-                var buffer = await _buffers!.RentAsync(run.Token).ConfigureAwait(false);
-                var queued = false;
-                try
-                {
-                    await ReceiveChunkAsync(connection, chunk, buffer.Memory(length), run.Token).ConfigureAwait(false);
-                    pending.Dequeue();
-                    queued = QueueForVerification(new ReceivedChunk(chunk, buffer, length, run));
-                }
-                finally
-                {
-                    if (!queued)
-                    {
-                        _buffers.Return(buffer);
-                    }
-                }
-            }
+            await FetchAsync(connection, source, run, new Queue<int>(), ChunkReceived, run.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.Failure is { } failure)
         {
@@ -214,15 +179,170 @@ internal sealed partial class SwarmDownload
         {
             Drop(name, $"sent nothing for {_owner.StallTimeout.TotalSeconds:0} s");
         }
-        catch (Exception ex) when (ex is SocketException or EndOfStreamException || (ex is IOException && ex.InnerException is SocketException))
+        catch (Exception ex) when (IsConnectionLost(ex))
         {
             Drop(name, $"connection lost: {ex.Message}");
         }
         finally
         {
+            // The second connection must stop asking the scheduler for chunks in this source's
+            // name before the source's chunks are given back.
+            if (second is not null)
+            {
+                await stopSecond.CancelAsync().ConfigureAwait(false);
+                await second.ConfigureAwait(false);
+            }
+
             _scheduler.DropSource(name);
             _transfer.Source(name).Stop();
             _changed.Pulse();
+        }
+
+        void ChunkReceived()
+        {
+            if (second is null && window.Add() is { } rate && WantsSecondConnection(rate))
+            {
+                second = Task.Run(() => RunSecondConnectionAsync(source, run, stopSecond.Token), CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a source delivering <paramref name="bytesPerSecond"/> should get a second
+    /// connection: only a lone source (a swarm spreads the work over connections already), only
+    /// one faster than <see cref="Downloader.SecondConnectionRate"/>, and only with enough of the
+    /// file left to be worth a connection.
+    /// </summary>
+    private bool WantsSecondConnection(double bytesPerSecond) =>
+        _owner.SecondConnectionRate is { } threshold
+        && bytesPerSecond >= threshold
+        && Volatile.Read(ref _runningSources) == 1
+        && _scheduler.ChunkCount - _scheduler.DoneCount >= MinChunksForSecondConnection;
+
+    /// <summary>Below this many chunks left, a second connection would be set up only to idle.</summary>
+    private const int MinChunksForSecondConnection = 32;
+
+    /// <summary>
+    /// A second connection to a lone fast source. On one connection the source answers GETs one
+    /// after another, and this side receives one chunk after another, each on one core at a time;
+    /// over loopback or a fast LAN that, not the network, is the limit, and a second connection
+    /// puts the other core to work (BENCHMARKS.md, row 1). It fetches in the source's name, so the
+    /// scheduler never gives it a chunk the first connection has in flight, and a chunk it
+    /// received that fails verification drops the source as usual. Any other failure (the source
+    /// refusing a second connection with ERROR 4, say) only ends this connection: the chunks it
+    /// had asked for go back, and the first connection carries on.
+    /// </summary>
+    private async Task RunSecondConnectionAsync(DownloadSource source, SourceRun run, CancellationToken cancellationToken)
+    {
+        var pending = new Queue<int>();
+        try
+        {
+            using var connection = await ConnectAsync(source.EndPoint, cancellationToken).ConfigureAwait(false);
+            Logger.LogDebug("download of {File}: second connection to {Source}", _plan.Name, run.Name);
+            await FetchAsync(connection, source, run, pending, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped by the first connection ending, or by the source failing.
+        }
+        catch (Exception ex) when (ex is SourceFailedException or ProtocolException or TimeoutException || IsConnectionLost(ex))
+        {
+            Logger.LogDebug("download of {File}: second connection to {Source} ended: {Reason}", _plan.Name, run.Name, ex.Message);
+        }
+        finally
+        {
+            foreach (var chunk in pending)
+            {
+                _scheduler.Release(chunk, run.Name);
+            }
+
+            _changed.Pulse();
+        }
+    }
+
+    /// <summary>
+    /// Fetches chunks over <paramref name="connection"/> until none is left to fetch: keeps up to
+    /// <see cref="RequestsPerSource"/> GETs in flight (<paramref name="pending"/>, in the order
+    /// sent), receives each answer into a pooled buffer, and queues it for verification.
+    /// </summary>
+    private async Task FetchAsync(FrameConnection connection, DownloadSource source, SourceRun run, Queue<int> pending, Action? chunkReceived, CancellationToken cancellationToken)
+    {
+        // Every GET to this source differs only in its range: one buffer, encoded in place.
+        var request = new byte[FrameWriter.MeasureGet(source.FileName, 0, 1, _plan.Id)];
+        while (true)
+        {
+            while (pending.Count < RequestsPerSource && _scheduler.Next(run.Name) is { } next)
+            {
+                pending.Enqueue(next);
+                var requestLength = FrameWriter.WriteGet(request, source.FileName, (ulong)next * Limits.ChunkSize, (ulong)ChunkLength(next), _plan.Id);
+                await connection.SendRawAsync(request.AsMemory(0, requestLength), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (pending.Count == 0)
+            {
+                if (_scheduler.IsComplete)
+                {
+                    return;
+                }
+
+                // Nothing to ask for now; a chunk may come free if another source fails.
+                await _changed.WaitAsync(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var chunk = pending.Peek();
+            var length = (int)ChunkLength(chunk);
+            var buffer = await _buffers!.RentAsync(cancellationToken).ConfigureAwait(false);
+            var queued = false;
+            try
+            {
+                await ReceiveChunkAsync(connection, chunk, buffer.Memory(length), cancellationToken).ConfigureAwait(false);
+                pending.Dequeue();
+                queued = QueueForVerification(new ReceivedChunk(chunk, buffer, length, run));
+            }
+            finally
+            {
+                if (!queued)
+                {
+                    _buffers.Return(buffer);
+                }
+            }
+
+            chunkReceived?.Invoke();
+        }
+    }
+
+    private static bool IsConnectionLost(Exception ex) =>
+        ex is SocketException or EndOfStreamException || (ex is IOException && ex.InnerException is SocketException);
+
+    /// <summary>
+    /// The rate of a connection, measured over windows of <see cref="Chunks"/> chunks (8 MiB):
+    /// short enough to decide early in a download, long enough not to be one burst.
+    /// </summary>
+    private struct RateWindow
+    {
+        private const int Chunks = 8;
+        private long _start;
+        private int _count;
+
+        /// <summary>Counts a chunk received; at the end of each window, the window's rate in bytes per second.</summary>
+        public double? Add()
+        {
+            if (_count == 0)
+            {
+                // The first chunk starts the clock: connecting and the first answer's round trip are not the rate.
+                _start = Stopwatch.GetTimestamp();
+            }
+
+            if (++_count <= Chunks)
+            {
+                return null;
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(_start);
+            _start = Stopwatch.GetTimestamp();
+            _count = 1;
+            return (double)Chunks * Limits.ChunkSize / Math.Max(elapsed.TotalSeconds, 1e-6);
         }
     }
 

@@ -93,24 +93,25 @@ public sealed class TestCluster : IAsyncDisposable
     /// Starts <c>p2pshare peer</c> on port 0 sharing <see cref="ShareFolder"/> of <paramref name="name"/>
     /// (fill it first) and waits until it is listening and registered.
     /// </summary>
-    public async Task<PeerHandle> StartPeerAsync(ServerHandle server, string name, long? uploadLimit = null, bool menu = false)
+    public async Task<PeerHandle> StartPeerAsync(ServerHandle server, string name, long? uploadLimit = null, bool menu = false, IEnumerable<string>? arguments = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         var share = ShareFolder(name);
         var downloads = DownloadsFolder(name);
         // Each peer gets its own hash cache inside the test's folder, never the user's.
-        var arguments = new List<string> { "peer", "--server", server.Address, "--port", "0", "--share", share, "--downloads", downloads, "--state", Path.Combine(Folder(name), "state") };
+        var command = new List<string> { "peer", "--server", server.Address, "--port", "0", "--share", share, "--downloads", downloads, "--state", Path.Combine(Folder(name), "state") };
         if (uploadLimit is { } limit)
         {
-            arguments.AddRange(["--upload-limit", limit.ToString(CultureInfo.InvariantCulture)]);
+            command.AddRange(["--upload-limit", limit.ToString(CultureInfo.InvariantCulture)]);
         }
 
         if (!menu)
         {
-            arguments.Add("--no-menu");
+            command.Add("--no-menu");
         }
 
-        var process = Start(name, arguments, Folder(name));
+        command.AddRange(arguments ?? []);
+        var process = Start(name, command, Folder(name));
         var line = await process.ExpectAsync(PeerLinePattern, StartupTimeout);
         var port = int.Parse(line.Groups["port"].Value, CultureInfo.InvariantCulture);
         Assert.InRange(port, 1, 65535);

@@ -1,0 +1,112 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using P2PShare.Peer;
+using P2PShare.Protocol;
+
+namespace P2PShare.Tests.Peer;
+
+/// <summary>
+/// A lone fast source gets a second connection; whatever happens to that connection, the
+/// download lands complete and verified, and the source is kept. Real downloads over loopback.
+/// </summary>
+public sealed class DownloadSecondConnectionTests : IDisposable
+{
+    private const int Chunks = 48;
+
+    private readonly TempFolder _folder = new();
+    private readonly byte[] _content = new byte[Chunks * Limits.ChunkSize];
+
+    public DownloadSecondConnectionTests()
+    {
+        new Random(48).NextBytes(_content);
+    }
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private string Output => Path.Combine(_folder.Path, "out");
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task A_fast_lone_source_is_fetched_over_two_connections_at_once()
+    {
+        await using var source = new ScriptedSource(_content, _ => ConnectionScript.Honest);
+
+        var transfer = await DownloadAsync(source.Plan, secondConnectionRate: 0);
+
+        // Connection 0 fetched the hash list; 1 and 2 shared the chunks.
+        var gets = source.GetsAnsweredPerConnection;
+        Assert.Equal(3, gets.Count);
+        Assert.Equal(0, gets[0]);
+        Assert.True(gets[1] > 0 && gets[2] > 0, $"chunks per connection: {string.Join(", ", gets)}");
+        Assert.Equal(Chunks, gets.Sum());
+        Assert.Null(Assert.Single(transfer.Sources).DroppedReason);
+    }
+
+    [Fact]
+    public async Task A_source_that_answers_the_second_connection_busy_is_kept_and_serves_the_whole_file_over_the_first()
+    {
+        await using var source = new ScriptedSource(_content, connection => connection == 2 ? ConnectionScript.Busy : ConnectionScript.Honest);
+
+        var transfer = await DownloadAsync(source.Plan, secondConnectionRate: 0);
+
+        Assert.Equal([0, Chunks, 0], source.GetsAnsweredPerConnection);
+        Assert.Null(Assert.Single(transfer.Sources).DroppedReason);
+    }
+
+    [Fact]
+    public async Task A_second_connection_lost_in_the_middle_of_a_chunk_gives_its_chunks_back_to_the_first()
+    {
+        await using var source = new ScriptedSource(_content, connection => connection == 2 ? ConnectionScript.DiesInFirstChunk : ConnectionScript.Honest);
+
+        var transfer = await DownloadAsync(source.Plan, secondConnectionRate: 0);
+
+        Assert.Equal([0, Chunks, 0], source.GetsAnsweredPerConnection);
+        Assert.Null(Assert.Single(transfer.Sources).DroppedReason);
+    }
+
+    [Fact]
+    public async Task Sources_of_a_swarm_get_one_connection_each()
+    {
+        await using var first = new ScriptedSource(_content, _ => ConnectionScript.Honest);
+        await using var second = new ScriptedSource(_content, _ => ConnectionScript.Honest);
+        var plan = first.Plan with { Sources = [first.Source, second.Source] };
+
+        await DownloadAsync(plan, secondConnectionRate: 0);
+
+        // The first source also answered HASHES, on a connection of its own.
+        Assert.Equal(2, first.GetsAnsweredPerConnection.Count);
+        Assert.Single(second.GetsAnsweredPerConnection);
+    }
+
+    [Fact]
+    public async Task A_source_slower_than_the_threshold_keeps_one_connection()
+    {
+        // 40 MiB at 16 MB/s: ~2.6 s, every 8 MiB measured well below the 64 MiB/s asked for.
+        var file = _folder.Write("share/file.bin", _content.AsSpan(0, 40 * Limits.ChunkSize).ToArray());
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-1));
+        using var share = new ShareIndex(Path.GetDirectoryName(file)!);
+        await share.RescanAsync(Token);
+        Assert.True(share.TryGet("file.bin", out var shared));
+        var uploads = new TransferTracker();
+        await using var server = new UploadServer(new IPEndPoint(IPAddress.Loopback, 0), share, uploads, 16_000_000, NullLogger.Instance);
+        server.Start();
+        var plan = new DownloadPlan("file.bin", (ulong)shared.Size, shared.Id, [new DownloadSource(new IPEndPoint(IPAddress.Loopback, server.LocalEndPoint.Port), "file.bin")]);
+
+        await DownloadAsync(plan, secondConnectionRate: 64L * 1024 * 1024);
+
+        var upload = Assert.Single(uploads.Snapshot());
+        Assert.Equal(shared.Size, upload.BytesDone);
+    }
+
+    /// <summary>Downloads <paramref name="plan"/> into the output folder and checks the file landed whole and verified.</summary>
+    private async Task<Transfer> DownloadAsync(DownloadPlan plan, long secondConnectionRate)
+    {
+        var downloader = new Downloader(Output, NullLogger.Instance) { SecondConnectionRate = secondConnectionRate };
+        var transfer = new TransferTracker().Start(TransferDirection.Download, "test", plan.Name, (long)plan.Size);
+        var result = await downloader.DownloadAsync(plan, transfer, null, Token).WaitAsync(TimeSpan.FromSeconds(60), Token);
+        Assert.Equal(_content.AsSpan(0, (int)plan.Size).ToArray(), await File.ReadAllBytesAsync(result.Path, Token));
+        Assert.False(File.Exists(result.Path + ShareIndex.PartialSuffix));
+        return transfer;
+    }
+}
