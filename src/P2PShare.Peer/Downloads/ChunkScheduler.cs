@@ -5,8 +5,10 @@ namespace P2PShare.Peer;
 /// whenever it has room, so faster sources get more chunks by themselves. Missing chunks go out
 /// in order; once none is left unassigned (the end game), a source with room gets a chunk that
 /// another source still has in flight, so one slow source cannot hold up the end — each chunk
-/// goes to at most two sources at once, and the first verified copy wins. A failed or dropped
-/// source's chunks go back to the pool. Pure bookkeeping: no sockets, no clock, thread-safe.
+/// goes to at most two sources at once, and the first verified copy wins. A chunk received in full
+/// and waiting for verification is not handed out again: only a failed verification (which drops
+/// its source) can send it back. A failed or dropped source's chunks go back to the pool. Pure
+/// bookkeeping: no sockets, no clock, thread-safe.
 /// </summary>
 public sealed class ChunkScheduler
 {
@@ -15,6 +17,7 @@ public sealed class ChunkScheduler
     private readonly Lock _lock = new();
     private readonly bool[] _done;
     private readonly List<string>?[] _inFlight;
+    private readonly string?[] _receivedBy;
     private readonly SortedSet<int> _missing = [];
     private int _doneCount;
 
@@ -23,6 +26,7 @@ public sealed class ChunkScheduler
         ArgumentOutOfRangeException.ThrowIfNegative(chunkCount);
         _done = new bool[chunkCount];
         _inFlight = new List<string>?[chunkCount];
+        _receivedBy = new string?[chunkCount];
         foreach (var chunk in alreadyDone ?? [])
         {
             if (!_done[chunk])
@@ -77,7 +81,7 @@ public sealed class ChunkScheduler
             for (var chunk = 0; chunk < _done.Length; chunk++)
             {
                 var holders = _inFlight[chunk];
-                if (!_done[chunk] && holders is { Count: > 0 and < MaxSourcesPerChunk } && !holders.Contains(source))
+                if (!_done[chunk] && _receivedBy[chunk] is null && holders is { Count: > 0 and < MaxSourcesPerChunk } && !holders.Contains(source))
                 {
                     holders.Add(source);
                     return chunk;
@@ -85,6 +89,21 @@ public sealed class ChunkScheduler
             }
 
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Records that <paramref name="source"/> delivered every byte of <paramref name="chunk"/>,
+    /// now waiting for verification: the end game no longer asks another source for it.
+    /// </summary>
+    public void Received(int chunk, string source)
+    {
+        lock (_lock)
+        {
+            if (_inFlight[chunk]?.Contains(source) == true)
+            {
+                _receivedBy[chunk] ??= source;
+            }
         }
     }
 
@@ -158,6 +177,11 @@ public sealed class ChunkScheduler
     {
         var holders = _inFlight[chunk];
         holders?.Remove(source);
+        if (_receivedBy[chunk] == source)
+        {
+            _receivedBy[chunk] = null;
+        }
+
         if (!_done[chunk] && (holders is null || holders.Count == 0))
         {
             _missing.Add(chunk);

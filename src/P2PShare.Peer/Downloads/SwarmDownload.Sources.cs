@@ -298,6 +298,7 @@ internal sealed partial class SwarmDownload
             {
                 await ReceiveChunkAsync(connection, chunk, buffer.Memory(length), cancellationToken).ConfigureAwait(false);
                 pending.Dequeue();
+                _scheduler.Received(chunk, run.Name);
                 queued = QueueForVerification(new ReceivedChunk(chunk, buffer, length, run));
             }
             finally

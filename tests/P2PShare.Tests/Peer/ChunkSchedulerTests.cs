@@ -93,6 +93,44 @@ public sealed class ChunkSchedulerTests
     }
 
     [Fact]
+    public void End_game_leaves_alone_a_chunk_received_and_waiting_for_verification()
+    {
+        var scheduler = new ChunkScheduler(3);
+        var received = scheduler.Next("a")!.Value;
+        var outstanding = scheduler.Next("a")!.Value;
+        scheduler.Complete(scheduler.Next("b")!.Value, "b");
+        scheduler.Received(received, "a");
+
+        // Only the chunk still on its way is worth asking another source for.
+        Assert.Equal(outstanding, scheduler.Next("b"));
+        Assert.Null(scheduler.Next("b"));
+        Assert.Null(scheduler.Next("c"));
+    }
+
+    [Fact]
+    public void A_received_chunk_whose_source_is_dropped_goes_back_to_the_pool()
+    {
+        var scheduler = new ChunkScheduler(1);
+        scheduler.Received(scheduler.Next("liar")!.Value, "liar");
+        Assert.Null(scheduler.Next("honest"));
+
+        // Its bytes failed verification: the source is dropped and the chunk is missing again.
+        scheduler.DropSource("liar");
+
+        Assert.Equal(0, scheduler.Next("honest"));
+    }
+
+    [Fact]
+    public void Received_from_a_source_that_does_not_hold_the_chunk_changes_nothing()
+    {
+        var scheduler = new ChunkScheduler(1);
+        scheduler.Next("a");
+        scheduler.Received(0, "stranger");
+
+        Assert.Equal(0, scheduler.Next("b"));
+    }
+
+    [Fact]
     public void A_duplicate_that_fails_leaves_the_chunk_with_the_other_source()
     {
         var scheduler = new ChunkScheduler(1);

@@ -66,7 +66,7 @@ public sealed class DownloadSecondConnectionTests : IDisposable
     }
 
     [Fact]
-    public async Task Sources_of_a_swarm_get_one_connection_each()
+    public async Task Sources_of_a_swarm_get_one_connection_each_and_duplicate_only_chunks_still_on_their_way()
     {
         await using var first = new ScriptedSource(_content, _ => ConnectionScript.Honest);
         await using var second = new ScriptedSource(_content, _ => ConnectionScript.Honest);
@@ -77,6 +77,11 @@ public sealed class DownloadSecondConnectionTests : IDisposable
         // The first source also answered HASHES, on a connection of its own.
         Assert.Equal(2, first.GetsAnsweredPerConnection.Count);
         Assert.Single(second.GetsAnsweredPerConnection);
+
+        // The end game asks a second source only for chunks still on their way (2 GETs in
+        // flight per source here), never for one received and waiting for verification.
+        var answered = first.GetsAnsweredPerConnection.Sum() + second.GetsAnsweredPerConnection.Sum();
+        Assert.InRange(answered, Chunks, Chunks + 4);
     }
 
     [Fact]
