@@ -43,7 +43,7 @@ public sealed class Downloader
     /// gets a second connection for the rest of the file, when at least 32 chunks are left; null
     /// never opens one. The default, 256 MiB/s, is above what one connection carries over gigabit
     /// Ethernet, where a second one gains nothing, and below what one carries over loopback or
-    /// 10 GbE, where it puts a second core to work: a 2 GiB download over loopback ran ~8% faster
+    /// 10 GbE, where it puts a second core to work: a 2 GiB download over loopback ran 8–10% faster
     /// with two (BENCHMARKS.md, row 1).
     /// </summary>
     public long? SecondConnectionRate { get; init; } = 256L * 1024 * 1024;
