@@ -164,11 +164,17 @@ build() {
   load=(dotnet "$root/bench/P2PShare.LoadTest/bin/Release/net10.0/p2pshare-loadtest.dll")
 }
 
-# A free TCP port on 127.0.0.1 (for nginx and redis; p2pshare takes port 0 and says which it got).
+# A free TCP port on 127.0.0.1 (for nginx and redis; p2pshare takes port 0 and says which it got),
+# below the kernel's ephemeral range: a port in that range that nobody listens on may still be
+# the local end of one of the many connections the directory comparison opens, and a server
+# started on it fails with "Address already in use".
 free_port() {
-  local port
+  local port low span=30000
+  low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  # An unusual range that starts near 10000 leaves nothing below it: take any port then.
+  [ "${low:-0}" -gt 11000 ] && span=$((low - 10000))
   while true; do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % span))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return
@@ -476,13 +482,18 @@ comparison_4() {
     >"$work/redis/out" 2>&1 &
   redis_pid=$!
   pids+=("$redis_pid")
-  local i
+  local i started=0
   for i in $(seq 1 100); do
-    redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1 && break
+    if redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
+      started=1
+      break
+    fi
     sleep 0.1
   done
-  redis-benchmark -h 127.0.0.1 -p "$redis_port" -c "$DIR_CONNECTIONS" -n "$REDIS_REQUESTS" -t get -q >"$work/redis/bench" 2>&1 ||
-    die "redis-benchmark failed: $(cat "$work/redis/bench")"
+  [ "$started" = 1 ] || die "redis-server did not start: $(tail -n 3 "$work/redis/out")"
+  # redis-benchmark retries a lost server forever; a run that should take seconds gets 5 minutes.
+  timeout 300 redis-benchmark -h 127.0.0.1 -p "$redis_port" -c "$DIR_CONNECTIONS" -n "$REDIS_REQUESTS" -t get -q >"$work/redis/bench" 2>&1 ||
+    die "redis-benchmark failed: $(tr '\r' '\n' <"$work/redis/bench" | tail -n 3)"
   stop_pid "$redis_pid"
   forget_pid "$redis_pid"
   local redis_line redis_rps redis_p50
