@@ -185,17 +185,22 @@ internal sealed partial class SwarmDownload
         }
         finally
         {
-            // The second connection must stop asking the scheduler for chunks in this source's
-            // name before the source's chunks are given back.
-            if (second is not null)
+            try
             {
-                await stopSecond.CancelAsync().ConfigureAwait(false);
-                await second.ConfigureAwait(false);
+                // The second connection must stop asking the scheduler for chunks in this
+                // source's name before the source's chunks are given back.
+                if (second is not null)
+                {
+                    await stopSecond.CancelAsync().ConfigureAwait(false);
+                    await second.ConfigureAwait(false);
+                }
             }
-
-            _scheduler.DropSource(name);
-            _transfer.Source(name).Stop();
-            _changed.Pulse();
+            finally
+            {
+                _scheduler.DropSource(name);
+                _transfer.Source(name).Stop();
+                _changed.Pulse();
+            }
         }
 
         void ChunkReceived()
