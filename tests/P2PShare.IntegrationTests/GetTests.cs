@@ -29,10 +29,11 @@ public sealed class GetTests : IAsyncDisposable
     [Fact]
     public async Task Get_of_a_large_file_from_a_peer_that_serves_one_connection_per_address_succeeds()
     {
-        // Over loopback the downloader may ask a lone fast source for a second connection; a
-        // peer that refuses it (ERROR 4) must still serve the whole file over the first.
+        // Over loopback the downloader may ask a lone fast source for a second connection (for a
+        // file with 256 MiB or more left); a peer that refuses it (ERROR 4) must still serve the
+        // whole file over the first.
         var server = await _cluster.StartServerAsync();
-        var source = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "large.bin"), 96 * MiB, 96);
+        var source = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "large.bin"), 288 * MiB, 96);
         await _cluster.StartPeerAsync(server, "source", arguments: ["--max-per-address", "1"]);
         var output = _cluster.Folder("out");
 

@@ -40,13 +40,21 @@ public sealed class Downloader
 
     /// <summary>
     /// A lone source that delivers at least this many bytes per second (measured over 8 MiB)
-    /// gets a second connection for the rest of the file, when at least 32 chunks are left; null
-    /// never opens one. The default, 256 MiB/s, is above what one connection carries over gigabit
-    /// Ethernet, where a second one gains nothing, and below what one carries over loopback or
-    /// 10 GbE, where it puts a second core to work: a 2 GiB download over loopback ran 8–10% faster
-    /// with two (BENCHMARKS.md, row 1).
+    /// gets a second connection for the rest of the file, when at least
+    /// <see cref="SecondConnectionMinChunks"/> chunks are left; null never opens one. The
+    /// default, 256 MiB/s, is above what one connection carries over gigabit Ethernet, where a
+    /// second one gains nothing, and below what one carries over loopback or 10 GbE, where it
+    /// puts a second core to work: a 2 GiB download over loopback ran 8–10% faster with two
+    /// (BENCHMARKS.md, row 1).
     /// </summary>
     public long? SecondConnectionRate { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Chunks (MiB) that must be left for a second connection to a lone source. A second
+    /// connection shows as a second upload at the source, and on a smaller file it would save
+    /// less than ~25 ms (a tenth of what the rest takes at 1 GB/s), so only large files get one.
+    /// </summary>
+    internal int SecondConnectionMinChunks { get; init; } = 256;
 
     /// <summary>
     /// Most chunks received but not yet verified and written, per source (each holds a 1 MiB

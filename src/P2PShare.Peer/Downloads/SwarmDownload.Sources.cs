@@ -222,10 +222,7 @@ internal sealed partial class SwarmDownload
         _owner.SecondConnectionRate is { } threshold
         && bytesPerSecond >= threshold
         && Volatile.Read(ref _runningSources) == 1
-        && _scheduler.ChunkCount - _scheduler.DoneCount >= MinChunksForSecondConnection;
-
-    /// <summary>Below this many chunks left, a second connection would be set up only to idle.</summary>
-    private const int MinChunksForSecondConnection = 32;
+        && _scheduler.ChunkCount - _scheduler.DoneCount >= _owner.SecondConnectionMinChunks;
 
     /// <summary>
     /// A second connection to a lone fast source. On one connection the source answers GETs one

@@ -85,16 +85,26 @@ public sealed class DownloadSecondConnectionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_smaller_than_256_MiB_keeps_one_connection_to_a_fast_lone_source()
+    {
+        await using var source = new ScriptedSource(_content, _ => ConnectionScript.Honest);
+
+        await DownloadAsync(source.Plan, secondConnectionRate: 0, productMinimum: true);
+
+        Assert.Equal([0, Chunks], source.GetsAnsweredPerConnection);
+    }
+
+    [Fact]
     public async Task A_source_slower_than_the_threshold_keeps_one_connection()
     {
-        // 40 MiB at 16 MB/s: ~2.6 s, every 8 MiB measured well below the 64 MiB/s asked for.
-        var file = _folder.Write("share/file.bin", _content.AsSpan(0, 40 * Limits.ChunkSize).ToArray());
+        // 48 MiB at 24 MB/s: ~2.1 s, every 8 MiB measured well below the 64 MiB/s asked for.
+        var file = _folder.Write("share/file.bin", _content);
         File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-1));
         using var share = new ShareIndex(Path.GetDirectoryName(file)!);
         await share.RescanAsync(Token);
         Assert.True(share.TryGet("file.bin", out var shared));
         var uploads = new TransferTracker();
-        await using var server = new UploadServer(new IPEndPoint(IPAddress.Loopback, 0), share, uploads, 16_000_000, NullLogger.Instance);
+        await using var server = new UploadServer(new IPEndPoint(IPAddress.Loopback, 0), share, uploads, 24_000_000, NullLogger.Instance);
         server.Start();
         var plan = new DownloadPlan("file.bin", (ulong)shared.Size, shared.Id, [new DownloadSource(new IPEndPoint(IPAddress.Loopback, server.LocalEndPoint.Port), "file.bin")]);
 
@@ -105,9 +115,13 @@ public sealed class DownloadSecondConnectionTests : IDisposable
     }
 
     /// <summary>Downloads <paramref name="plan"/> into the output folder and checks the file landed whole and verified.</summary>
-    private async Task<Transfer> DownloadAsync(DownloadPlan plan, long secondConnectionRate)
+    private async Task<Transfer> DownloadAsync(DownloadPlan plan, long secondConnectionRate, bool productMinimum = false)
     {
-        var downloader = new Downloader(Output, NullLogger.Instance) { SecondConnectionRate = secondConnectionRate };
+        // Unless the test is about the product's minimum of 256 chunks left, 32 will do for a file of 48.
+        var downloader = productMinimum
+            ? new Downloader(Output, NullLogger.Instance) { SecondConnectionRate = secondConnectionRate }
+            : new Downloader(Output, NullLogger.Instance) { SecondConnectionRate = secondConnectionRate, SecondConnectionMinChunks = 32 };
+
         var transfer = new TransferTracker().Start(TransferDirection.Download, "test", plan.Name, (long)plan.Size);
         var result = await downloader.DownloadAsync(plan, transfer, null, Token).WaitAsync(TimeSpan.FromSeconds(60), Token);
         Assert.Equal(_content.AsSpan(0, (int)plan.Size).ToArray(), await File.ReadAllBytesAsync(result.Path, Token));
