@@ -7,7 +7,7 @@ using P2PShare.Protocol;
 namespace P2PShare.Tests.Peer;
 
 /// <summary>What a <see cref="ScriptedSource"/> does on one connection.</summary>
-internal enum ConnectionScript
+public enum ConnectionScript
 {
     /// <summary>Answers HASHES and GET with the true hash list and bytes.</summary>
     Honest,
