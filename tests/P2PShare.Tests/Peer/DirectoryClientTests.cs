@@ -81,7 +81,8 @@ public sealed class DirectoryClientTests
             await WaitUntilAsync(() => link.IsConnected);
             Assert.Equal(2, link.Connections);
             Assert.Equal(2, registers);
-            Assert.Contains(logger.Lines, l => l.Contains($"reconnected to 127.0.0.1:{port}: registered 2 files", StringComparison.Ordinal));
+            // The link is usable as soon as it is published, a moment before it says so.
+            await WaitUntilAsync(() => logger.Lines.Any(l => l.Contains($"reconnected to 127.0.0.1:{port}: registered 2 files", StringComparison.Ordinal)));
             Assert.Contains(logger.Lines, l => l.Contains($"lost the directory 127.0.0.1:{port}:", StringComparison.Ordinal));
 
             // Requests go over the new connection.
