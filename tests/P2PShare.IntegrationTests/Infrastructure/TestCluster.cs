@@ -91,7 +91,8 @@ public sealed class TestCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts <c>p2pshare peer</c> on port 0 sharing <see cref="ShareFolder"/> of <paramref name="name"/>
-    /// (fill it first) and waits until it is listening and registered.
+    /// (fill it first) and waits until it is listening and registered. <paramref name="arguments"/>
+    /// (more options, such as <c>--max-per-address 1</c>) go after the usual ones.
     /// </summary>
     public async Task<PeerHandle> StartPeerAsync(ServerHandle server, string name, long? uploadLimit = null, bool menu = false, IEnumerable<string>? arguments = null)
     {
