@@ -167,21 +167,9 @@ internal sealed partial class SwarmDownload
         {
             Drop(name, failure);
         }
-        catch (SourceFailedException ex)
+        catch (Exception ex) when (FailureReason(ex) is { } reason)
         {
-            Drop(name, ex.Message);
-        }
-        catch (ProtocolException ex)
-        {
-            Drop(name, $"broke the protocol: {ex.Message}");
-        }
-        catch (TimeoutException)
-        {
-            Drop(name, $"sent nothing for {_owner.StallTimeout.TotalSeconds:0} s");
-        }
-        catch (Exception ex) when (IsConnectionLost(ex))
-        {
-            Drop(name, $"connection lost: {ex.Message}");
+            Drop(name, reason);
         }
         finally
         {
@@ -247,9 +235,9 @@ internal sealed partial class SwarmDownload
         {
             // Stopped by the first connection ending, or by the source failing.
         }
-        catch (Exception ex) when (ex is SourceFailedException or ProtocolException or TimeoutException || IsConnectionLost(ex))
+        catch (Exception ex) when (FailureReason(ex) is { } reason)
         {
-            Logger.LogDebug("download of {File}: second connection to {Source} ended: {Reason}", _plan.Name, run.Name, ex.Message);
+            Logger.LogDebug("download of {File}: second connection to {Source} ended: {Reason}", _plan.Name, run.Name, reason);
         }
         finally
         {
@@ -315,8 +303,18 @@ internal sealed partial class SwarmDownload
         }
     }
 
-    private static bool IsConnectionLost(Exception ex) =>
-        ex is SocketException or EndOfStreamException || (ex is IOException && ex.InnerException is SocketException);
+    /// <summary>
+    /// What <paramref name="ex"/> says about the source a connection fetches from, as a reason to
+    /// give; null for anything else (a local failure, which is not the source's doing).
+    /// </summary>
+    private string? FailureReason(Exception ex) => ex switch
+    {
+        SourceFailedException => ex.Message,
+        ProtocolException => $"broke the protocol: {ex.Message}",
+        TimeoutException => $"sent nothing for {_owner.StallTimeout.TotalSeconds:0} s",
+        SocketException or EndOfStreamException or IOException { InnerException: SocketException } => $"connection lost: {ex.Message}",
+        _ => null,
+    };
 
     /// <summary>
     /// The rate of a connection, measured over windows of <see cref="Chunks"/> chunks (8 MiB):
