@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using P2PShare.Peer;
@@ -19,15 +18,11 @@ public sealed class DownloadResumeInvariantTests : IDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     private readonly TempFolder _folder = new();
-    private readonly ShareIndex _share;
+    private readonly byte[] _content = new byte[Size];
 
     public DownloadResumeInvariantTests()
     {
-        _share = new ShareIndex(Path.Combine(_folder.Path, "share"));
-        var content = new byte[Size];
-        new Random(23).NextBytes(content);
-        _folder.Write("share/file.bin", content);
-        File.SetLastWriteTimeUtc(Path.Combine(_folder.Path, "share", "file.bin"), DateTime.UtcNow.AddMinutes(-1));
+        new Random(23).NextBytes(_content);
     }
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -38,21 +33,16 @@ public sealed class DownloadResumeInvariantTests : IDisposable
 
     private string StatePath => PartPath + DownloadState.Suffix;
 
-    public void Dispose()
-    {
-        _share.Dispose();
-        _folder.Dispose();
-    }
+    public void Dispose() => _folder.Dispose();
 
     [Fact]
     public async Task A_stopped_download_leaves_a_record_of_exactly_the_chunks_written_even_between_two_rewrites()
     {
-        var (server, file) = await StartAsync(limit: 4_000_000);
-        await using var _ = server;
+        await using var source = await StartAsync(limit: 4_000_000);
         var downloader = new Downloader(Output, NullLogger.Instance) { ResumeRecordInterval = Timeout.InfiniteTimeSpan };
         var transfer = new TransferTracker().Start(TransferDirection.Download, "test", "file.bin", Size);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        var download = downloader.DownloadAsync(Plan(server, file), transfer, null, stop.Token);
+        var download = downloader.DownloadAsync(source.Plan, transfer, null, stop.Token);
 
         var clock = Stopwatch.StartNew();
         while (transfer.BytesDone < 6L * Limits.ChunkSize)
@@ -64,10 +54,10 @@ public sealed class DownloadResumeInvariantTests : IDisposable
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => download);
 
-        var listed = DownloadState.Read(StatePath, file.Id, Size, Chunks);
+        var listed = DownloadState.Read(StatePath, source.File.Id, Size, Chunks);
         Assert.NotNull(listed);
         Assert.True(listed.Count >= 6, $"the record lists {listed.Count} chunks; at least 6 were written");
-        Assert.Equal(VerifiedChunksInPart(file), listed);
+        Assert.Equal(VerifiedChunksInPart(source.File), listed);
     }
 
     [Fact]
@@ -75,16 +65,15 @@ public sealed class DownloadResumeInvariantTests : IDisposable
     {
         // The .part is locked while the download runs, so what is written is judged by the
         // transfer's byte count, which counts a chunk once it is written, before it is recorded.
-        var (server, file) = await StartAsync(limit: 8_000_000);
-        await using var _ = server;
+        await using var source = await StartAsync(limit: 8_000_000);
         var downloader = new Downloader(Output, NullLogger.Instance) { ResumeRecordInterval = TimeSpan.Zero };
         var transfer = new TransferTracker().Start(TransferDirection.Download, "test", "file.bin", Size);
-        var download = downloader.DownloadAsync(Plan(server, file), transfer, null, Token);
+        var download = downloader.DownloadAsync(source.Plan, transfer, null, Token);
 
         var checks = 0;
         while (!download.IsCompleted)
         {
-            if (DownloadState.Read(StatePath, file.Id, Size, Chunks) is { } listed)
+            if (DownloadState.Read(StatePath, source.File.Id, Size, Chunks) is { } listed)
             {
                 var written = transfer.BytesDone / Limits.ChunkSize;
                 Assert.True(listed.Count <= written, $"the record lists {listed.Count} chunks when {written} were written");
@@ -100,17 +89,8 @@ public sealed class DownloadResumeInvariantTests : IDisposable
         Assert.True(checks > 0, "the record was never seen while the download ran");
     }
 
-    private async Task<(UploadServer Server, SharedFile File)> StartAsync(long limit)
-    {
-        await _share.RescanAsync(Token);
-        Assert.True(_share.TryGet("file.bin", out var file));
-        var server = new UploadServer(new IPEndPoint(IPAddress.Loopback, 0), _share, new TransferTracker(), limit, NullLogger.Instance);
-        server.Start();
-        return (server, file);
-    }
-
-    private static DownloadPlan Plan(UploadServer server, SharedFile file) =>
-        new("file.bin", Size, file.Id, [new DownloadSource(new IPEndPoint(IPAddress.Loopback, server.LocalEndPoint.Port), "file.bin")]);
+    private Task<LoopbackUpload> StartAsync(long limit) =>
+        LoopbackUpload.StartAsync(Path.Combine(_folder.Path, "share"), "file.bin", _content, limit, Token);
 
     /// <summary>The chunks of the .part whose bytes match the file's digests.</summary>
     private List<int> VerifiedChunksInPart(SharedFile file)

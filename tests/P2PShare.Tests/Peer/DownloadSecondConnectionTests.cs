@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using P2PShare.Peer;
 using P2PShare.Protocol;
@@ -90,20 +89,12 @@ public sealed class DownloadSecondConnectionTests : IDisposable
     public async Task A_source_slower_than_the_threshold_keeps_one_connection()
     {
         // 48 MiB at 24 MB/s: ~2.1 s, every 8 MiB measured well below the 64 MiB/s asked for.
-        var file = _folder.Write("share/file.bin", _content);
-        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-1));
-        using var share = new ShareIndex(Path.GetDirectoryName(file)!);
-        await share.RescanAsync(Token);
-        Assert.True(share.TryGet("file.bin", out var shared));
-        var uploads = new TransferTracker();
-        await using var server = new UploadServer(new IPEndPoint(IPAddress.Loopback, 0), share, uploads, 24_000_000, NullLogger.Instance);
-        server.Start();
-        var plan = new DownloadPlan("file.bin", (ulong)shared.Size, shared.Id, [new DownloadSource(new IPEndPoint(IPAddress.Loopback, server.LocalEndPoint.Port), "file.bin")]);
+        await using var source = await LoopbackUpload.StartAsync(Path.Combine(_folder.Path, "share"), "file.bin", _content, 24_000_000, Token);
 
-        await DownloadAsync(plan, secondConnectionRate: 64L * 1024 * 1024);
+        await DownloadAsync(source.Plan, secondConnectionRate: 64L * 1024 * 1024);
 
-        var upload = Assert.Single(uploads.Snapshot());
-        Assert.Equal(shared.Size, upload.BytesDone);
+        var upload = Assert.Single(source.Uploads.Snapshot());
+        Assert.Equal(source.File.Size, upload.BytesDone);
     }
 
     /// <summary>Downloads <paramref name="plan"/> into the output folder and checks the file landed whole and verified.</summary>
