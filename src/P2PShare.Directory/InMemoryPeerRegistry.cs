@@ -78,6 +78,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private const int PeerSetEntryBytes = 24;
 
     private readonly PhaseFairLock _lock = new();
+    private readonly Predicate<int> _isDead;
     private readonly Dictionary<PeerKey, PeerState> _byPeer = [];
 
     // Peer slots: what FileRecord.Peer refers to. A slot is reused once its peer is gone; its
@@ -138,6 +139,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         searchLimits.Validate();
         _minDeadToCompact = minDeadToCompact;
         _comparer = new EntryNameComparer(_table);
+        _isDead = id => !_table[id].IsAlive;
         _searchLimits = searchLimits;
         _ledger = new RegistrationLedger(quotas);
         _cache = rememberSearches ? new SearchCache(searchLimits.MaxCacheBytes) : null;
@@ -152,6 +154,9 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
     /// <summary>Bytes of the file table's arrays (records, names, postings), for memory figures.</summary>
     internal long TableBytes => Read(static registry => registry._table.AllocatedBytes);
+
+    /// <summary>Bytes the search cache counts (for tests).</summary>
+    internal long SearchCacheBytes => _cache?.Bytes ?? 0;
 
     /// <summary>What the memory budget counts now: the table, a compaction's copy, the peers' sets.</summary>
     internal long IndexBytes => Read(static registry => registry.IndexBytesLocked());
@@ -1147,6 +1152,9 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private void Emit(SearchScratch scratch, ISearchResultSink sink)
     {
         var matches = scratch.Matches;
+        // A search done in slices may have found entries that died since (their peer may even
+        // be gone, its slot free): only the living are listed.
+        matches.RemoveAll(_isDead);
         if (matches.Count == 0)
         {
             return;
