@@ -5,60 +5,54 @@ using P2PShare.Protocol;
 namespace P2PShare.Peer;
 
 /// <summary>
-/// The resume record next to <c>NAME.part</c>: which chunks of which content are verified. The
-/// file is written whole to a temporary name and renamed over the old one, so it is always either
-/// the old or the new record; it ends with a SHA-256 of everything before it, so a torn or foreign
-/// file is recognised and ignored — and even a valid record is only a hint: resuming re-checks
-/// every chunk it lists against the hash list before trusting it.
+/// The layout of the resume record next to <c>NAME.part</c> (<c>NAME.part.state</c>): which
+/// chunks of which content are verified. The file holds two copies of the record, slots 0 and
+/// 1, each with a sequence number and a SHA-256 of itself; a rewrite goes in place into the
+/// slot holding the older copy, so the file never changes size (it needs no new disk space, and
+/// can be rewritten on a full disk) and a rewrite cut short spoils only its own slot: the other
+/// still holds the copy before it. The newest valid slot is the record; a file whose slots are
+/// both torn or foreign is no record — and even a valid record is only a hint: resuming
+/// re-checks every chunk it lists against the hash list before trusting it.
 /// </summary>
 /// <remarks>
-/// Layout (big-endian): "P2PSTATE" (8 bytes), u32 version = 1, 32-byte content id, u64 size,
-/// u32 chunk count, ceil(count / 8) bytes of bitmap (chunk i is bit i % 8 of byte i / 8),
-/// 32-byte SHA-256 of all the preceding bytes.
+/// A slot (big-endian): "P2PSTATE" (8 bytes), u32 version = 2, u64 sequence, 32-byte content id,
+/// u64 size, u32 chunk count, ceil(count / 8) bytes of bitmap (chunk i is bit i % 8 of byte
+/// i / 8), 32-byte SHA-256 of the slot's preceding bytes. The file is slot 0 followed by slot 1,
+/// both of the same length. Version 1 (one record, no sequence, replaced through a temporary
+/// file) is not read: a .part left by it is left alone.
 /// </remarks>
-public static class DownloadState
+internal static class ResumeRecordFormat
 {
     public const string Suffix = ".state";
 
-    private const uint Version = 1;
+    private const uint Version = 2;
+    private const int HeaderLength = 8 + 4 + 8 + Limits.IdLength + 8 + 4;
+    private const int SequenceOffset = 12;
+    private const int CountOffset = HeaderLength - 4;
     private static readonly byte[] Magic = "P2PSTATE"u8.ToArray();
 
-    /// <summary>Encodes a record of <paramref name="done"/> chunks.</summary>
-    public static byte[] Encode(ContentId id, ulong size, int chunkCount, IEnumerable<int> done) =>
-        Encode(id, size, chunkCount, Bitmap(chunkCount, done));
+    /// <summary>
+    /// The longest record file read when its chunk count is not known beforehand: that of a
+    /// file of 2^42 bytes (4 TiB), far beyond any download, and small enough to read at once.
+    /// </summary>
+    public const int MaxFileLength = 2 * (HeaderLength + (1 << 19) + Limits.IdLength);
 
-    /// <summary>Encodes a record from a bitmap (chunk i is bit i % 8 of byte i / 8).</summary>
-    public static byte[] Encode(ContentId id, ulong size, int chunkCount, ReadOnlySpan<byte> bitmap)
-    {
-        var bitmapLength = (chunkCount + 7) / 8;
-        if (bitmap.Length != bitmapLength)
-        {
-            throw new ArgumentException($"a bitmap of {chunkCount} chunks is {bitmapLength} bytes, not {bitmap.Length}", nameof(bitmap));
-        }
+    /// <summary>The length of one slot of a record of <paramref name="chunkCount"/> chunks.</summary>
+    public static int SlotLength(int chunkCount) => HeaderLength + BitmapLength(chunkCount) + Limits.IdLength;
 
-        var bytes = new byte[Magic.Length + 4 + Limits.IdLength + 8 + 4 + bitmapLength + Limits.IdLength];
-        var span = bytes.AsSpan();
-        Magic.CopyTo(span);
-        var position = Magic.Length;
-        BinaryPrimitives.WriteUInt32BigEndian(span[position..], Version);
-        position += 4;
-        id.CopyTo(span[position..]);
-        position += Limits.IdLength;
-        BinaryPrimitives.WriteUInt64BigEndian(span[position..], size);
-        position += 8;
-        BinaryPrimitives.WriteUInt32BigEndian(span[position..], (uint)chunkCount);
-        position += 4;
-        bitmap.CopyTo(span[position..]);
-        position += bitmapLength;
-        SHA256.HashData(span[..position], span[position..]);
-        return bytes;
-    }
+    /// <summary>The length of the record file (both slots).</summary>
+    public static int FileLength(int chunkCount) => 2 * SlotLength(chunkCount);
+
+    /// <summary>Where the copy with <paramref name="sequence"/> goes: the slots alternate.</summary>
+    public static long SlotOffset(ulong sequence, int chunkCount) => (long)(sequence % 2) * SlotLength(chunkCount);
+
+    public static int BitmapLength(int chunkCount) => (chunkCount + 7) / 8;
 
     /// <summary>The bitmap of <paramref name="done"/> chunks.</summary>
     public static byte[] Bitmap(int chunkCount, IEnumerable<int> done)
     {
         ArgumentNullException.ThrowIfNull(done);
-        var bitmap = new byte[(chunkCount + 7) / 8];
+        var bitmap = new byte[BitmapLength(chunkCount)];
         foreach (var chunk in done)
         {
             Mark(bitmap, chunk);
@@ -69,53 +63,117 @@ public static class DownloadState
 
     public static void Mark(Span<byte> bitmap, int chunk) => bitmap[chunk / 8] |= (byte)(1 << (chunk % 8));
 
-    /// <summary>
-    /// The verified chunks a record lists, or null when the record is torn, corrupt, of another
-    /// version, or for other content (another id, size or chunk count).
-    /// </summary>
-    public static IReadOnlyList<int>? Decode(ReadOnlySpan<byte> bytes, ContentId id, ulong size, int chunkCount)
+    /// <summary>Encodes one slot into <paramref name="slot"/> (exactly <see cref="SlotLength"/> bytes).</summary>
+    public static void EncodeSlot(Span<byte> slot, ulong sequence, ContentId id, ulong size, int chunkCount, ReadOnlySpan<byte> bitmap)
     {
-        var bitmapLength = (chunkCount + 7) / 8;
-        var expectedLength = Magic.Length + 4 + Limits.IdLength + 8 + 4 + bitmapLength + Limits.IdLength;
-        if (bytes.Length != expectedLength || !bytes.StartsWith(Magic))
+        var bitmapLength = BitmapLength(chunkCount);
+        if (bitmap.Length != bitmapLength)
+        {
+            throw new ArgumentException($"a bitmap of {chunkCount} chunks is {bitmapLength} bytes, not {bitmap.Length}", nameof(bitmap));
+        }
+
+        if (slot.Length != SlotLength(chunkCount))
+        {
+            throw new ArgumentException($"a slot of {chunkCount} chunks is {SlotLength(chunkCount)} bytes, not {slot.Length}", nameof(slot));
+        }
+
+        Magic.CopyTo(slot);
+        BinaryPrimitives.WriteUInt32BigEndian(slot[8..], Version);
+        BinaryPrimitives.WriteUInt64BigEndian(slot[SequenceOffset..], sequence);
+        id.CopyTo(slot[20..]);
+        BinaryPrimitives.WriteUInt64BigEndian(slot[(20 + Limits.IdLength)..], size);
+        BinaryPrimitives.WriteUInt32BigEndian(slot[CountOffset..], (uint)chunkCount);
+        bitmap.CopyTo(slot[HeaderLength..]);
+        SHA256.HashData(slot[..(HeaderLength + bitmapLength)], slot[(HeaderLength + bitmapLength)..]);
+    }
+
+    /// <summary>A whole record file listing <paramref name="done"/>: both slots hold it, with sequences 0 and 1.</summary>
+    public static byte[] EncodeFile(ContentId id, ulong size, int chunkCount, IEnumerable<int> done)
+    {
+        var bitmap = Bitmap(chunkCount, done);
+        var slot = SlotLength(chunkCount);
+        var bytes = new byte[2 * slot];
+        EncodeSlot(bytes.AsSpan(0, slot), 0, id, size, chunkCount, bitmap);
+        EncodeSlot(bytes.AsSpan(slot), 1, id, size, chunkCount, bitmap);
+        return bytes;
+    }
+
+    /// <summary>
+    /// The newest valid copy in a record file for this content, or null when neither slot
+    /// holds one (both torn or corrupt, another version, or another id, size or chunk count).
+    /// </summary>
+    public static ResumeRecordContent? Decode(ReadOnlySpan<byte> file, ContentId id, ulong size, int chunkCount)
+    {
+        var slot = SlotLength(chunkCount);
+        if (file.Length != 2 * slot)
         {
             return null;
         }
 
-        var body = bytes[..^Limits.IdLength];
+        ResumeRecordContent? newest = null;
+        for (var i = 0; i < 2; i++)
+        {
+            var bytes = file.Slice(i * slot, slot);
+            if (IsValidSlot(bytes) && Matches(bytes, id, size, chunkCount))
+            {
+                var sequence = BinaryPrimitives.ReadUInt64BigEndian(bytes[SequenceOffset..]);
+                if (newest is null || sequence > newest.Sequence)
+                {
+                    newest = new ResumeRecordContent(sequence, Chunks(bytes.Slice(HeaderLength, BitmapLength(chunkCount)), chunkCount));
+                }
+            }
+        }
+
+        return newest;
+    }
+
+    /// <summary>Whether <paramref name="file"/> is a record file of any content: a download's own, not somebody's data.</summary>
+    public static bool IsRecordFile(ReadOnlySpan<byte> file)
+    {
+        if (file.Length % 2 != 0 || file.Length < 2 * SlotLength(0))
+        {
+            return false;
+        }
+
+        var slot = file.Length / 2;
+        for (var i = 0; i < 2; i++)
+        {
+            var bytes = file.Slice(i * slot, slot);
+            if (IsValidSlot(bytes))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Magic, version, a length that fits its chunk count, and an intact checksum.</summary>
+    private static bool IsValidSlot(ReadOnlySpan<byte> slot)
+    {
+        if (slot.Length < SlotLength(0) || !slot.StartsWith(Magic) || BinaryPrimitives.ReadUInt32BigEndian(slot[8..]) != Version)
+        {
+            return false;
+        }
+
+        var count = BinaryPrimitives.ReadUInt32BigEndian(slot[CountOffset..]);
+        if (count > int.MaxValue - 7 || slot.Length != SlotLength((int)count))
+        {
+            return false;
+        }
+
         Span<byte> checksum = stackalloc byte[Limits.IdLength];
-        SHA256.HashData(body, checksum);
-        if (!checksum.SequenceEqual(bytes[^Limits.IdLength..]))
-        {
-            return null;
-        }
+        SHA256.HashData(slot[..^Limits.IdLength], checksum);
+        return checksum.SequenceEqual(slot[^Limits.IdLength..]);
+    }
 
-        var position = Magic.Length;
-        if (BinaryPrimitives.ReadUInt32BigEndian(body[position..]) != Version)
-        {
-            return null;
-        }
+    private static bool Matches(ReadOnlySpan<byte> slot, ContentId id, ulong size, int chunkCount) =>
+        new ContentId(slot.Slice(20, Limits.IdLength)) == id
+        && BinaryPrimitives.ReadUInt64BigEndian(slot[(20 + Limits.IdLength)..]) == size
+        && BinaryPrimitives.ReadUInt32BigEndian(slot[CountOffset..]) == (uint)chunkCount;
 
-        position += 4;
-        if (new ContentId(body.Slice(position, Limits.IdLength)) != id)
-        {
-            return null;
-        }
-
-        position += Limits.IdLength;
-        if (BinaryPrimitives.ReadUInt64BigEndian(body[position..]) != size)
-        {
-            return null;
-        }
-
-        position += 8;
-        if (BinaryPrimitives.ReadUInt32BigEndian(body[position..]) != (uint)chunkCount)
-        {
-            return null;
-        }
-
-        position += 4;
-        var bitmap = body.Slice(position, bitmapLength);
+    private static List<int> Chunks(ReadOnlySpan<byte> bitmap, int chunkCount)
+    {
         var done = new List<int>();
         for (var chunk = 0; chunk < chunkCount; chunk++)
         {
@@ -127,52 +185,7 @@ public static class DownloadState
 
         return done;
     }
-
-    /// <summary>Reads the record at <paramref name="path"/>; null when it is missing, unreadable or not trustworthy.</summary>
-    public static IReadOnlyList<int>? Read(string path, ContentId id, ulong size, int chunkCount)
-    {
-        try
-        {
-            var info = new FileInfo(path);
-            if (!info.Exists || info.Length > 1 + (chunkCount / 8) + 1024)
-            {
-                return null;
-            }
-
-            return Decode(File.ReadAllBytes(path), id, size, chunkCount);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Replaces the record at <paramref name="path"/> atomically (write a temporary file, rename it).</summary>
-    public static void Write(string path, ContentId id, ulong size, int chunkCount, IEnumerable<int> done) =>
-        Write(path, id, size, chunkCount, Bitmap(chunkCount, done));
-
-    /// <inheritdoc cref="Write(string, ContentId, ulong, int, IEnumerable{int})"/>
-    public static void Write(string path, ContentId id, ulong size, int chunkCount, ReadOnlySpan<byte> bitmap)
-    {
-        var temporary = path + ".tmp";
-        try
-        {
-            File.WriteAllBytes(temporary, Encode(id, size, chunkCount, bitmap));
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A full disk leaves an empty or torn temporary file behind: it is worth nothing.
-            try
-            {
-                File.Delete(temporary);
-            }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
-            {
-                // The failure that matters is the one thrown below.
-            }
-
-            throw;
-        }
-    }
 }
+
+/// <summary>What a resume record says: the verified chunks, and the sequence of the copy that says it.</summary>
+internal sealed record ResumeRecordContent(ulong Sequence, IReadOnlyList<int> Chunks);
