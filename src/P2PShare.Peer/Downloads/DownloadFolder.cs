@@ -49,8 +49,9 @@ internal sealed class DownloadFolder : IDisposable
                 {
                     if (errno is LibC.TooManyLinks or LibC.NotADirectory && LibC.StatAt(handle, component) is { } status)
                     {
-                        throw new DownloadException(
-                            $"{child} is {status.Kind}, not a folder: a download never follows a link inside the downloads folder, nor writes through one");
+                        throw new DownloadException(status.IsSymbolicLink
+                            ? $"{child} is a symbolic link: a download never follows a link inside the downloads folder, nor writes through one"
+                            : $"{child} is {status.Kind}, not a folder");
                     }
 
                     throw LibC.Failure($"cannot open the folder {child}", errno);

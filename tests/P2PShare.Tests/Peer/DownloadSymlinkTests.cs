@@ -74,6 +74,19 @@ public sealed class DownloadSymlinkTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_where_a_folder_of_the_name_should_be_is_refused_and_left_alone()
+    {
+        await using var source = await StartAsync("music/file.bin");
+        var file = Path.Combine(Output, "music");
+        File.WriteAllBytes(file, [1, 2, 3]);
+
+        var error = await Assert.ThrowsAsync<DownloadException>(() => DownloadAsync(source.Plan));
+
+        Assert.StartsWith($"{file} is a file, not a folder", error.Message, StringComparison.Ordinal);
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(file));
+    }
+
+    [Fact]
     public async Task Symlinks_in_the_downloads_folder_are_not_replaced_at_the_final_name_even_when_dangling()
     {
         await using var source = await StartAsync("file.bin");
