@@ -26,7 +26,6 @@ internal sealed class PartFile : IDisposable
     /// <summary>The memory, offset and length alignment of direct writes.</summary>
     public const int Alignment = 4096;
 
-    private const int InvalidArgument = 22; // EINVAL: the file system or device refuses this write as direct I/O
     private const int PageCachePiece = 64 * 1024;
 
     // One write at a time (a download has one writer task anyway): concurrent writers to one
@@ -121,7 +120,7 @@ internal sealed class PartFile : IDisposable
                     RandomAccess.Write(direct, pieces, offset);
                     return;
                 }
-                catch (IOException ex) when (ex.HResult == InvalidArgument)
+                catch (IOException ex) when (ex.HResult == LibC.InvalidArgument)
                 {
                     // The device wants a larger alignment than ours: the page cache from now on.
                     direct.Dispose();
