@@ -571,8 +571,23 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         _lock.EnterRead();
         try
         {
-            var index = _table.Index;
             var state = _byPeer.GetValueOrDefault(request.Peer);
+            if (request.FilesLookedUp == 0 && final)
+            {
+                // A request small enough to fit even if every trigram were new and no file
+                // replaced another (an ordinary registration) needs no lookups.
+                var worst = Estimate(files, files.TrigramCount);
+                var before = state?.Amount ?? default;
+                if (_ledger.Check(request.Peer, request.Group, before, request.Replacing ? worst : before + worst, IndexBytesLocked()) is null)
+                {
+                    request.NewTrigrams = files.TrigramCount;
+                    request.FilesLookedUp = files.Count;
+                    request.TrigramsLookedUp = files.TrigramCount;
+                    return;
+                }
+            }
+
+            var index = _table.Index;
             var registered = state?.Files.GetAlternateLookup<ReadOnlySpan<byte>>();
             for (var file = request.FilesLookedUp; file < files.Count; file++)
             {
@@ -593,9 +608,9 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
             request.FilesLookedUp = files.Count;
             request.TrigramsLookedUp = files.TrigramCount;
-            var before = state?.Amount ?? default;
-            var after = request.Replacing ? Estimate(files, request.NewTrigrams) : before + Estimate(files, request.NewTrigrams) - request.Replaced;
-            if (_ledger.Check(request.Peer, request.Group, before, after, IndexBytesLocked()) is { } refused)
+            var current = state?.Amount ?? default;
+            var after = request.Replacing ? Estimate(files, request.NewTrigrams) : current + Estimate(files, request.NewTrigrams) - request.Replaced;
+            if (_ledger.Check(request.Peer, request.Group, current, after, IndexBytesLocked()) is { } refused)
             {
                 throw refused;
             }
