@@ -422,7 +422,17 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
 
             if (added.Count > 0)
             {
-                RegisteredFiles = await directory.AddAsync(added, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    RegisteredFiles = await directory.AddAsync(added, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DirectoryException ex) when (ex.Code == ErrorCode.Busy && directory.IsConnected)
+                {
+                    // Over one of the directory's quotas: asking again would be refused again. The
+                    // files stay shared (a peer that knows their names can fetch them); the next
+                    // registration (after a reconnection) offers the whole share again.
+                    _logger.LogWarning("the directory did not list {Count} new or changed shared files: {Reason}", added.Count, ex.Message);
+                }
             }
 
             if (added.Count > 0 || removed.Count > 0)
@@ -464,12 +474,79 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             }
 
             var files = _share.Files.Select(f => f.ToEntry()).ToList();
-            RegisteredFiles = await connection.RegisterAsync(ListenPort, files, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                RegisteredFiles = await connection.RegisterAsync(ListenPort, files, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DirectoryException ex) when (ex.Code == ErrorCode.Busy)
+            {
+                // The share is over one of the directory's quotas: be online with what it takes.
+                RegisteredFiles = await RegisterWhatFitsAsync(connection, files, ex.Message, cancellationToken).ConfigureAwait(false);
+            }
+
             return RegisteredFiles;
         }
         finally
         {
             _announceLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Registers with no files, then adds as many as the directory takes: a frame's worth at a
+    /// time, and a refused one halved until the part that fits is found (a few requests, not one
+    /// per file); says how many were not listed, and why.
+    /// </summary>
+    private async Task<uint> RegisterWhatFitsAsync(DirectoryConnection connection, List<FileEntry> files, string refusal, CancellationToken cancellationToken)
+    {
+        var fit = new FitState(await connection.RegisterAsync(ListenPort, [], cancellationToken).ConfigureAwait(false), refusal);
+        foreach (var batch in files.Chunk(DirectoryConnection.MaxEntriesPerFrame))
+        {
+            await AddWhatFitsAsync(connection, batch, fit, cancellationToken).ConfigureAwait(false);
+        }
+
+        _logger.LogWarning("the directory did not list {Unlisted} of the {Count} shared files: {Reason}", fit.Unlisted, files.Count, fit.Refusal);
+        return fit.Count;
+    }
+
+    private static async Task AddWhatFitsAsync(DirectoryConnection connection, ArraySegment<FileEntry> files, FitState fit, CancellationToken cancellationToken)
+    {
+        if (fit.Full)
+        {
+            fit.Unlisted += files.Count;
+            return;
+        }
+
+        try
+        {
+            fit.Count = await connection.AddAsync(files, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DirectoryException ex) when (ex.Code == ErrorCode.Busy)
+        {
+            fit.Refusal = ex.Message;
+            if (files.Count == 1)
+            {
+                // The quota is reached: what comes after would be refused too.
+                fit.Full = true;
+                fit.Unlisted++;
+                return;
+            }
+
+            var half = files.Count / 2;
+            await AddWhatFitsAsync(connection, files[..half], fit, cancellationToken).ConfigureAwait(false);
+            await AddWhatFitsAsync(connection, files[half..], fit, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Where <see cref="RegisterWhatFitsAsync"/> has got to.</summary>
+    private sealed class FitState(uint count, string refusal)
+    {
+        public uint Count { get; set; } = count;
+
+        public string Refusal { get; set; } = refusal;
+
+        public int Unlisted { get; set; }
+
+        public bool Full { get; set; }
     }
 }

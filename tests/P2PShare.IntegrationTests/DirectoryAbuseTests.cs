@@ -125,6 +125,22 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
         Assert.InRange(after - before, long.MinValue, 20L << 20);
     }
 
+    [Fact]
+    public async Task A_peer_sharing_more_than_its_quota_is_told_why_and_keeps_what_was_listed()
+    {
+        var server = await _cluster.StartServerAsync(arguments: ["--max-files-per-peer", "5"]);
+        for (var i = 0; i < 12; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(_cluster.ShareFolder("big"), $"holiday photo {i:00}.jpg"), $"photo {i}", TestContext.Current.CancellationToken);
+        }
+
+        var peer = _cluster.Start("big", ["peer", "--server", server.Address, "--port", "0", "--share", _cluster.ShareFolder("big"), "--state", _cluster.Folder("big", "state"), "--no-menu"]);
+        await peer.WaitForErrorLineAsync(@"the directory did not list \d+ (of the 12|new or changed) shared files: .*over the limit of 5 per peer \(--max-files-per-peer\)", TimeSpan.FromSeconds(30));
+        var listed = await RawClient.SearchUntilAsync(server.Port, "holiday photo", results => results.Sum(p => p.Files.Count) > 0, TimeSpan.FromSeconds(10));
+        Assert.InRange(listed.Sum(p => p.Files.Count), 1, 5);
+        await server.Process.WaitForErrorLineAsync(@"(REGISTER|ADD) refused by --max-files-per-peer", TimeSpan.FromSeconds(10));
+    }
+
     /// <summary>One connection of the flood: REGISTER, then ADDs, pipelined; returns every answer ("OK", or "ERROR code text").</summary>
     private static async Task<List<string>> FloodAsync(IPEndPoint server, IPAddress local, int index, int frames)
     {
