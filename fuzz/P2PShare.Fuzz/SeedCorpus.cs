@@ -82,7 +82,11 @@ internal static class SeedCorpus
             var channelBit = channel == Channel.Peer ? (byte)1 : (byte)0;
             Add("frames", name, [channelBit, .. frame, .. after]);
             Add("codec", name, [(byte)message.Type, channelBit, .. payload]);
-            Add(TargetOf(message), name, payload);
+            if (payload.Length > 0)
+            {
+                // AFL++ refuses empty seeds: PING and PONG are seeds of 'codec' and 'frames' only.
+                Add(TargetOf(message), name, payload);
+            }
         }
 
         // Whole conversations, written at once and in pieces of 3 bytes.
