@@ -12,10 +12,12 @@ namespace P2PShare.Fuzz;
 /// bytes after a DATA frame with <see cref="FrameConnection.ReadRawAsync"/>.
 /// </summary>
 /// <remarks>
-/// Input: byte 0 chooses the channel (bit 0: 0 directory, 1 peer) and how the stream is written
-/// (bits 1-7: 0 all at once, otherwise pieces of that many bytes, each sent only once the reader
-/// has taken the one before, so frames are split at the same points on every run); the rest is
-/// the stream. Unix-domain sockets, not TCP: a million short connections leave no TIME_WAIT
+/// Input: byte 0 chooses the channel (bit 0: 0 directory, 1 peer), how the stream is written
+/// (bits 1-6: 0 all at once, otherwise pieces of that many bytes, each sent only once the reader
+/// has taken the one before, so frames are split at the same points on every run) and how it is
+/// read (bit 7: 0 <see cref="FrameConnection.ReadFrameAsync"/> as the directory and the
+/// downloader's chunks do, 1 <see cref="FrameConnection.ReadMessageAsync"/> as the upload server
+/// and the directory client do); the rest is the stream. Unix-domain sockets, not TCP: a million short connections leave no TIME_WAIT
 /// behind, and the reading code is the same.
 /// The reader must deliver every frame's bytes exactly as sent, stop with a
 /// <see cref="ProtocolException"/> only where <see cref="FrameHeader.Parse"/> refuses the header
@@ -50,14 +52,15 @@ internal sealed class FrameStreamHarness : IDisposable
         }
 
         var channel = (input[0] & 1) == 0 ? Channel.Directory : Channel.Peer;
-        var piece = input[0] >> 1;
+        var piece = (input[0] >> 1) & 0x3f;
+        var readMessages = (input[0] & 0x80) != 0;
         var stream = input[1..].ToArray();
 
         using var sender = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         sender.Connect(_endPoint);
         var receiver = _listener.Accept();
         var connection = new FrameConnection(receiver, channel) { FrameTimeout = Deadline };
-        var reading = ReadAllAsync(connection, stream, channel);
+        var reading = readMessages ? ReadMessagesAsync(connection, stream, channel) : ReadAllAsync(connection, stream, channel);
         Write(sender, receiver, stream, piece, reading);
         reading.GetAwaiter().GetResult();
     }
@@ -152,6 +155,94 @@ internal sealed class FrameStreamHarness : IDisposable
         finally
         {
             connection.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Reads whole messages: each must be what the codec makes of the frame's bytes in the stream,
+    /// and a refusal must be the header's or the payload's, with the same code.
+    /// </summary>
+    private async Task ReadMessagesAsync(FrameConnection connection, byte[] stream, Channel channel)
+    {
+        var position = 0;
+        try
+        {
+            while (true)
+            {
+                Message? message;
+                try
+                {
+                    message = await connection.ReadMessageAsync(Deadline).ConfigureAwait(false);
+                }
+                catch (ProtocolException refused) when (HeaderAt(stream, position) is { } header && (ulong)position + Limits.FrameHeaderLength + header.PayloadLength <= (ulong)stream.Length)
+                {
+                    // A complete frame with a valid header: its payload was refused.
+                    var payload = stream.AsSpan(position + Limits.FrameHeaderLength, (int)header.PayloadLength);
+                    Require(DecoderContract.Check(header.Type, payload, channel) is null, $"the reader refused a frame at {position} that the codec accepts: {refused.Message}");
+                    Require(CodecRefusal(header.Type, payload, channel) == refused.Message, $"the reader refused the frame at {position} with another reason: {refused.Message}");
+                    return;
+                }
+
+                if (message is null)
+                {
+                    Require(position == stream.Length, $"end of stream reported at byte {position} of {stream.Length}");
+                    return;
+                }
+
+                var sent = HeaderAt(stream, position);
+                Require(sent is { } h && (ulong)position + Limits.FrameHeaderLength + h.PayloadLength <= (ulong)stream.Length, $"a message read from an incomplete frame at {position}");
+                var length = (int)sent!.Value.PayloadLength;
+                var expected = DecoderContract.Check(sent.Value.Type, stream.AsSpan(position + Limits.FrameHeaderLength, length), channel);
+                Require(expected == message, $"the frame at {position} read as {message.Name}, which is not what its bytes decode to");
+                position += Limits.FrameHeaderLength + length;
+                if (message is DataMessage data && channel == Channel.Peer)
+                {
+                    position = await ReadRawAsync(connection, stream, position, data.Length).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (ProtocolException refused)
+        {
+            CheckHeaderRefused(stream, position, refused);
+        }
+        catch (EndOfStreamException)
+        {
+            CheckEndsInsideFrame(stream, position);
+        }
+        finally
+        {
+            connection.Dispose();
+        }
+    }
+
+    /// <summary>The header at <paramref name="position"/>, or null when there is none or <see cref="FrameHeader.Parse"/> refuses it.</summary>
+    private static FrameHeader? HeaderAt(byte[] stream, int position)
+    {
+        if (stream.Length - position < Limits.FrameHeaderLength)
+        {
+            return null;
+        }
+
+        try
+        {
+            return FrameHeader.Parse(stream.AsSpan(position, Limits.FrameHeaderLength));
+        }
+        catch (ProtocolException)
+        {
+            return null;
+        }
+    }
+
+    private static string? CodecRefusal(byte type, ReadOnlySpan<byte> payload, Channel channel)
+    {
+        try
+        {
+            MessageCodec.Validate(type, payload, channel);
+            return null;
+        }
+        catch (ProtocolException refused)
+        {
+            return refused.Message;
         }
     }
 

@@ -23,6 +23,8 @@ internal static class SeedCorpus
         ("register", new RegisterMessage(3300, [HelloTxt]), Channel.Directory, []),
         ("register-none", new RegisterMessage(3400, []), Channel.Directory, []),
         ("register-three", new RegisterMessage(65535, [HelloTxt, new FileEntry("music/äöü ♫.ogg", 123_456_789_012, Id(7)), new FileEntry("日本語/ファイル.txt", 0, EmptyId)]), Channel.Directory, []),
+        // Larger than FrameConnection's 4 KiB receive buffer: the payload gets a buffer of its own.
+        ("register-large", new RegisterMessage(3300, [.. Enumerable.Range(0, 100).Select(i => new FileEntry($"folder/file {i}.dat", (ulong)i * 1000, Id((byte)i)))]), Channel.Directory, []),
         ("search", new SearchMessage("hello txt"), Channel.Directory, []),
         ("search-empty", new SearchMessage(""), Channel.Directory, []),
         ("search-unicode", new SearchMessage("é€ 日本"), Channel.Directory, []),
@@ -89,14 +91,17 @@ internal static class SeedCorpus
             }
         }
 
-        // Whole conversations, written at once and in pieces of 3 bytes.
+        // Whole conversations, written at once and in pieces, read as frames and as messages (small
+        // frames only: each piece is a round trip through the reader).
         foreach (var channel in new[] { Channel.Directory, Channel.Peer })
         {
-            var stream = Frames.Where(f => f.Channel == channel).SelectMany(f => MessageCodec.EncodeFrame(f.Message).Concat(f.After)).ToArray();
+            var stream = Frames.Where(f => f.Channel == channel && f.Name != "register-large").SelectMany(f => MessageCodec.EncodeFrame(f.Message).Concat(f.After)).ToArray();
             var channelBit = channel == Channel.Peer ? (byte)1 : (byte)0;
             var name = channel.ToString().ToLowerInvariant();
             Add("frames", $"{name}-stream", [channelBit, .. stream]);
             Add("frames", $"{name}-stream-pieces", [(byte)(channelBit | (3 << 1)), .. stream]);
+            Add("frames", $"{name}-stream-messages", [(byte)(channelBit | 0x80), .. stream]);
+            Add("frames", $"{name}-stream-messages-pieces", [(byte)(channelBit | 0x80 | (5 << 1)), .. stream]);
         }
 
         for (var i = 0; i < Names.Length; i++)
