@@ -74,9 +74,11 @@ internal static class DecoderContract
     }
 
     /// <summary>
-    /// The encoder writes what it decoded from, byte for byte, with one exception the protocol
+    /// The encoder writes what it decoded from, byte for byte, with two exceptions the protocol
     /// allows: a GET whose optional fields are all at their defaults may arrive in the long form
-    /// and is written back in the short one.
+    /// and is written back in the short one; and a RESULTS address of family 6 that is
+    /// IPv4-mapped (::ffff:a.b.c.d) is read as it came and written back as family 4, the form
+    /// PROTOCOL.md 3.5 sends it in (AddressGroup counts both forms as one address).
     /// </summary>
     private static void CheckEncodesBack(Message decoded, ReadOnlySpan<byte> payload, Channel channel)
     {
@@ -84,6 +86,13 @@ internal static class DecoderContract
         if (decoded is GetMessage { HasRange: false } && payload.Length == encoded.Length + 8 + 8 + Limits.IdLength)
         {
             Require(payload.StartsWith(encoded) && !payload[encoded.Length..].ContainsAnyExcept((byte)0), "a long-form GET with default fields does not encode back to its short form");
+            return;
+        }
+
+        if (decoded is ResultsMessage results && results.Peers.Any(peer => peer.Address.IsIPv4MappedToIPv6))
+        {
+            var normalized = new ResultsMessage([.. results.Peers.Select(peer => peer with { Address = MessageCodec.NormalizeAddress(peer.Address) })]);
+            Require(MessageCodec.Decode((byte)MessageType.Results, encoded, channel) == normalized, "a RESULTS with an IPv4-mapped address does not encode back to its family-4 form");
             return;
         }
 
