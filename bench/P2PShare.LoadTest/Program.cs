@@ -1,5 +1,6 @@
 using System.Net;
 using P2PShare.LoadTest;
+using P2PShare.LoadTest.Attacks;
 using P2PShare.LoadTest.Directory;
 using P2PShare.LoadTest.Downloads;
 using P2PShare.Protocol;
@@ -9,7 +10,8 @@ using P2PShare.Protocol;
 //   p2pshare-loadtest directory --server 127.0.0.1:PORT [--peers 10000] [--files 100] [--connections 50]
 //       [--warmup 2] [--duration 10] [--register-concurrency 64] [--seed 1] [--server-pid PID]
 //   p2pshare-loadtest downloads --server 127.0.0.1:PORT --name NAME --output DIR [--count 100] [--sources 1]
-const string Usage = "usage: p2pshare-loadtest directory --server 127.0.0.1:PORT [options] | downloads --server HOST:PORT --name NAME --output DIR [options]";
+//   p2pshare-loadtest flood --server 127.0.0.1:PORT [--gib 5] [--addresses 4] [--connections 32] [--server-pid PID]
+const string Usage = "usage: p2pshare-loadtest directory --server 127.0.0.1:PORT [options] | downloads --server HOST:PORT --name NAME --output DIR [options] | flood --server 127.0.0.1:PORT [options]";
 if (args.Length == 0)
 {
     Console.Error.WriteLine(Usage);
@@ -50,6 +52,17 @@ try
                     options.Int("--count", 100),
                     options.String("--output"),
                     options.Int("--sources", 1)),
+                cancel.Token);
+        case "flood":
+            var floodServer = HostPort.Parse(options.String("--server"));
+            return await RegistrationFlood.RunAsync(
+                new RegistrationFloodOptions(
+                    new IPEndPoint(IPAddress.Parse(floodServer.Host), floodServer.Port),
+                    double.Parse(options.String("--gib", "5"), System.Globalization.CultureInfo.InvariantCulture),
+                    options.Int("--addresses", 4),
+                    options.Int("--connections", 32),
+                    options.OptionalInt("--server-pid"),
+                    options.Int("--seed", 1)),
                 cancel.Token);
         default:
             Console.Error.WriteLine(Usage);
