@@ -4,6 +4,7 @@
 #   fuzz/run.sh TARGET [SECONDS]   one target, 60 s by default
 #   fuzz/run.sh all SECONDS        every target in turn, SECONDS each
 #   fuzz/run.sh list               the targets and what their input is
+#   fuzz/run.sh report             a Markdown table of every target's statistics in fuzz/out/findings
 #
 # Builds fuzz/P2PShare.Fuzz in Release into fuzz/out/bin, instruments P2PShare.Protocol.dll and
 # P2PShare.Peer.dll there (the ordinary build outputs are not touched), replays the target's seeds
@@ -14,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-usage() { echo "usage: fuzz/run.sh TARGET [SECONDS] | all SECONDS | list" >&2; exit 2; }
+usage() { echo "usage: fuzz/run.sh TARGET [SECONDS] | all SECONDS | list | report" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 target=$1
 seconds=${2:-60}
@@ -65,7 +66,25 @@ fuzz() {
   report "$name"
 }
 
+# The statistics of every target fuzzed so far, as the FUZZING section of BENCHMARKS.md shows them.
+table() {
+  echo "| target | seconds | executions | per second | corpus | edges | stability | crashes | hangs |"
+  echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+  local stats name
+  for stats in out/findings/*/default/fuzzer_stats; do
+    [ -f "$stats" ] || continue
+    name=${stats#out/findings/}
+    name=${name%%/*}
+    awk -F' *: *' -v name="$name" '{ v[$1] = $2 } END {
+      printf "| %s | %d | %d | %d | %d | %d | %s | %d | %d |\n", name, v["run_time"], v["execs_done"], v["execs_per_sec"],
+        v["corpus_count"], v["edges_found"], v["stability"], v["saved_crashes"], v["saved_hangs"] }' "$stats"
+  done
+}
+
 case $target in
+  report)
+    table
+    ;;
   list)
     build
     dotnet out/bin/p2pshare-fuzz.dll list
