@@ -22,12 +22,19 @@ seconds=${2:-60}
 [[ $seconds =~ ^[0-9]+$ ]] || usage
 
 build() {
+  # Only when a source changed since the last instrumented build (a run of each target in turn
+  # would otherwise spend a minute a target on it).
+  if [ -f out/bin/.instrumented ] && [ -z "$(find P2PShare.Fuzz ../src ../Directory.Build.props ../Directory.Packages.props \
+      -newer out/bin/.instrumented \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -not -path '*/obj/*' -not -path '*/bin/*' -print -quit)" ]; then
+    return
+  fi
   rm -rf out/bin
   dotnet publish P2PShare.Fuzz -c Release -o out/bin -v quiet -nologo >&2
   dotnet tool restore >/dev/null
   for dll in P2PShare.Protocol.dll P2PShare.Peer.dll; do
     dotnet sharpfuzz "out/bin/$dll" >/dev/null
   done
+  touch out/bin/.instrumented
 }
 
 install_afl() {
