@@ -78,6 +78,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private const int PeerSetEntryBytes = 24;
 
     private readonly PhaseFairLock _lock = new();
+    private readonly Predicate<int> _isDead;
     private readonly Dictionary<PeerKey, PeerState> _byPeer = [];
 
     // Peer slots: what FileRecord.Peer refers to. A slot is reused once its peer is gone; its
@@ -138,6 +139,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         searchLimits.Validate();
         _minDeadToCompact = minDeadToCompact;
         _comparer = new EntryNameComparer(_table);
+        _isDead = id => !_table[id].IsAlive;
         _searchLimits = searchLimits;
         _ledger = new RegistrationLedger(quotas);
         _cache = rememberSearches ? new SearchCache(searchLimits.MaxCacheBytes) : null;
@@ -152,6 +154,9 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
     /// <summary>Bytes of the file table's arrays (records, names, postings), for memory figures.</summary>
     internal long TableBytes => Read(static registry => registry._table.AllocatedBytes);
+
+    /// <summary>Bytes the search cache counts (for tests).</summary>
+    internal long SearchCacheBytes => _cache?.Bytes ?? 0;
 
     /// <summary>What the memory budget counts now: the table, a compaction's copy, the peers' sets.</summary>
     internal long IndexBytes => Read(static registry => registry.IndexBytesLocked());
@@ -508,13 +513,17 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     /// </summary>
     private RegistrationRequest BeginRequest(PeerKey peer, bool replacing, long files, long nameBytes)
     {
-        var least = new RegisteredAmount(files, nameBytes, (files * EntryBytes) + nameBytes);
         var group = AddressGroup.Of(peer.Address);
         _lock.EnterRead();
         try
         {
             var current = _byPeer.GetValueOrDefault(peer)?.Amount ?? default;
-            if (_ledger.Check(peer, group, current, replacing ? least : current + least, IndexBytesLocked()) is { } refused)
+            // What the request adds at least: an ADD may replace as many registered files as it
+            // names (that is looked up as it is prepared), but its entries take memory anyway.
+            var least = replacing
+                ? new RegisteredAmount(files, nameBytes, (files * EntryBytes) + nameBytes)
+                : current + new RegisteredAmount(Math.Max(0, files - current.Files), Math.Max(0, nameBytes - current.NameBytes), (files * EntryBytes) + nameBytes);
+            if (_ledger.Check(peer, group, current, least, IndexBytesLocked()) is { } refused)
             {
                 throw refused;
             }
@@ -563,6 +572,8 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         try
         {
             var index = _table.Index;
+            var state = _byPeer.GetValueOrDefault(request.Peer);
+            var registered = state?.Files.GetAlternateLookup<ReadOnlySpan<byte>>();
             for (var file = request.FilesLookedUp; file < files.Count; file++)
             {
                 foreach (var trigram in files.TrigramsOf(file))
@@ -572,13 +583,19 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                         request.NewTrigrams++;
                     }
                 }
+
+                // An ADD of a name the peer has registered replaces that file: no file more.
+                if (!request.Replacing && registered is { } lookup && lookup.Contains(files.Name(file)))
+                {
+                    request.Replaced += new RegisteredAmount(1, files.Name(file).Length, 0);
+                }
             }
 
             request.FilesLookedUp = files.Count;
             request.TrigramsLookedUp = files.TrigramCount;
-            var before = _byPeer.GetValueOrDefault(request.Peer)?.Amount ?? default;
-            var cost = Estimate(files, request.NewTrigrams);
-            if (_ledger.Check(request.Peer, request.Group, before, request.Replacing ? cost : before + cost, IndexBytesLocked()) is { } refused)
+            var before = state?.Amount ?? default;
+            var after = request.Replacing ? Estimate(files, request.NewTrigrams) : before + Estimate(files, request.NewTrigrams) - request.Replaced;
+            if (_ledger.Check(request.Peer, request.Group, before, after, IndexBytesLocked()) is { } refused)
             {
                 throw refused;
             }
@@ -633,7 +650,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 return null;
             }
 
-            CheckLocked(token.Peer, state.Group, state.Amount, state.Amount + Estimate(request.Files, request.NewTrigrams));
+            CheckLocked(token.Peer, state.Group, state.Amount, state.Amount + Estimate(request.Files, request.NewTrigrams) - request.Replaced);
             AppendFiles(state, request.Files);
             CompactIfWasteful();
             return state.Files.Count;
@@ -1147,6 +1164,9 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private void Emit(SearchScratch scratch, ISearchResultSink sink)
     {
         var matches = scratch.Matches;
+        // A search done in slices may have found entries that died since (their peer may even
+        // be gone, its slot free): only the living are listed.
+        matches.RemoveAll(_isDead);
         if (matches.Count == 0)
         {
             return;

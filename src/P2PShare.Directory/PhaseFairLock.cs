@@ -27,6 +27,18 @@ internal sealed class PhaseFairLock
     // leaves its wait when the ticket it saw has changed (it has been counted in by then).
     private long _readPhase;
 
+    /// <summary>Readers and writers waiting to get in (for tests).</summary>
+    internal (int Readers, int Writers) Waiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_waitingReaders, _waitingWriters);
+            }
+        }
+    }
+
     public void EnterRead()
     {
         lock (_gate)

@@ -92,7 +92,7 @@ internal static class GetCommand
                 stdout.Write(Tables.Sources(transfer.Sources));
                 if (result.ResumedChunks > 0)
                 {
-                    stdout.WriteLine($"resumed: {result.ResumedChunks} chunk(s) were already verified in {Path.GetFileName(result.Path)}.part");
+                    stdout.WriteLine($"resumed: {result.ResumedChunks} chunk(s) were already verified in {Path.GetFileName(result.PartPath)}");
                 }
 
                 stdout.WriteLine($"saved {result.Path} ({result.Size} bytes, id {result.Id}, verified, from {result.SourceNames} in {result.Elapsed.TotalSeconds:0.00} s)");
@@ -107,7 +107,8 @@ internal static class GetCommand
             catch (OperationCanceledException)
             {
                 stdout.Write(Tables.Sources(transfer.Sources));
-                await Console.Error.WriteLineAsync($"p2pshare get: interrupted; {plan.Name}.part and its resume record are kept: run the same command again to resume");
+                // The downloader says what it left: a .part to resume, or nothing.
+                await Console.Error.WriteLineAsync($"p2pshare get: interrupted; {transfer.Error}");
                 return 130;
             }
         }

@@ -46,7 +46,7 @@ internal sealed partial class SwarmDownload
                     if (searchedSinceLastLoss || _findSources is null)
                     {
                         throw new DownloadException(
-                            $"could not download \"{_plan.Name}\": no source left after {StoredCount} of {_chunkCount} chunks ({DroppedSummary()}); run it again to resume");
+                            $"could not download \"{_plan.Name}\": no source left after {StoredCount} of {_chunkCount} chunks ({DroppedSummary()})");
                     }
 
                     searchedSinceLastLoss = true;
