@@ -31,7 +31,7 @@ internal sealed record FuzzTarget(string Name, string Input, Action<byte[]> Run)
         Payload("hashes", MessageType.Hashes, Channel.Peer),
         Payload("hashlist", MessageType.HashList, Channel.Peer),
         new("filename", "a file name as bytes (also read as UTF-16)", input => FileNameHarness.Run(input)),
-        new("resume", "switch byte (fix checksum, expect the record's own fields), then a NAME.part.state file", input => ResumeRecordHarness.Run(input)),
+        new("resume", "switch byte (fix checksums, expect slot 0's fields), then a NAME.part.state file (ResumeRecordFormat)", input => ResumeRecordHarness.Run(input)),
     ];
 
     /// <summary>A target for one message type's decoder and view: the input is its payload.</summary>

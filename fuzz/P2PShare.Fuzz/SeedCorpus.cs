@@ -109,10 +109,13 @@ internal static class SeedCorpus
             Add("filename", $"name{i}", Encoding.UTF8.GetBytes(Names[i]));
         }
 
-        Add("resume", "hello", [0, .. DownloadState.Encode(HelloId, 5, 1, [0])]);
-        Add("resume", "hello-nothing-done", [0, .. DownloadState.Encode(HelloId, 5, 1, Array.Empty<int>())]);
-        Add("resume", "twenty-chunks", [2, .. DownloadState.Encode(Id(9), 20L * Limits.ChunkSize - 7, 20, [0, 3, 7, 8, 19])]);
-        Add("resume", "empty-file", [2, .. DownloadState.Encode(EmptyId, 0, 0, Array.Empty<int>())]);
+        var hello = ResumeRecordFormat.EncodeFile(HelloId, 5, 1, [0]);
+        Add("resume", "hello", [0, .. hello]);
+        Add("resume", "hello-nothing-done", [0, .. ResumeRecordFormat.EncodeFile(HelloId, 5, 1, Array.Empty<int>())]);
+        // A rewrite cut short: slot 1 torn, slot 0 still holds the record.
+        Add("resume", "hello-slot-1-torn", [0, .. hello.AsSpan(0, hello.Length / 2), .. new byte[hello.Length / 2]]);
+        Add("resume", "twenty-chunks", [2, .. ResumeRecordFormat.EncodeFile(Id(9), 20L * Limits.ChunkSize - 7, 20, [0, 3, 7, 8, 19])]);
+        Add("resume", "empty-file", [2, .. ResumeRecordFormat.EncodeFile(EmptyId, 0, 0, Array.Empty<int>())]);
 
         foreach (var (target, seeds) in targets)
         {
