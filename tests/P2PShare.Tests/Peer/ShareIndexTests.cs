@@ -58,6 +58,22 @@ public sealed class ShareIndexTests
     }
 
     [Fact]
+    public async Task Names_with_bidirectional_controls_or_zero_width_characters_are_skipped_with_a_reason()
+    {
+        using var folder = new TempFolder();
+        folder.Write("good.txt", [1]);
+        folder.Write("evil\u202Etxt.exe", [1]);
+        folder.Write("ubuntu\u200B.iso", [1]);
+        using var index = new ShareIndex(folder.Path);
+
+        var changes = await index.RescanAsync(Token);
+
+        Assert.Equal(["good.txt"], index.Files.Select(f => f.Name));
+        Assert.Contains(changes.Skipped, s => s.Contains("evil\\u202etxt.exe", StringComparison.Ordinal) && s.Contains("U+202E", StringComparison.Ordinal));
+        Assert.Contains(changes.Skipped, s => s.Contains("ubuntu\\u200b.iso", StringComparison.Ordinal) && s.Contains("U+200B", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Names_the_protocol_forbids_are_skipped_with_a_reason()
     {
         using var folder = new TempFolder();
