@@ -335,7 +335,7 @@ public sealed class DirectoryServer : IAsyncDisposable
 
         return exceeded == ConnectionLimit.Total
             ? $"busy: the directory already has {open} connections, its limit; try again later"
-            : $"busy: {open} connections from {address} already, the limit per address; close one or try again later";
+            : $"busy: {open} connections from {AddressGroup.Describe(AddressGroup.Of(address))} already, the limit per address; close one or try again later";
     }
 
     private void Release(IPAddress address) => _limiter.Release(address);

@@ -224,7 +224,7 @@ public sealed class UploadServer : IAsyncDisposable
 
         return exceeded == ConnectionLimit.Total
             ? $"this peer is busy: {open} upload connections are open, the most it serves"
-            : $"this peer is busy: {open} upload connections from {address} are open, the most it serves to one address";
+            : $"this peer is busy: {open} upload connections from {AddressGroup.Describe(AddressGroup.Of(address))} are open, the most it serves to one address";
     }
 
     private void Uncount(IPAddress address) => _limiter?.Release(address);
