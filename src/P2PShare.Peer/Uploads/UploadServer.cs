@@ -208,9 +208,12 @@ public sealed class UploadServer : IAsyncDisposable
                 continue;
             }
 
+            // In the table before it runs: a connection that ends at once removes itself from
+            // the table, which it could not do before it was in it.
             var connection = new UploadConnection(this, socket);
-            var task = RunConnectionAsync(connection, address);
-            _connections[connection] = task;
+            var run = new Task<Task>(() => RunConnectionAsync(connection, address));
+            _connections[connection] = run.Unwrap();
+            run.Start(TaskScheduler.Default);
         }
     }
 
@@ -238,7 +241,6 @@ public sealed class UploadServer : IAsyncDisposable
 
     private async Task RunConnectionAsync(UploadConnection connection, IPAddress address)
     {
-        await Task.Yield();
         try
         {
             await connection.RunAsync(_stopping.Token).ConfigureAwait(false);

@@ -116,6 +116,39 @@ public sealed class UploadServerTests : IDisposable
         await Assert.ThrowsAnyAsync<Exception>(() => fetch);
     }
 
+    /// <summary>
+    /// Issue 13 item 13: a connection was put in the server's table after its task had started,
+    /// so one that closed at once removed itself before it was added and left a stale entry: the
+    /// open-connection count never went back to 0 and a drain waited for a connection that did
+    /// not exist. Many connections that close at once (some before the server has even accepted
+    /// them) make that race likely.
+    /// </summary>
+    [Fact]
+    public async Task Connections_that_close_at_once_leave_no_stale_entry_and_the_drain_does_not_wait_for_them()
+    {
+        const int Connections = 1500;
+        await using var server = Start(limit: null, maxPerAddress: Connections, maxTotal: Connections);
+        var endPoint = new IPEndPoint(IPAddress.Loopback, server.LocalEndPoint.Port);
+        for (var batch = 0; batch < Connections / 50; batch++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 50).Select(async _ =>
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(endPoint, Token);
+                socket.Shutdown(SocketShutdown.Send);
+            }));
+        }
+
+        using var last = await ConnectAsync(server);
+        await PingAsync(last);
+        last.Dispose();
+
+        await WaitForAsync(() => server.OpenConnections == 0);
+        var clock = Stopwatch.StartNew();
+        Assert.True(await server.DrainAsync(TimeSpan.FromSeconds(5), Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"the drain took {clock.Elapsed.TotalSeconds:0.0} s with no connection open");
+    }
+
     private UploadServer Start(long? limit, int maxPerAddress, int maxTotal)
     {
         var server = new UploadServer(new IPEndPoint(IPAddress.Loopback, 0), _share, new TransferTracker(), limit, NullLogger.Instance)
