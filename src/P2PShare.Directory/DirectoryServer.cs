@@ -43,6 +43,10 @@ public sealed class DirectoryServer : IAsyncDisposable
     // Admitted connections, in all and per address.
     private readonly ConnectionLimiter _limiter;
 
+    // What the connections receive, and the memory their unfinished frames may hold, shared by all.
+    private readonly FrameLimits _frameLimits = FrameLimits.DirectoryServer(Limits.MaxStringBytes);
+    private readonly FrameMemoryBudget _frameBudget;
+
     // Peers unregistered because the server stopped, for the last log line.
     private int _unregisteredByStop;
 
@@ -60,6 +64,7 @@ public sealed class DirectoryServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options.ListenEndPoint, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Backlog, nameof(options));
         _limiter = new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerAddress);
+        _frameBudget = new FrameMemoryBudget(options.MaxFrameBytesPerAddress, options.MaxFrameBytes);
         EnsureTimeout(options.UnregisteredIdleTimeout, nameof(options.UnregisteredIdleTimeout));
         EnsureTimeout(options.FrameTimeout, nameof(options.FrameTimeout));
         EnsurePositive(options.PingInterval, nameof(options.PingInterval));
@@ -300,7 +305,7 @@ public sealed class DirectoryServer : IAsyncDisposable
         {
             // Requests and answers are small; don't let Nagle hold them back.
             socket.NoDelay = true;
-            connection = new DirectoryConnection(socket, _registry, _options, _logger);
+            connection = new DirectoryConnection(socket, _registry, _options, _frameLimits, _frameBudget, _logger);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or InvalidOperationException)
         {

@@ -31,7 +31,7 @@ internal sealed class UploadConnection : IDisposable
     public UploadConnection(UploadServer server, Socket socket)
     {
         _server = server;
-        _connection = new FrameConnection(socket, Channel.Peer);
+        _connection = new FrameConnection(socket, FrameLimits.UploadServer);
         PeerName = _connection.RemoteEndPoint is { } remote
             ? $"{MessageCodec.NormalizeAddress(remote.Address)}:{remote.Port}"
             : "unknown";

@@ -235,7 +235,7 @@ public sealed class UploadServer : IAsyncDisposable
     private static async Task RefuseAsync(Socket socket, string reason)
     {
         await Task.Yield();
-        using var connection = new FrameConnection(socket, Channel.Peer);
+        using var connection = new FrameConnection(socket, FrameLimits.UploadServer);
         await connection.SendErrorAndCloseAsync(ErrorCode.Busy, reason).ConfigureAwait(false);
     }
 
