@@ -17,10 +17,12 @@ namespace P2PShare.Fuzz;
 /// has taken the one before, so frames are split at the same points on every run) and how it is
 /// read (bit 7: 0 <see cref="FrameConnection.ReadFrameAsync"/> as the directory and the
 /// downloader's chunks do, 1 <see cref="FrameConnection.ReadMessageAsync"/> as the upload server
-/// and the directory client do); the rest is the stream. Unix-domain sockets, not TCP: a million short connections leave no TIME_WAIT
+/// and the directory client do), and with that which receiver's <see cref="FrameLimits"/> the
+/// reader applies (the directory server's, the downloader's, the upload server's, the directory
+/// client's); the rest is the stream. Unix-domain sockets, not TCP: a million short connections leave no TIME_WAIT
 /// behind, and the reading code is the same.
 /// The reader must deliver every frame's bytes exactly as sent, stop with a
-/// <see cref="ProtocolException"/> only where <see cref="FrameHeader.Parse"/> refuses the header
+/// <see cref="ProtocolException"/> only where <see cref="FrameHeader.Parse(ReadOnlySpan{byte}, FrameLimits)"/> refuses the header
 /// at that point, with <see cref="EndOfStreamException"/> only where the stream really ends
 /// inside a frame, and report the end of the stream only after the last byte. A timeout is a
 /// crash: the whole stream is always sent and then closed, so nothing should ever wait.
@@ -33,6 +35,9 @@ internal sealed class FrameStreamHarness : IDisposable
     private readonly UnixDomainSocketEndPoint _endPoint;
     private readonly Socket _listener;
     private readonly byte[] _rawBuffer = new byte[8 * 1024];
+
+    // What the reader of the current run accepts (see Run).
+    private FrameLimits _limits = FrameLimits.AnyRole(Channel.Directory);
 
     public FrameStreamHarness()
     {
@@ -59,7 +64,14 @@ internal sealed class FrameStreamHarness : IDisposable
         using var sender = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         sender.Connect(_endPoint);
         var receiver = _listener.Accept();
-        var connection = new FrameConnection(receiver, channel) { FrameTimeout = Deadline };
+        _limits = (channel, readMessages) switch
+        {
+            (Channel.Directory, false) => FrameLimits.DirectoryServer(Limits.MaxStringBytes),
+            (Channel.Directory, true) => FrameLimits.DirectoryClient,
+            (_, false) => FrameLimits.Downloader,
+            _ => FrameLimits.UploadServer,
+        };
+        var connection = new FrameConnection(receiver, _limits) { FrameTimeout = Deadline };
         var reading = readMessages ? ReadMessagesAsync(connection, stream, channel) : ReadAllAsync(connection, stream, channel);
         Write(sender, receiver, stream, piece, reading);
         reading.GetAwaiter().GetResult();
@@ -215,8 +227,8 @@ internal sealed class FrameStreamHarness : IDisposable
         }
     }
 
-    /// <summary>The header at <paramref name="position"/>, or null when there is none or <see cref="FrameHeader.Parse"/> refuses it.</summary>
-    private static FrameHeader? HeaderAt(byte[] stream, int position)
+    /// <summary>The header at <paramref name="position"/>, or null when there is none or the reader's limits refuse it.</summary>
+    private FrameHeader? HeaderAt(byte[] stream, int position)
     {
         if (stream.Length - position < Limits.FrameHeaderLength)
         {
@@ -225,7 +237,7 @@ internal sealed class FrameStreamHarness : IDisposable
 
         try
         {
-            return FrameHeader.Parse(stream.AsSpan(position, Limits.FrameHeaderLength));
+            return FrameHeader.Parse(stream.AsSpan(position, Limits.FrameHeaderLength), _limits);
         }
         catch (ProtocolException)
         {
@@ -268,12 +280,12 @@ internal sealed class FrameStreamHarness : IDisposable
         return position;
     }
 
-    private static void CheckHeaderRefused(byte[] stream, int position, ProtocolException refused)
+    private void CheckHeaderRefused(byte[] stream, int position, ProtocolException refused)
     {
         Require(stream.Length - position >= Limits.FrameHeaderLength, $"header refused with only {stream.Length - position} bytes left: {refused.Message}");
         try
         {
-            FrameHeader.Parse(stream.AsSpan(position, Limits.FrameHeaderLength));
+            FrameHeader.Parse(stream.AsSpan(position, Limits.FrameHeaderLength), _limits);
         }
         catch (ProtocolException expected)
         {

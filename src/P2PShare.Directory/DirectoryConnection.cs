@@ -33,9 +33,9 @@ internal sealed class DirectoryConnection : IDisposable
     private string? _expiredReason;
 
     /// <summary>Takes ownership of <paramref name="socket"/>.</summary>
-    public DirectoryConnection(Socket socket, IPeerRegistry registry, RegistrationGate gate, DirectoryServerOptions options, ILogger logger)
+    public DirectoryConnection(Socket socket, IPeerRegistry registry, RegistrationGate gate, DirectoryServerOptions options, FrameLimits frameLimits, FrameMemoryBudget frameBudget, ILogger logger)
     {
-        _frames = new FrameConnection(socket, Channel.Directory) { FrameTimeout = options.FrameTimeout };
+        _frames = new FrameConnection(socket, frameLimits, frameBudget) { FrameTimeout = options.FrameTimeout };
         var remote = _frames.RemoteEndPoint ?? throw new InvalidOperationException("the accepted socket has no remote end point");
         // The peer's identity is the address its packets come from, never one it claims.
         _remoteAddress = MessageCodec.NormalizeAddress(remote.Address);

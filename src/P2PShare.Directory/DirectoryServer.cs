@@ -46,6 +46,10 @@ public sealed class DirectoryServer : IAsyncDisposable
     // REGISTER and ADD are let into the registry one per address group and one per core.
     private readonly RegistrationGate _registrations = new(Environment.ProcessorCount);
 
+    // What the connections receive, and the memory their unfinished frames may hold, shared by all.
+    private readonly FrameLimits _frameLimits = FrameLimits.DirectoryServer(Limits.MaxStringBytes);
+    private readonly FrameMemoryBudget _frameBudget;
+
     // Peers unregistered because the server stopped, for the last log line.
     private int _unregisteredByStop;
 
@@ -63,6 +67,7 @@ public sealed class DirectoryServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options.ListenEndPoint, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Backlog, nameof(options));
         _limiter = new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerAddress);
+        _frameBudget = new FrameMemoryBudget(options.MaxFrameBytesPerAddress, options.MaxFrameBytes);
         EnsureTimeout(options.UnregisteredIdleTimeout, nameof(options.UnregisteredIdleTimeout));
         EnsureTimeout(options.FrameTimeout, nameof(options.FrameTimeout));
         EnsurePositive(options.PingInterval, nameof(options.PingInterval));
@@ -303,7 +308,7 @@ public sealed class DirectoryServer : IAsyncDisposable
         {
             // Requests and answers are small; don't let Nagle hold them back.
             socket.NoDelay = true;
-            connection = new DirectoryConnection(socket, _registry, _registrations, _options, _logger);
+            connection = new DirectoryConnection(socket, _registry, _registrations, _options, _frameLimits, _frameBudget, _logger);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or InvalidOperationException)
         {
@@ -338,7 +343,7 @@ public sealed class DirectoryServer : IAsyncDisposable
 
         return exceeded == ConnectionLimit.Total
             ? $"busy: the directory already has {open} connections, its limit; try again later"
-            : $"busy: {open} connections from {address} already, the limit per address; close one or try again later";
+            : $"busy: {open} connections from {AddressGroup.Describe(AddressGroup.Of(address))} already, the limit per address; close one or try again later";
     }
 
     private void Release(IPAddress address) => _limiter.Release(address);

@@ -48,4 +48,22 @@ public sealed class DirectoryServerOptions
     /// stopped accepting; then every connection is closed (<c>--drain-timeout</c>).
     /// </summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Most bytes that frames being received from one address (an IPv6 /64 counts as one) may
+    /// hold at once, including a frame being answered (<c>--frame-memory-per-address</c>, in
+    /// MiB). Two frames of the largest size (16 MiB): a peer re-registering its longest list gets
+    /// through, while a few addresses that begin big frames and stall cannot use up
+    /// <see cref="MaxFrameBytes"/> alone. At least 16 MiB. Over it: ERROR 4 and the connection closed.
+    /// </summary>
+    public long MaxFrameBytesPerAddress { get; init; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Most bytes that frames being received from all addresses may hold at once
+    /// (<c>--frame-memory</c>, in MiB): what stalled or slow frames can cost the server at most,
+    /// a small part of its memory, while still enough for several peers sending their longest
+    /// lists at the same time. At least <see cref="MaxFrameBytesPerAddress"/>. Over it: ERROR 4
+    /// and the connection closed.
+    /// </summary>
+    public long MaxFrameBytes { get; init; } = 128L * 1024 * 1024;
 }

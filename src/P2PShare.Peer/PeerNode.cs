@@ -55,6 +55,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         {
             MaxConnections = options.MaxConnections,
             MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
+            StallTimeout = options.UploadStallTimeout,
         };
         _downloader = new Downloader(options.DownloadsFolder, loggerFactory.CreateLogger("p2pshare.download")) { MaxSources = options.MaxSources };
     }

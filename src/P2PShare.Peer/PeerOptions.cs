@@ -66,6 +66,12 @@ public sealed record PeerOptions
     public int MaxConnectionsPerAddress { get; init; } = 256;
 
     /// <summary>
+    /// How long a downloader may take to accept one slice (at most 1 MiB) of an upload before its
+    /// connection is closed and its slot freed (<c>--stall-timeout</c>).
+    /// </summary>
+    public TimeSpan UploadStallTimeout { get; init; } = UploadServer.DefaultStallTimeout;
+
+    /// <summary>
     /// <c>$XDG_STATE_HOME/p2pshare</c> when that variable holds an absolute path, else
     /// <c>~/.local/state/p2pshare</c>.
     /// </summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
 
@@ -6,7 +7,8 @@ namespace P2PShare.Protocol;
 /// <summary>
 /// The rules for a shared file's name (PROTOCOL.md, "File names"): a relative path with '/'
 /// separators, no empty, '.' or '..' component, no leading '/', no '\', no control characters,
-/// at most 1024 UTF-8 bytes. Every name that crosses the wire is checked here, in both directions,
+/// no invisible format characters (bidirectional controls, zero-width characters: a name must look
+/// like what it is), at most 1024 UTF-8 bytes. Every name that crosses the wire is checked here, in both directions,
 /// so that no name can point outside a shared or downloads folder.
 /// </summary>
 /// <remarks>
@@ -16,6 +18,32 @@ namespace P2PShare.Protocol;
 /// </remarks>
 public static class FileName
 {
+    /// <summary>The characters of <see cref="IsInvisibleFormat"/>: pairs of first and last code point, sorted.</summary>
+    private static readonly int[] InvisibleFormatRanges =
+    [
+        0x00AD, 0x00AD, // soft hyphen
+        0x0600, 0x0605, // Arabic number signs
+        0x061C, 0x061C, // Arabic letter mark (bidirectional)
+        0x06DD, 0x06DD,
+        0x070F, 0x070F,
+        0x0890, 0x0891,
+        0x08E2, 0x08E2,
+        0x180E, 0x180E, // Mongolian vowel separator
+        0x200B, 0x200F, // zero width space, non-joiner, joiner; left-to-right and right-to-left marks
+        0x2028, 0x202E, // line and paragraph separators; bidirectional embeddings and overrides
+        0x2060, 0x2064, // word joiner, invisible operators
+        0x2066, 0x206F, // bidirectional isolates; deprecated format characters
+        0xFEFF, 0xFEFF, // zero width no-break space (byte order mark)
+        0xFFF9, 0xFFFB, // interlinear annotation
+        0x110BD, 0x110BD,
+        0x110CD, 0x110CD,
+        0x13430, 0x1343F, // Egyptian hieroglyph format controls
+        0x1BCA0, 0x1BCA3, // shorthand format controls
+        0x1D173, 0x1D17A, // musical symbol format controls
+        0xE0001, 0xE0001, // language tag
+        0xE0020, 0xE007F, // tag characters
+    ];
+
     /// <summary>Returns null when <paramref name="name"/> is valid, otherwise why it is not.</summary>
     public static string? Validate(string name)
     {
@@ -104,6 +132,16 @@ public static class FileName
             {
                 return ControlCharacter(utf8[i + 1]);
             }
+
+            if (b >= 0xC2 && Rune.DecodeFromUtf8(utf8[i..], out var rune, out var length) == OperationStatus.Done)
+            {
+                if (IsInvisibleFormat(rune.Value))
+                {
+                    return $"file name contains invisible format character U+{rune.Value:X4} (a bidirectional control, zero-width or other format character)";
+                }
+
+                i += length - 1;
+            }
         }
 
         var rest = utf8;
@@ -130,13 +168,19 @@ public static class FileName
         }
     }
 
-    /// <summary>The name with control characters escaped and cut to a readable length, for error messages and logs.</summary>
+    /// <summary>
+    /// The name with control and invisible format characters escaped (so that a log line or an
+    /// ERROR text shows them rather than being reordered or broken by them) and cut to a readable
+    /// length, for error messages and logs.
+    /// </summary>
     public static string Printable(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         const int MaxShown = 80;
         var builder = new StringBuilder();
-        foreach (var c in name)
+        // By code point, so that a format character outside the BMP (a tag) is escaped too; a lone
+        // surrogate counts as U+FFFD, which is shown as it is.
+        foreach (var rune in name.EnumerateRunes())
         {
             if (builder.Length >= MaxShown)
             {
@@ -144,13 +188,13 @@ public static class FileName
                 break;
             }
 
-            if (char.IsControl(c))
+            if (Rune.IsControl(rune) || IsInvisibleFormat(rune.Value))
             {
-                builder.Append($"\\u{(int)c:x4}");
+                builder.Append(rune.IsBmp ? $"\\u{rune.Value:x4}" : $"\\U{rune.Value:x8}");
             }
             else
             {
-                builder.Append(c);
+                builder.Append(rune.ToString());
             }
         }
 
@@ -159,6 +203,47 @@ public static class FileName
 
     /// <summary><see cref="Printable(string)"/> for a name given as UTF-8 bytes (invalid bytes show as U+FFFD).</summary>
     public static string Printable(ReadOnlySpan<byte> utf8) => Printable(Encoding.UTF8.GetString(utf8));
+
+    /// <summary>
+    /// Whether <paramref name="codePoint"/> is one of the characters a name may not contain because
+    /// they are invisible or change how the text around them is shown (PROTOCOL.md section 6, rule
+    /// 5): Unicode's format characters (general category Cf, which holds the bidirectional controls
+    /// and the zero-width characters) and the line and paragraph separators U+2028 and U+2029.
+    /// </summary>
+    /// <remarks>
+    /// A fixed list rather than the runtime's Unicode tables, so that the verdict on a name is the
+    /// protocol's and does not change with the .NET version; a test compares it with the tables.
+    /// </remarks>
+    public static bool IsInvisibleFormat(int codePoint)
+    {
+        if (codePoint < InvisibleFormatRanges[0])
+        {
+            return false;
+        }
+
+        // The ranges are sorted and disjoint, stored as first, last, first, last, ...
+        var ranges = InvisibleFormatRanges.AsSpan();
+        var low = 0;
+        var high = (ranges.Length / 2) - 1;
+        while (low <= high)
+        {
+            var middle = (low + high) / 2;
+            if (codePoint < ranges[2 * middle])
+            {
+                high = middle - 1;
+            }
+            else if (codePoint > ranges[(2 * middle) + 1])
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     internal static ProtocolException Refused(string name, string error) =>
         new(ErrorCode.BadRequest, $"bad file name \"{Printable(name)}\": {error}");

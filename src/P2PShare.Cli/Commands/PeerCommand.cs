@@ -14,7 +14,8 @@ namespace P2PShare.Cli.Commands;
 /// The shared folder is watched: files copied in, changed, renamed or deleted are announced within
 /// about 2 s. On SIGINT/SIGTERM or quit, running uploads get up to <c>--drain-timeout</c> seconds
 /// (default 10) to finish; <c>--max-connections</c> (1000) and <c>--max-per-address</c> (256) cap
-/// the upload connections, more being answered busy.
+/// the upload connections, more being answered busy; <c>--stall-timeout</c> (30) closes an upload
+/// whose downloader takes nothing of it for that long.
 /// </summary>
 internal static class PeerCommand
 {
@@ -69,9 +70,15 @@ internal static class PeerCommand
             Description = "Most upload connections served at once to one address; more are answered busy",
             DefaultValueFactory = _ => 256,
         };
+        var stallTimeout = new Option<double>("--stall-timeout")
+        {
+            Description = "Seconds a downloader may take to accept each MiB of an upload before the peer closes its connection and frees its slot",
+            DefaultValueFactory = _ => UploadServer.DefaultStallTimeout.TotalSeconds,
+        };
         command.Options.Add(drainTimeout);
         command.Options.Add(maxConnections);
         command.Options.Add(maxPerAddress);
+        command.Options.Add(stallTimeout);
         command.Validators.Add(result =>
         {
             if (result.GetValue(drainTimeout) is not (>= 0 and <= 86_400))
@@ -87,6 +94,11 @@ internal static class PeerCommand
             if (result.GetResult(maxPerAddress) is { Implicit: false } && result.GetValue(maxPerAddress) < 1)
             {
                 result.AddError("--max-per-address must be at least 1");
+            }
+
+            if (result.GetResult(stallTimeout) is { Implicit: false } && result.GetValue(stallTimeout) is not (> 0 and <= 86_400))
+            {
+                result.AddError("--stall-timeout must be a positive number of seconds (at most 86400)");
             }
         });
         command.Validators.Add(result =>
@@ -137,6 +149,7 @@ internal static class PeerCommand
                 DrainTimeout = TimeSpan.FromSeconds(parse.GetValue(drainTimeout)),
                 MaxConnections = parse.GetValue(maxConnections),
                 MaxConnectionsPerAddress = parse.GetValue(maxPerAddress),
+                UploadStallTimeout = TimeSpan.FromSeconds(parse.GetValue(stallTimeout)),
             };
             var headless = parse.GetValue(noMenu);
             // The menu shares the terminal with the log, so only warnings interrupt it.

@@ -10,10 +10,13 @@ namespace P2PShare.Cli.Commands;
 
 /// <summary>
 /// <c>p2pshare server [--listen ADDR:PORT] [--ping-interval S] [--peer-timeout S] [--max-per-address N]
-/// [--max-connections N] [--frame-timeout S] [--idle-timeout S]</c>: the directory server.
+/// [--max-connections N] [--frame-timeout S] [--idle-timeout S] [--frame-memory-per-address MIB]
+/// [--frame-memory MIB]</c>: the directory server.
 /// </summary>
 internal static class ServerCommand
 {
+    private const long Mebibyte = 1024 * 1024;
+
     public static Command Create()
     {
         var defaults = new DirectoryServerOptions();
@@ -30,6 +33,8 @@ internal static class ServerCommand
         var drainTimeout = Seconds("--drain-timeout", "On SIGINT/SIGTERM, seconds the requests being answered get to finish after accepting stops", defaults.DrainTimeout);
         var maxPerAddress = Count("--max-per-address", "Most connections open at once from one address; more get ERROR 4 (busy)", defaults.MaxConnectionsPerAddress);
         var maxConnections = Count("--max-connections", "Most connections open at once in all; more get ERROR 4 (busy)", defaults.MaxConnections);
+        var frameMemoryPerAddress = Mebibytes("--frame-memory-per-address", "MiB that frames being received from one address (IPv6: one /64) may hold at once; more get ERROR 4 (busy)", defaults.MaxFrameBytesPerAddress);
+        var frameMemory = Mebibytes("--frame-memory", "MiB that frames being received from all addresses may hold at once; more get ERROR 4 (busy)", defaults.MaxFrameBytes);
         var noSearchCache = new Option<bool>("--no-search-cache")
         {
             Description = "Answer every SEARCH from the index, never from the matches of the same query asked before",
@@ -38,7 +43,7 @@ internal static class ServerCommand
         var limits = new RegistryLimitOptions();
         var command = new Command("server", "Run the directory server until SIGINT/SIGTERM")
         {
-            listen, pingInterval, peerTimeout, maxPerAddress, maxConnections, frameTimeout, idleTimeout, drainTimeout, noSearchCache, logLevel,
+            listen, pingInterval, peerTimeout, maxPerAddress, maxConnections, frameTimeout, idleTimeout, drainTimeout, frameMemoryPerAddress, frameMemory, noSearchCache, logLevel,
         };
         foreach (var option in limits.All)
         {
@@ -58,7 +63,11 @@ internal static class ServerCommand
                 parse.GetValue(maxConnections),
                 !parse.GetValue(noSearchCache),
                 limits.QuotasFrom(parse),
-                limits.SearchLimitsFrom(parse));
+                limits.SearchLimitsFrom(parse))
+            {
+                FrameMemoryPerAddress = parse.GetValue(frameMemoryPerAddress) * Mebibyte,
+                FrameMemory = parse.GetValue(frameMemory) * Mebibyte,
+            };
             return RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information);
         });
         return command;
@@ -79,6 +88,27 @@ internal static class ServerCommand
             if (!double.IsFinite(value) || value <= 0 || value > TimeSpan.FromDays(1).TotalSeconds)
             {
                 result.AddError($"{name} must be a positive number of seconds (at most a day)");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>An option of a number of MiB, at least what one frame of the largest size needs (16).</summary>
+    private static Option<long> Mebibytes(string name, string description, long defaultBytes)
+    {
+        const long Least = FrameMemoryBudget.MinimumLimit / Mebibyte;
+        var option = new Option<long>(name)
+        {
+            Description = description,
+            HelpName = "MIB",
+            DefaultValueFactory = _ => defaultBytes / Mebibyte,
+        };
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<long>();
+            if (value < Least || value > 1024 * 1024)
+            {
+                result.AddError($"{name} must be a number of MiB from {Least} (one frame of the largest size) to 1048576");
             }
         });
         return option;
@@ -118,6 +148,12 @@ internal static class ServerCommand
             return 2;
         }
 
+        if (settings.FrameMemory < settings.FrameMemoryPerAddress)
+        {
+            await Console.Error.WriteLineAsync($"--frame-memory ({settings.FrameMemory / Mebibyte} MiB) must be at least --frame-memory-per-address ({settings.FrameMemoryPerAddress / Mebibyte} MiB)");
+            return 2;
+        }
+
         using var shutdown = new Shutdown();
         using var loggers = Logging.Create(logLevel);
         var logger = loggers.CreateLogger<DirectoryServer>();
@@ -149,6 +185,8 @@ internal static class ServerCommand
             DrainTimeout = settings.DrainTimeout,
             MaxConnectionsPerAddress = settings.MaxPerAddress,
             MaxConnections = settings.MaxConnections,
+            MaxFrameBytesPerAddress = settings.FrameMemoryPerAddress,
+            MaxFrameBytes = settings.FrameMemory,
         };
         var server = new DirectoryServer(options, new InMemoryPeerRegistry(settings.Quotas, settings.SearchLimits, rememberSearches: settings.SearchCache), logger);
         await using (server)
@@ -192,5 +230,10 @@ internal static class ServerCommand
         int MaxConnections,
         bool SearchCache,
         RegistrationQuotas Quotas,
-        SearchLimits SearchLimits);
+        SearchLimits SearchLimits)
+    {
+        public long FrameMemoryPerAddress { get; init; }
+
+        public long FrameMemory { get; init; }
+    }
 }

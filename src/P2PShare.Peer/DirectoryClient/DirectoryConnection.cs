@@ -33,7 +33,7 @@ public sealed class DirectoryConnection : IAsyncDisposable
 
     private DirectoryConnection(Socket socket, string serverName, DirectoryHeartbeat heartbeat)
     {
-        _connection = new FrameConnection(socket, Channel.Directory);
+        _connection = new FrameConnection(socket, FrameLimits.DirectoryClient);
         ServerName = serverName;
         _readLoop = ReadLoopAsync();
         _heartbeat = HeartbeatAsync(heartbeat);

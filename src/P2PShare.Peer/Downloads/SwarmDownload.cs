@@ -280,7 +280,7 @@ internal sealed partial class SwarmDownload
             throw new SourceFailedException(ex.Message);
         }
 
-        return new FrameConnection(socket, Channel.Peer) { FrameTimeout = _owner.StallTimeout };
+        return new FrameConnection(socket, FrameLimits.Downloader) { FrameTimeout = _owner.StallTimeout };
     }
 
     private bool IsDropped(string source)

@@ -141,17 +141,28 @@ public sealed class ShareIndex : IDisposable
     }
 
     /// <summary>
-    /// Opens a shared file for sending, checking again that it is still the regular file inside
-    /// the shared folder that was announced (it may have been replaced by a link, or changed).
+    /// Opens a shared file for sending, checking that what was opened is still the regular file
+    /// inside the shared folder that was announced (it may have been replaced by a link, or
+    /// changed). The file is opened without following a link below the shared folder, and the
+    /// checks look at the open file, not at its path: the caller sends from this stream only.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file is gone or is no longer what was announced.</exception>
     public FileStream OpenForUpload(SharedFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
-        EnsureNoLinkOnPath(file.FullPath);
-        var stream = ContentHasher.OpenForReading(file.FullPath);
-        var info = new FileInfo(file.FullPath);
-        if (stream.Length != file.Size || info.LastWriteTimeUtc != file.LastWriteUtc)
+        FileStream stream;
+        if (NoFollowOpen.TryOpenForSending(_root, file.Name) is { } opened)
+        {
+            stream = opened;
+        }
+        else
+        {
+            // Where there is no openat: check the path, then open it (a swap in between is not caught).
+            EnsureNoLinkOnPath(file.FullPath);
+            stream = ContentHasher.OpenForReading(file.FullPath);
+        }
+
+        if (!stream.CanSeek || stream.Length != file.Size || File.GetLastWriteTimeUtc(stream.SafeFileHandle) != file.LastWriteUtc)
         {
             stream.Dispose();
             throw new FileNotFoundException($"{file.Name} changed since it was announced; it will be announced again after the next rescan");

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -9,19 +10,30 @@ namespace P2PShare.Peer;
 /// One downloader's connection to this peer: reads GETs and HASHES (possibly pipelined) and
 /// answers each in order. The GETs for one file on one connection (a swarm downloader asks
 /// chunk by chunk) count as one upload in the transfers view, which ends when the connection
-/// ends or moves on to another file. File bytes never pass through a buffer of ours: a whole
-/// file goes out with <see cref="Socket.SendFileAsync(string, ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, TransmitFileOptions, CancellationToken)"/>,
-/// a range (a chunk) with its DATA frame in one <see cref="FileRangeSender"/> send (sendfile(2) on Linux).
+/// ends or moves on to another file. File bytes never pass through a buffer of ours: a file or a
+/// range goes out from the handle that was opened and checked, in slices of at most
+/// <see cref="SliceSize"/> (sendfile(2) on Linux, <see cref="SliceSender"/>), the DATA frame with
+/// the first; a HASH_LIST goes out from the digests the share index holds, in slices too.
 /// </summary>
+/// <remarks>
+/// The deadline is on progress, not on a whole answer: the downloader must take each slice within
+/// <see cref="UploadServer.StallTimeout"/>, or the connection is closed and its slot freed, so a
+/// downloader that stops reading holds a slot for that long at most, whatever the file's size.
+/// </remarks>
 internal sealed class UploadConnection : IDisposable
 {
-    /// <summary>Largest piece of a range sent at once, so that each piece's deadline means something.</summary>
-    private const int MaxRangeSend = 64 * 1024 * 1024;
+    /// <summary>
+    /// Most bytes sent at once, each send with its own deadline: a downloader taking less than
+    /// this in <see cref="UploadServer.StallTimeout"/> is making no useful progress. A chunk of a
+    /// swarm download is one slice.
+    /// </summary>
+    internal const int SliceSize = Limits.ChunkSize;
 
     private readonly UploadServer _server;
     private readonly FrameConnection _connection;
-    private readonly FileRangeSender _rangeSender = new();
+    private readonly SliceSender _sliceSender = new();
     private readonly byte[] _dataFrame = new byte[FrameWriter.DataHeaderFrameLength];
+    private readonly byte[] _hashListHeader = new byte[Limits.FrameHeaderLength + 8];
     private CancellationTokenSource? _sendDeadline;
     private Transfer? _transfer;
 
@@ -31,7 +43,8 @@ internal sealed class UploadConnection : IDisposable
     public UploadConnection(UploadServer server, Socket socket)
     {
         _server = server;
-        _connection = new FrameConnection(socket, Channel.Peer);
+        // A request must complete, and a small answer be taken, within the stall timeout too.
+        _connection = new FrameConnection(socket, FrameLimits.UploadServer) { FrameTimeout = server.StallTimeout };
         PeerName = _connection.RemoteEndPoint is { } remote
             ? $"{MessageCodec.NormalizeAddress(remote.Address)}:{remote.Port}"
             : "unknown";
@@ -90,6 +103,7 @@ internal sealed class UploadConnection : IDisposable
             }
             catch (Exception ex) when (ex is EndOfStreamException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
+
                 return;
             }
 
@@ -106,7 +120,11 @@ internal sealed class UploadConnection : IDisposable
 
                     break;
                 case HashesMessage hashes:
-                    await ServeHashesAsync(hashes, cancellationToken).ConfigureAwait(false);
+                    if (!await ServeHashesAsync(hashes, cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
                     break;
                 case PingMessage:
                     await _connection.SendAsync(PongMessage.Instance, cancellationToken).ConfigureAwait(false);
@@ -124,7 +142,7 @@ internal sealed class UploadConnection : IDisposable
     {
         _connection.Dispose();
         _sendDeadline?.Dispose();
-        _rangeSender.Dispose();
+        _sliceSender.Dispose();
     }
 
     /// <summary>Answers one GET. Returns false when the connection must close.</summary>
@@ -176,10 +194,6 @@ internal sealed class UploadConnection : IDisposable
                 {
                     await _connection.SendAsync(header, cancellationToken).ConfigureAwait(false);
                 }
-                else if (offset == 0 && length == file.Size && _server.Limit is null)
-                {
-                    await SendWholeFileAsync(file, header, transfer, cancellationToken).ConfigureAwait(false);
-                }
                 else if (_server.Limit is { } limit)
                 {
                     await _connection.SendAsync(header, cancellationToken).ConfigureAwait(false);
@@ -227,38 +241,55 @@ internal sealed class UploadConnection : IDisposable
         }
     }
 
-    private async Task ServeHashesAsync(HashesMessage request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Answers HASHES with the file's HASH_LIST, sent from the digests the share index holds (a
+    /// 37-byte request never makes this peer build and hold a copy of a list of up to 16 MiB),
+    /// in slices under the progress deadline. Returns false when the connection must close.
+    /// </summary>
+    private async Task<bool> ServeHashesAsync(HashesMessage request, CancellationToken cancellationToken)
     {
-        Message answer;
         if (!_server.Share.TryGetById(request.Id, out var file))
         {
-            answer = new ErrorMessage(ErrorCode.NotFound, $"no shared file has id {request.Id}");
+            await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, $"no shared file has id {request.Id}"), cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        else if (file.ChunkDigests.Length > Limits.MaxControlPayload - 8)
+
+        var digests = file.ChunkDigests;
+        if (digests.Length > Limits.MaxControlPayload - 8)
         {
             // Over 524,287 MiB the list does not fit in one frame; such a file is served by plain GETs only.
-            answer = new ErrorMessage(ErrorCode.TooLarge, $"\"{FileName.Printable(file.Name)}\" has too many chunks for a HASH_LIST; fetch it with GET");
+            await _connection.SendAsync(new ErrorMessage(ErrorCode.TooLarge, $"\"{FileName.Printable(file.Name)}\" has too many chunks for a HASH_LIST; fetch it with GET"), cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        else
+
+        new FrameHeader((byte)MessageType.HashList, (uint)(8 + digests.Length)).Write(_hashListHeader);
+        BinaryPrimitives.WriteUInt32BigEndian(_hashListHeader.AsSpan(Limits.FrameHeaderLength), Limits.ChunkSize);
+        BinaryPrimitives.WriteUInt32BigEndian(_hashListHeader.AsSpan(Limits.FrameHeaderLength + 4), (uint)(digests.Length / Limits.IdLength));
+        ReadOnlyMemory<byte> prefix = _hashListHeader;
+        try
         {
-            answer = new HashListMessage(Limits.ChunkSize, file.ChunkDigests);
+            if (digests.Length == 0)
+            {
+                await SendSliceAsync(prefix, null, 0, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            }
+
+            for (var offset = 0; offset < digests.Length; offset += SliceSize)
+            {
+                var slice = digests.AsMemory(offset, Math.Min(SliceSize, digests.Length - offset));
+                await SendSliceAsync(prefix, null, 0, slice, cancellationToken).ConfigureAwait(false);
+                prefix = ReadOnlyMemory<byte>.Empty;
+            }
+
+            return true;
         }
-
-        await _connection.SendAsync(answer, cancellationToken).ConfigureAwait(false);
+        catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            _server.Logger.LogWarning("hash list of {File} to {Peer} failed: {Reason}", file.Name, PeerName, ex is OperationCanceledException ? "peer shutting down" : ex.Message);
+            return false;
+        }
     }
 
-    private async Task SendWholeFileAsync(SharedFile file, DataMessage header, Transfer transfer, CancellationToken cancellationToken)
-    {
-        var frame = MessageCodec.EncodeFrame(header);
-        // The kernel moves the file; the send can only be watched as a whole, so its deadline
-        // grows with the size (at least 1 MB/s) on top of the stall timeout.
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_server.StallTimeout + TimeSpan.FromSeconds(file.Size / 1_000_000.0));
-        await _connection.Socket.SendFileAsync(file.FullPath, frame, ReadOnlyMemory<byte>.Empty, TransmitFileOptions.UseDefaultWorkerThread, deadline.Token).ConfigureAwait(false);
-        transfer.AddBytes(file.Size);
-    }
-
-    /// <summary>Sends the DATA frame and the range it announces, the frame with the first piece.</summary>
+    /// <summary>Sends the DATA frame and the range it announces in slices, the frame with the first.</summary>
     private async Task SendRangeAsync(FileStream stream, DataMessage header, Transfer transfer, CancellationToken cancellationToken)
     {
         var frameLength = FrameWriter.WriteDataHeader(_dataFrame, header.Offset, header.Length);
@@ -267,37 +298,41 @@ internal sealed class UploadConnection : IDisposable
         var remaining = (long)header.Length;
         while (remaining > 0)
         {
-            var piece = (int)Math.Min(remaining, MaxRangeSend);
-            await SendPieceAsync(prefix, stream, position, piece, cancellationToken).ConfigureAwait(false);
+            var slice = (int)Math.Min(remaining, SliceSize);
+            await SendSliceAsync(prefix, stream, position, ReadOnlyMemory<byte>.Empty, slice, cancellationToken).ConfigureAwait(false);
             prefix = ReadOnlyMemory<byte>.Empty;
-            position += piece;
-            remaining -= piece;
-            transfer.AddBytes(piece);
+            position += slice;
+            remaining -= slice;
+            transfer.AddBytes(slice);
         }
     }
 
-    /// <summary>Sends a range (its DATA frame is sent already) in pieces at the pace of the shared upload limit.</summary>
+    /// <summary>Sends a range (its DATA frame is sent already) in slices at the pace of the shared upload limit.</summary>
     private async Task SendRangeLimitedAsync(FileStream stream, long offset, long length, TokenBucket limit, Transfer transfer, CancellationToken cancellationToken)
     {
         var position = offset;
         var remaining = length;
         while (remaining > 0)
         {
-            var piece = (int)Math.Min(remaining, limit.MaxGrant);
-            await limit.TakeAsync(piece, cancellationToken).ConfigureAwait(false);
-            await SendPieceAsync(ReadOnlyMemory<byte>.Empty, stream, position, piece, cancellationToken).ConfigureAwait(false);
-            position += piece;
-            remaining -= piece;
-            transfer.AddBytes(piece);
+            var slice = (int)Math.Min(remaining, Math.Min(limit.MaxGrant, SliceSize));
+            await limit.TakeAsync(slice, cancellationToken).ConfigureAwait(false);
+            await SendSliceAsync(ReadOnlyMemory<byte>.Empty, stream, position, ReadOnlyMemory<byte>.Empty, slice, cancellationToken).ConfigureAwait(false);
+            position += slice;
+            remaining -= slice;
+            transfer.AddBytes(slice);
         }
     }
 
+    private Task SendSliceAsync(ReadOnlyMemory<byte> prefix, FileStream? file, long offset, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
+        SendSliceAsync(prefix, file, offset, bytes, bytes.Length, cancellationToken);
+
     /// <summary>
-    /// One send of <paramref name="prefix"/> and a piece of the file, within a deadline that
-    /// grows with the size (at least 1 MB/s) on top of the stall timeout. A send that misses it
-    /// closes the connection: the downloader is gone or not reading.
+    /// One send of <paramref name="prefix"/> and a slice (<paramref name="count"/> bytes of
+    /// <paramref name="file"/> from <paramref name="offset"/>, or <paramref name="bytes"/>), within
+    /// the stall timeout. A send that misses it closes the connection: the downloader is gone or
+    /// not reading.
     /// </summary>
-    private async Task SendPieceAsync(ReadOnlyMemory<byte> prefix, FileStream stream, long offset, int count, CancellationToken cancellationToken)
+    private async Task SendSliceAsync(ReadOnlyMemory<byte> prefix, FileStream? file, long offset, ReadOnlyMemory<byte> bytes, int count, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (_sendDeadline is null)
@@ -308,14 +343,25 @@ internal sealed class UploadConnection : IDisposable
             _sendDeadline.Token.UnsafeRegister(static state => ((UploadConnection)state!).Abort(), this);
         }
 
-        _sendDeadline.CancelAfter(_server.StallTimeout + TimeSpan.FromSeconds(count / 1_000_000.0));
+        _sendDeadline.CancelAfter(_server.StallTimeout);
         try
         {
-            await _rangeSender.SendAsync(_connection.Socket, prefix, stream, offset, count).ConfigureAwait(false);
+            if (file is not null)
+            {
+                await _sliceSender.SendAsync(_connection.Socket, prefix, file, offset, count).ConfigureAwait(false);
+            }
+            else if (bytes.IsEmpty)
+            {
+                await _sliceSender.SendAsync(_connection.Socket, ReadOnlyMemory<byte>.Empty, prefix).ConfigureAwait(false);
+            }
+            else
+            {
+                await _sliceSender.SendAsync(_connection.Socket, prefix, bytes).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException && _sendDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"the downloader did not take {count} bytes within {(_server.StallTimeout + TimeSpan.FromSeconds(count / 1_000_000.0)).TotalSeconds:0.#} s", ex);
+            throw new TimeoutException($"the downloader did not take {prefix.Length + count} bytes within {_server.StallTimeout.TotalSeconds:0.#} s", ex);
         }
 
         _sendDeadline.CancelAfter(Timeout.InfiniteTimeSpan);

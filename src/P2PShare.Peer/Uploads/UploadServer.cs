@@ -7,12 +7,12 @@ using P2PShare.Protocol;
 namespace P2PShare.Peer;
 
 /// <summary>
-/// Accepts peer connections and serves GET requests from the share index. Each connection is
-/// one task; a connection may carry several GETs one after another. Whole-file requests go out
-/// with <see cref="Socket.SendFileAsync(string, ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, TransmitFileOptions, CancellationToken)"/>
-/// (the kernel copies file to socket); ranges (the chunks of swarm downloads) go out with their DATA
-/// frame in one sendfile-backed send (<see cref="FileRangeSender"/>), rate-limited ones in pieces at
-/// the pace of the shared token bucket.
+/// Accepts peer connections and serves GET and HASHES requests from the share index. Each
+/// connection is one task; a connection may carry several requests one after another. Files and
+/// ranges go out from the handle that was opened and checked, in sendfile-backed slices of at
+/// most 1 MiB (<see cref="SliceSender"/>), the DATA frame with the first, rate-limited ones at
+/// the pace of the shared token bucket; a downloader that takes no slice within
+/// <see cref="StallTimeout"/> is disconnected, whatever the file's size.
 /// </summary>
 /// <remarks>
 /// Connections beyond <see cref="MaxConnections"/> in all, or beyond
@@ -61,8 +61,14 @@ public sealed class UploadServer : IAsyncDisposable
     /// <summary>How long a connection may sit between two GETs.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long a send may make no progress before the downloader is considered gone.</summary>
-    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The default <see cref="StallTimeout"/> (<c>p2pshare peer --stall-timeout</c>).</summary>
+    public static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a downloader may take to accept one slice of an answer (at most 1 MiB) before it is
+    /// considered gone and its connection closed; also the time a request frame has to complete.
+    /// </summary>
+    public TimeSpan StallTimeout { get; init; } = DefaultStallTimeout;
 
     /// <summary>Most upload connections open at once; more are refused with ERROR 4 (busy).</summary>
     public int MaxConnections { get; init; } = 1000;
@@ -208,9 +214,12 @@ public sealed class UploadServer : IAsyncDisposable
                 continue;
             }
 
+            // In the table before it runs: a connection that ends at once removes itself from
+            // the table, which it could not do before it was in it.
             var connection = new UploadConnection(this, socket);
-            var task = RunConnectionAsync(connection, address);
-            _connections[connection] = task;
+            var run = new Task<Task>(() => RunConnectionAsync(connection, address));
+            _connections[connection] = run.Unwrap();
+            run.Start(TaskScheduler.Default);
         }
     }
 
@@ -224,7 +233,7 @@ public sealed class UploadServer : IAsyncDisposable
 
         return exceeded == ConnectionLimit.Total
             ? $"this peer is busy: {open} upload connections are open, the most it serves"
-            : $"this peer is busy: {open} upload connections from {address} are open, the most it serves to one address";
+            : $"this peer is busy: {open} upload connections from {AddressGroup.Describe(AddressGroup.Of(address))} are open, the most it serves to one address";
     }
 
     private void Uncount(IPAddress address) => _limiter?.Release(address);
@@ -232,13 +241,12 @@ public sealed class UploadServer : IAsyncDisposable
     private static async Task RefuseAsync(Socket socket, string reason)
     {
         await Task.Yield();
-        using var connection = new FrameConnection(socket, Channel.Peer);
+        using var connection = new FrameConnection(socket, FrameLimits.UploadServer);
         await connection.SendErrorAndCloseAsync(ErrorCode.Busy, reason).ConfigureAwait(false);
     }
 
     private async Task RunConnectionAsync(UploadConnection connection, IPAddress address)
     {
-        await Task.Yield();
         try
         {
             await connection.RunAsync(_stopping.Token).ConfigureAwait(false);

@@ -32,6 +32,19 @@ public readonly record struct FrameHeader(byte Type, uint PayloadLength)
         return new FrameHeader(type, length);
     }
 
+    /// <summary>
+    /// Parses a header and checks it against what one receiving role accepts: over 16 MiB is
+    /// ERROR 3, an unknown type ERROR 5 (both as <see cref="Parse(ReadOnlySpan{byte}, int)"/>), then
+    /// a type the role does not receive ERROR 1 and a length over the type's limit ERROR 3.
+    /// </summary>
+    public static FrameHeader Parse(ReadOnlySpan<byte> header, FrameLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var parsed = Parse(header);
+        limits.Check(parsed.Type, parsed.PayloadLength);
+        return parsed;
+    }
+
     public void Write(Span<byte> destination)
     {
         destination[0] = Type;

@@ -10,14 +10,16 @@ public enum ConnectionLimit
     /// <summary>The cap on connections in all.</summary>
     Total,
 
-    /// <summary>The cap on connections from one address.</summary>
+    /// <summary>The cap on connections from one address group (<see cref="AddressGroup"/>).</summary>
     PerAddress,
 }
 
 /// <summary>
-/// Counts open connections in all and per remote address, and refuses one that would exceed
-/// either cap — what keeps one client (or a crowd) from taking every slot of a server. The
-/// directory and the peer's upload server answer a refusal with ERROR 4 (busy). Thread-safe.
+/// Counts open connections in all and per remote address group (an IPv4 address or an IPv6 /64,
+/// <see cref="AddressGroup"/>: one IPv6 host can pick any address of its /64, so counting exact
+/// addresses would not cap it), and refuses one that would exceed either cap — what keeps one
+/// client (or a crowd) from taking every slot of a server. The directory and the peer's upload
+/// server answer a refusal with ERROR 4 (busy). Thread-safe.
 /// </summary>
 public sealed class ConnectionLimiter
 {
@@ -49,11 +51,12 @@ public sealed class ConnectionLimiter
 
     /// <summary>
     /// Counts a new connection from <paramref name="address"/>; or, when a cap is reached, counts
-    /// nothing and says which cap, with the number of connections already counted against it.
+    /// nothing and says which cap, with the number of connections already counted against it
+    /// (for <see cref="ConnectionLimit.PerAddress"/>, from the address's group).
     /// </summary>
     public bool TryAdmit(IPAddress address, out ConnectionLimit exceeded, out int alreadyOpen)
     {
-        address = MessageCodec.NormalizeAddress(address);
+        address = AddressGroup.Of(address);
         lock (_lock)
         {
             if (_open >= _maxConnections)
@@ -79,7 +82,7 @@ public sealed class ConnectionLimiter
     /// <summary>Releases a connection counted by <see cref="TryAdmit"/>.</summary>
     public void Release(IPAddress address)
     {
-        address = MessageCodec.NormalizeAddress(address);
+        address = AddressGroup.Of(address);
         lock (_lock)
         {
             _open--;

@@ -14,21 +14,26 @@ public sealed partial class FrameConnection
     private int _start;
     private int _end;
 
-    /// <summary>The rented buffer of the last payload larger than <see cref="_buffer"/>, returned at the next read.</summary>
-    private byte[]? _largePayload;
+    /// <summary>Collects payloads larger than <see cref="_buffer"/>; the last one is released at the next read. Made at the first.</summary>
+    private PayloadAssembler? _assembler;
 
     /// <summary>
     /// Reads the next frame without decoding it. Returns <see cref="ReceivedFrame.EndOfStream"/>
     /// when the other side closed the connection cleanly between frames. Waits at most
     /// <paramref name="idleTimeout"/> for a frame to begin (<see cref="Timeout.InfiniteTimeSpan"/>
     /// waits for ever); the rest of the frame must arrive within <see cref="FrameTimeout"/>.
-    /// The header is checked (type 1–12, length within <see cref="MaxPayload"/>) before any
-    /// payload byte is read; the payload is not checked: parse it with a view
-    /// (<see cref="GetView.Parse"/>, ...) or <see cref="MessageCodec.Decode"/>.
+    /// The header is checked (type 1–12, a type this side receives, a length within that type's
+    /// limit: <see cref="ReceiveLimits"/>) before any payload byte is read; the payload is not
+    /// checked: parse it with a view (<see cref="GetView.Parse"/>, ...) or
+    /// <see cref="MessageCodec.Decode"/>. A payload larger than 4 KiB takes pooled memory as its
+    /// bytes arrive, charged to the connection's <see cref="FrameMemoryBudget"/> if it has one.
     /// The payload stays valid until the next read call on this connection. Allocates nothing in
-    /// the steady state, except once for each payload larger than 4 KiB (a pooled buffer).
+    /// the steady state, except for payloads larger than 4 KiB (pooled buffers).
     /// </summary>
-    /// <exception cref="ProtocolException">The header is malformed; answer with ERROR and close.</exception>
+    /// <exception cref="ProtocolException">
+    /// The header is malformed or not for this side (ERROR 1, 3 or 5), or the memory budget has no
+    /// room for the payload (ERROR 4); answer with ERROR and close.
+    /// </exception>
     /// <exception cref="TimeoutException">No frame began in time, or a frame did not complete in time.</exception>
     /// <exception cref="EndOfStreamException">The connection closed in the middle of a frame.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -44,7 +49,7 @@ public sealed partial class FrameConnection
         try
         {
             await EnsureBufferedAsync(Limits.FrameHeaderLength, frameToken).ConfigureAwait(false);
-            var header = FrameHeader.Parse(_buffer.AsSpan(_start, Limits.FrameHeaderLength), MaxPayload);
+            var header = FrameHeader.Parse(_buffer.AsSpan(_start, Limits.FrameHeaderLength), _limits);
             _start += Limits.FrameHeaderLength;
             var length = (int)header.PayloadLength;
             if (length <= _buffer.Length)
@@ -88,7 +93,7 @@ public sealed partial class FrameConnection
 
         try
         {
-            return MessageCodec.Decode((byte)frame.Type, frame.Payload.Span, _channel);
+            return MessageCodec.Decode((byte)frame.Type, frame.Payload.Span, _limits.Channel);
         }
         finally
         {
@@ -134,40 +139,42 @@ public sealed partial class FrameConnection
         }
     }
 
-    private void ReleaseLargePayload()
-    {
-        if (_largePayload is { } payload)
-        {
-            _largePayload = null;
-            ArrayPool<byte>.Shared.Return(payload);
-        }
-    }
+    private void ReleaseLargePayload() => _assembler?.Release();
 
     /// <summary>
-    /// A payload larger than the receive buffer gets a buffer of its own, rented only now that its
-    /// length is known to be within the limit, and kept until the next read.
+    /// A payload larger than the receive buffer is collected by the assembler, which takes memory
+    /// only as the bytes arrive (and within the budget); it is kept until the next read, or
+    /// released at once when the read fails.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>> ReadLargePayloadAsync(int length, CancellationToken cancellationToken)
     {
-        var payload = ArrayPool<byte>.Shared.Rent(length);
-        _largePayload = payload;
-        var buffered = _end - _start;
-        _buffer.AsSpan(_start, buffered).CopyTo(payload);
-        _start = _end = 0;
-        var filled = buffered;
-        while (filled < length)
+        var assembler = _assembler ??= new PayloadAssembler(_budget, RemoteEndPoint is { } remote ? AddressGroup.Of(remote.Address) : System.Net.IPAddress.None);
+        try
         {
-            var read = await Socket.ReceiveAsync(payload.AsMemory(filled, length - filled), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
+            assembler.Begin(length);
+            assembler.Append(_buffer.AsSpan(_start, _end - _start));
+            _start = _end = 0;
+            while (!assembler.IsComplete)
             {
-                throw new EndOfStreamException($"connection closed after {filled} of {length} payload bytes");
+                var read = await Socket.ReceiveAsync(assembler.NextSpace(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new EndOfStreamException($"connection closed in the middle of a {length}-byte payload");
+                }
+
+                assembler.Advance(read);
             }
 
-            filled += read;
+            return assembler.Complete();
         }
-
-        return payload.AsMemory(0, length);
+        catch
+        {
+            // The read has ended (failed, timed out, or refused by the budget) and no one has
+            // seen the payload: its memory can go back at once.
+            assembler.Release();
+            throw;
+        }
     }
 
     /// <summary>Waits up to <paramref name="timeout"/> for a frame to begin; false when the other side closed before sending any byte.</summary>

@@ -10,10 +10,19 @@ public sealed partial class FrameConnection
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly ReusableDeadline _sendDeadline = new();
 
-    /// <summary>Sends one message as a frame. Safe to call from several tasks at once.</summary>
+    /// <summary>
+    /// Sends one message as a frame. Safe to call from several tasks at once. An ERROR whose text
+    /// is longer than every receiver accepts (<see cref="FrameLimits.MaxErrorPayload"/>) is cut
+    /// short, with "…" at the end.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(Message message, CancellationToken cancellationToken = default)
     {
+        if (message is ErrorMessage error)
+        {
+            message = WithinErrorLimit(error);
+        }
+
         var length = MessageCodec.GetFrameLength(message);
         var frame = ArrayPool<byte>.Shared.Rent(length);
         try
@@ -66,6 +75,32 @@ public sealed partial class FrameConnection
         {
             _sendLock.Release();
         }
+    }
+
+    /// <summary>The ERROR itself when its text fits in <see cref="FrameLimits.MaxErrorPayload"/>, else one with the text cut at a character boundary.</summary>
+    private static ErrorMessage WithinErrorLimit(ErrorMessage error)
+    {
+        const int MaxTextBytes = FrameLimits.MaxErrorPayload - 4;
+        const char Ellipsis = '…';
+        if (error.Text.Length <= MaxTextBytes / 3 || System.Text.Encoding.UTF8.GetByteCount(error.Text) <= MaxTextBytes)
+        {
+            return error;
+        }
+
+        var room = MaxTextBytes - 3; // "…" is 3 bytes of UTF-8
+        var text = new System.Text.StringBuilder();
+        foreach (var rune in error.Text.EnumerateRunes())
+        {
+            room -= rune.Utf8SequenceLength;
+            if (room < 0)
+            {
+                break;
+            }
+
+            text.Append(rune.ToString());
+        }
+
+        return error with { Text = text.Append(Ellipsis).ToString() };
     }
 
     /// <summary>

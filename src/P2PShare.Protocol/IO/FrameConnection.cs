@@ -5,9 +5,12 @@ namespace P2PShare.Protocol;
 
 /// <summary>
 /// Framed messages over one connected socket: the only place that turns socket bytes into
-/// frames. Reads are bounded twice: a frame's declared length is checked against the limit
-/// before anything is read, and once a frame has begun the rest of it must arrive within
-/// <see cref="FrameTimeout"/>, so a client that trickles bytes cannot hold a connection.
+/// frames. Reads are bounded three times: a frame's header is checked against what this side's
+/// role receives (<see cref="FrameLimits"/>: which types, how large each) before anything is read;
+/// a large payload takes memory only as its bytes arrive, within the server's
+/// <see cref="FrameMemoryBudget"/> when there is one; and once a frame has begun the rest of it
+/// must arrive within <see cref="FrameTimeout"/>, so a client that trickles bytes cannot hold a
+/// connection.
 /// Raw file bytes that follow a DATA frame are read with <see cref="ReadRawAsync"/>, which
 /// drains what the frame reader had buffered first.
 /// </summary>
@@ -22,18 +25,36 @@ public sealed partial class FrameConnection : IAsyncDisposable, IDisposable
     // Small on purpose, and held only while a frame arrives: a directory holds one connection per
     // online peer (10,000 connections with 64 KiB each were 640 MiB of its memory), and what
     // arrives in bulk does not go through it: DATA bytes are read straight into the caller's
-    // buffer, and a payload larger than this gets a pooled buffer for as long as it is read.
+    // buffer, and a payload larger than this is collected by a PayloadAssembler.
     private const int BufferSize = 4 * 1024;
 
-    private readonly Channel _channel;
+    private readonly FrameLimits _limits;
+    private readonly FrameMemoryBudget? _budget;
     private int _disposed;
 
-    public FrameConnection(Socket socket, Channel channel)
+    /// <summary>
+    /// A connection that receives what <paramref name="limits"/> accepts (the table of this side's
+    /// role), its large payloads charged to <paramref name="budget"/> when given (a server shares
+    /// one budget among all its connections).
+    /// </summary>
+    public FrameConnection(Socket socket, FrameLimits limits, FrameMemoryBudget? budget = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(limits);
         Socket = socket;
-        _channel = channel;
+        _limits = limits;
+        _budget = budget;
         RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
+    }
+
+    /// <summary>
+    /// A connection that receives every message type of <paramref name="channel"/> up to the
+    /// protocol's 16 MiB (<see cref="FrameLimits.AnyRole"/>): for tools and tests that play any
+    /// role. A server or peer gives the table of its role instead.
+    /// </summary>
+    public FrameConnection(Socket socket, Channel channel)
+        : this(socket, FrameLimits.AnyRole(channel))
+    {
     }
 
     public Socket Socket { get; }
@@ -43,8 +64,8 @@ public sealed partial class FrameConnection : IAsyncDisposable, IDisposable
     /// <summary>Time allowed for the rest of a frame once its first byte has arrived, and for one send.</summary>
     public TimeSpan FrameTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Largest payload accepted.</summary>
-    public int MaxPayload { get; init; } = Limits.MaxControlPayload;
+    /// <summary>What this side receives: the message types and the largest payload of each.</summary>
+    public FrameLimits ReceiveLimits => _limits;
 
     /// <summary>
     /// Best effort: tells the other side why the connection is being closed. Errors while doing
@@ -55,7 +76,7 @@ public sealed partial class FrameConnection : IAsyncDisposable, IDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await SendAsync(new ErrorMessage(code, Truncate(text)), timeout.Token).ConfigureAwait(false);
+            await SendAsync(new ErrorMessage(code, text), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or TimeoutException or ObjectDisposedException)
         {
@@ -128,12 +149,11 @@ public sealed partial class FrameConnection : IAsyncDisposable, IDisposable
         _sendLock.Dispose();
         _readDeadline.Dispose();
         _sendDeadline.Dispose();
-        // The buffers go back to the pool only once no read can be using them: reads stop when
-        // the socket is disposed, but a read may still be unwinding (or its caller still looking
-        // at a payload), so the buffers are dropped rather than returned.
+        // The budget is given back at once, but the buffers go back to the pool only once no read
+        // can be using them: reads stop when the socket is disposed, but a read may still be
+        // unwinding (or its caller still looking at a payload), so the buffers are dropped rather
+        // than returned.
+        _assembler?.Close();
         _buffer = [];
-        _largePayload = null;
     }
-
-    private static string Truncate(string text) => text.Length <= 1000 ? text : text[..1000] + "…";
 }

@@ -207,7 +207,7 @@ public sealed class DirectoryServerTests : IAsyncLifetime
         await client.SendAsync(new ResultsMessage([]));
 
         var error = await client.ExpectErrorAndCloseAsync(ErrorCode.BadRequest);
-        Assert.Equal("unexpected RESULTS from a client", error.Text);
+        Assert.StartsWith("unexpected RESULTS", error.Text, StringComparison.Ordinal);
         Assert.Equal(0, _registry.PeerCount);
     }
 

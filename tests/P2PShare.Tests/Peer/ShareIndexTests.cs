@@ -58,6 +58,22 @@ public sealed class ShareIndexTests
     }
 
     [Fact]
+    public async Task Names_with_bidirectional_controls_or_zero_width_characters_are_skipped_with_a_reason()
+    {
+        using var folder = new TempFolder();
+        folder.Write("good.txt", [1]);
+        folder.Write("evil\u202Etxt.exe", [1]);
+        folder.Write("ubuntu\u200B.iso", [1]);
+        using var index = new ShareIndex(folder.Path);
+
+        var changes = await index.RescanAsync(Token);
+
+        Assert.Equal(["good.txt"], index.Files.Select(f => f.Name));
+        Assert.Contains(changes.Skipped, s => s.Contains("evil\\u202etxt.exe", StringComparison.Ordinal) && s.Contains("U+202E", StringComparison.Ordinal));
+        Assert.Contains(changes.Skipped, s => s.Contains("ubuntu\\u200b.iso", StringComparison.Ordinal) && s.Contains("U+200B", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Names_the_protocol_forbids_are_skipped_with_a_reason()
     {
         using var folder = new TempFolder();
@@ -131,5 +147,63 @@ public sealed class ShareIndexTests
         File.CreateSymbolicLink(path, secret);
 
         Assert.Throws<FileNotFoundException>(() => index.OpenForUpload(file).Dispose());
+    }
+
+    [Fact]
+    public async Task A_folder_on_the_path_replaced_by_a_link_is_not_opened_for_upload_even_to_a_look_alike()
+    {
+        using var folder = new TempFolder();
+        using var outside = new TempFolder();
+        var path = folder.Write("sub/a.txt", [1, 2, 3]);
+        using var index = new ShareIndex(folder.Path);
+        await index.RescanAsync(Token);
+        Assert.True(index.TryGet("sub/a.txt", out var file));
+
+        // The same name, size and time, but outside the shared folder, reached through "sub".
+        var lookAlike = outside.Write("a.txt", [7, 7, 7]);
+        File.SetLastWriteTimeUtc(lookAlike, File.GetLastWriteTimeUtc(path));
+        System.IO.Directory.Move(Path.Combine(folder.Path, "sub"), Path.Combine(folder.Path, "moved"));
+        System.IO.Directory.CreateSymbolicLink(Path.Combine(folder.Path, "sub"), outside.Path);
+
+        var refused = Assert.Throws<FileNotFoundException>(() => index.OpenForUpload(file).Dispose());
+        Assert.Contains("symbolic link", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_FIFO_put_in_place_of_a_file_is_refused_without_waiting_for_a_writer()
+    {
+        using var folder = new TempFolder();
+        var path = folder.Write("a.txt", [1, 2, 3]);
+        using var index = new ShareIndex(folder.Path);
+        await index.RescanAsync(Token);
+        Assert.True(index.TryGet("a.txt", out var file));
+        File.Delete(path);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]))
+        {
+            await mkfifo.WaitForExitAsync(Token);
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var open = Task.Run(() => index.OpenForUpload(file).Dispose(), Token);
+
+        await Assert.ThrowsAsync<FileNotFoundException>(() => open.WaitAsync(TimeSpan.FromSeconds(10), Token));
+    }
+
+    [Fact]
+    public async Task What_is_opened_for_upload_is_the_announced_file()
+    {
+        using var folder = new TempFolder();
+        folder.Write("dir/sub/a.bin", [1, 2, 3, 4, 5]);
+        using var index = new ShareIndex(folder.Path);
+        await index.RescanAsync(Token);
+        Assert.True(index.TryGet("dir/sub/a.bin", out var file));
+
+        await using var stream = index.OpenForUpload(file);
+
+        Assert.True(stream.IsAsync);
+        Assert.Equal(5, stream.Length);
+        var bytes = new byte[5];
+        await stream.ReadExactlyAsync(bytes, Token);
+        Assert.Equal([1, 2, 3, 4, 5], bytes);
     }
 }

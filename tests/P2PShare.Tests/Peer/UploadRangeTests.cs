@@ -68,7 +68,7 @@ public sealed class UploadRangeTests : IDisposable
     {
         var path = _folder.Write("shrinking.bin", _content);
         using var pair = await SocketPair.OpenAsync();
-        using var sender = new FileRangeSender();
+        using var sender = new SliceSender();
         await using var file = OpenForSending(path);
         File.WriteAllBytes(path, _content.AsSpan(0, Limits.ChunkSize).ToArray());
 
@@ -92,7 +92,7 @@ public sealed class UploadRangeTests : IDisposable
         }
 
         using var pair = await SocketPair.OpenAsync();
-        using var sender = new FileRangeSender();
+        using var sender = new SliceSender();
         await using var file = OpenForSending(path);
         var sending = sender.SendAsync(pair.Sender, ReadOnlyMemory<byte>.Empty, file, 0, Large).AsTask();
         await Task.Delay(200, Token);

@@ -49,4 +49,24 @@ public sealed class ConnectionLimiterTests
         limiter.Release(A.MapToIPv6());
         Assert.Equal(0, limiter.Open);
     }
+
+    [Fact]
+    public void One_IPv6_64_cannot_get_around_the_per_address_cap_by_changing_addresses()
+    {
+        var limiter = new ConnectionLimiter(maxConnections: 100, maxPerAddress: 2);
+
+        Assert.True(limiter.TryAdmit(IPAddress.Parse("2001:db8:1:2::1"), out _, out _));
+        Assert.True(limiter.TryAdmit(IPAddress.Parse("2001:db8:1:2:ffff:ffff:ffff:ffff"), out _, out _));
+        Assert.False(limiter.TryAdmit(IPAddress.Parse("2001:db8:1:2:abcd::7"), out var exceeded, out var open));
+        Assert.Equal(ConnectionLimit.PerAddress, exceeded);
+        Assert.Equal(2, open);
+
+        // The next /64 is another group.
+        Assert.True(limiter.TryAdmit(IPAddress.Parse("2001:db8:1:3::1"), out _, out _));
+
+        // A release from any address of the /64 frees a slot of the group.
+        limiter.Release(IPAddress.Parse("2001:db8:1:2::99"));
+        Assert.True(limiter.TryAdmit(IPAddress.Parse("2001:db8:1:2::5"), out _, out _));
+        Assert.Equal(3, limiter.Open);
+    }
 }

@@ -6,7 +6,7 @@ namespace P2PShare.Tests.Protocol;
 /// <summary>A name checked as UTF-8 bytes gets the verdict and the reason it gets as a string.</summary>
 public class FileNameUtf8Tests
 {
-    public static TheoryData<string> AllNames => new(FileNameTests.ValidNames.Concat(FileNameTests.InvalidNames));
+    public static TheoryData<string> AllNames => new(FileNameTests.ValidNames.Concat(FileNameTests.InvalidNames).Concat(FileNameTests.InvisibleFormatNames));
 
     [Theory]
     [MemberData(nameof(AllNames))]
@@ -39,14 +39,14 @@ public class FileNameUtf8Tests
     }
 
     [Fact]
-    public void Every_control_character_is_refused_and_its_neighbours_are_not()
+    public void Every_control_character_and_the_soft_hyphen_are_refused_and_their_neighbours_are_not()
     {
         for (var c = 0; c < 0x200; c++)
         {
             var name = "a" + (char)c + "b";
             var utf8 = Encoding.UTF8.GetBytes(name);
             Assert.Equal(FileName.Validate(name), FileName.ValidateUtf8(utf8));
-            Assert.Equal(char.IsControl((char)c) || c == '\\', FileName.ValidateUtf8(utf8) is not null);
+            Assert.Equal(char.IsControl((char)c) || c == '\\' || c == 0xAD, FileName.ValidateUtf8(utf8) is not null);
         }
     }
 

@@ -144,14 +144,41 @@ public sealed class FrameConnectionTests : LoopbackTest
     }
 
     [Fact]
-    public async Task A_lower_MaxPayload_is_enforced()
+    public async Task A_lower_limit_for_a_type_is_enforced()
     {
-        using var connection = new FrameConnection(Receiver, Channel.Directory) { MaxPayload = 8 };
+        using var connection = new FrameConnection(Receiver, FrameLimits.AnyRole(Channel.Directory).WithMaxPayload(MessageType.Register, 8));
         await SendAsync(Sender, Wire.Hex("06 00000004 00000001 | 01 00000009"));
 
         Assert.Equal(new OkMessage(1), await connection.ReadMessageAsync(Idle, Token));
         var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await connection.ReadMessageAsync(Idle, Token));
         Assert.Equal(ErrorCode.TooLarge, ex.Code);
+    }
+
+    [Fact]
+    public async Task An_ERROR_text_longer_than_receivers_accept_is_cut_short_by_the_sender()
+    {
+        using var sender = new FrameConnection(Sender, Channel.Peer);
+        using var receiver = new FrameConnection(Receiver, FrameLimits.UploadServer);
+
+        await sender.SendAsync(new ErrorMessage(ErrorCode.Internal, new string('é', 10_000)), Token);
+        await sender.SendAsync(new ErrorMessage(ErrorCode.NotFound, "short"), Token);
+
+        var cut = Assert.IsType<ErrorMessage>(await receiver.ReadMessageAsync(Idle, Token));
+        Assert.EndsWith("é…", cut.Text, StringComparison.Ordinal);
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(cut.Text), FrameLimits.MaxErrorPayload - 4 - 4, FrameLimits.MaxErrorPayload - 4);
+        Assert.Equal(new ErrorMessage(ErrorCode.NotFound, "short"), await receiver.ReadMessageAsync(Idle, Token));
+    }
+
+    [Fact]
+    public async Task A_type_the_role_does_not_receive_is_refused_before_its_payload_arrives()
+    {
+        using var connection = new FrameConnection(Receiver, FrameLimits.UploadServer);
+        // A DATA header sent to an upload server, and no payload: the refusal must not wait for it.
+        await SendAsync(Sender, Wire.Hex("04 00000010"));
+
+        var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await connection.ReadMessageAsync(Idle, Token));
+        Assert.Equal(ErrorCode.BadRequest, ex.Code);
+        Assert.Contains("DATA", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

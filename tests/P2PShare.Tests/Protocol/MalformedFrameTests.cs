@@ -197,7 +197,7 @@ public class MalformedFrameTests
 
     // ---- Bad name -------------------------------------------------------------------------
 
-    public static TheoryData<string> BadNames => new(FileNameTests.InvalidNames);
+    public static TheoryData<string> BadNames => new(FileNameTests.InvalidNames.Concat(FileNameTests.InvisibleFormatNames));
 
     [Theory]
     [MemberData(nameof(BadNames))]

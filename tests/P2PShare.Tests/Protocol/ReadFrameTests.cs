@@ -119,9 +119,9 @@ public sealed class ReadFrameTests : LoopbackTest
     }
 
     [Fact]
-    public async Task A_lower_MaxPayload_and_an_unknown_type_are_refused()
+    public async Task A_lower_limit_for_a_type_and_an_unknown_type_are_refused()
     {
-        using var connection = new FrameConnection(Receiver, Channel.Directory) { MaxPayload = 100 };
+        using var connection = new FrameConnection(Receiver, FrameLimits.AnyRole(Channel.Directory).WithMaxPayload(MessageType.Register, 100));
         await Loopback.SendAllAsync(Sender, Wire.Hex("07 00000000 | 01 00000065"));
         Assert.Equal(MessageType.Ping, (await connection.ReadFrameAsync(Idle, Token)).Type);
         var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await connection.ReadFrameAsync(Idle, Token));
