@@ -56,7 +56,11 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             MaxConnections = options.MaxConnections,
             MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
         };
-        _downloader = new Downloader(options.DownloadsFolder, loggerFactory.CreateLogger("p2pshare.download")) { MaxSources = options.MaxSources };
+        _downloader = new Downloader(options.DownloadsFolder, loggerFactory.CreateLogger("p2pshare.download"))
+        {
+            MaxSources = options.MaxSources,
+            SourceLimits = options.SourceLimits,
+        };
     }
 
     public TransferTracker Transfers { get; } = new();
@@ -323,30 +327,33 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         _stopping.Dispose();
     }
 
+    /// <summary>
+    /// One download from the menu, from search to saved file. Whatever happens, the transfer ends
+    /// completed, failed or cancelled: none stays "running" after its task has ended.
+    /// </summary>
     private async Task<DownloadResult> DownloadAsync(string name, ContentId? id, Transfer transfer, CancellationToken cancellationToken)
     {
-        DownloadPlan plan;
         try
         {
-            var results = await SearchAsync(name, cancellationToken).ConfigureAwait(false);
-            plan = DownloadPlan.Choose(results, name, id, out var error) ?? throw new DownloadException(error!);
-        }
-        catch (Exception ex) when (ex is DownloadException or DirectoryException)
-        {
-            transfer.Fail(ex.Message);
-            throw;
+            var plan = DownloadPlan.Choose(await SearchAsync(name, cancellationToken).ConfigureAwait(false), name, id, out var error)
+                ?? throw new DownloadException(error!);
+            return await _downloader.DownloadAsync(plan, transfer, FindSourcesAsync, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             transfer.Cancel("cancelled");
             throw;
         }
+        catch (Exception ex)
+        {
+            // The downloader has already failed it for the failures it knows; this is for the rest.
+            _logger.LogError(ex, "download of {File} failed", name);
+            transfer.Fail(ex.Message);
+            throw;
+        }
 
-        transfer.TotalBytes = (long)plan.Size;
-        return await _downloader.DownloadAsync(plan, transfer, FindSourcesAsync, cancellationToken).ConfigureAwait(false);
-
-        async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(CancellationToken token) =>
-            DownloadPlan.SourcesOf(await SearchAsync(plan.Name, token).ConfigureAwait(false), plan.Id, plan.Name);
+        async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(DownloadPlan content, CancellationToken token) =>
+            content.SourcesIn(await SearchAsync(content.Name, token).ConfigureAwait(false));
     }
 
     /// <summary>The first scan: logs what it skipped and how it went; never throws.</summary>

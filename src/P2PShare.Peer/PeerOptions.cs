@@ -32,6 +32,9 @@ public sealed record PeerOptions
     /// <summary>Most sources one download uses at once (<c>--sources</c>).</summary>
     public int MaxSources { get; init; } = 8;
 
+    /// <summary>What downloads demand of their sources (<c>--min-source-rate</c>, <c>--sources-per-address</c>).</summary>
+    public SourceLimits SourceLimits { get; init; } = new();
+
     /// <summary>
     /// How long the start waits for the first scan of the shared folder before it registers with
     /// what is known so far (the rest is announced while it is hashed).

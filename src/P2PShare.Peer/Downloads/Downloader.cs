@@ -79,17 +79,21 @@ public sealed class Downloader
     /// <summary>How often a running download searches again for new sources.</summary>
     public TimeSpan ResearchInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The minimum rate sources must deliver at, and how many one address may supply.</summary>
+    public SourceLimits SourceLimits { get; init; } = new();
+
     internal ILogger Logger => _logger;
 
     /// <summary>
-    /// Downloads <paramref name="plan"/>. <paramref name="findSources"/>, when given, is asked
-    /// every <see cref="ResearchInterval"/> (and when every source has failed) for the peers
-    /// that now hold the content.
+    /// Downloads <paramref name="plan"/>, or, when it has no working source, the first of its
+    /// fallbacks that has one. <paramref name="findSources"/>, when given, is asked every
+    /// <see cref="ResearchInterval"/> (and when every source has failed) for the peers that now
+    /// hold the content being fetched.
     /// </summary>
     public async Task<DownloadResult> DownloadAsync(
         DownloadPlan plan,
         Transfer transfer,
-        Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources = null,
+        Func<DownloadPlan, CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -105,13 +109,12 @@ public sealed class Downloader
         try
         {
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var download = new SwarmDownload(this, plan, transfer, partPath, findSources);
-            await download.RunAsync(cancellationToken).ConfigureAwait(false);
+            var download = await SwarmDownload.RunFirstWorkingAsync(this, plan, transfer, partPath, findSources, cancellationToken).ConfigureAwait(false);
             var path = Publish(partPath, target);
             File.Delete(download.StatePath);
             transfer.Complete(path);
-            var result = new DownloadResult(path, (long)plan.Size, plan.Id, transfer.Sources, transfer.Elapsed, download.ResumedChunks);
-            _logger.LogInformation("download of {File} finished: {Size} bytes verified from {Sources}, saved as {Path}", plan.Name, plan.Size, result.SourceNames, path);
+            var result = new DownloadResult(path, (long)download.Plan.Size, download.Plan.Id, transfer.Sources, transfer.Elapsed, download.ResumedChunks);
+            _logger.LogInformation("download of {File} finished: {Size} bytes verified from {Sources}, saved as {Path}", plan.Name, download.Plan.Size, result.SourceNames, path);
             return result;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

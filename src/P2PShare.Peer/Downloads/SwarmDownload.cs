@@ -20,7 +20,9 @@ internal sealed partial class SwarmDownload
     private readonly Transfer _transfer;
     private readonly string _partPath;
     private readonly Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? _findSources;
+    private readonly SourceAdmission _admission;
     private readonly Dictionary<string, string> _dropped = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _notAdmitted = new(StringComparer.Ordinal);
     private readonly ChangeSignal _changed = new();
     private readonly int _chunkCount;
     private HashListMessage? _hashList;
@@ -28,37 +30,98 @@ internal sealed partial class SwarmDownload
     private PartFile? _file;
     private ResumeRecord? _record;
 
-    public SwarmDownload(Downloader owner, DownloadPlan plan, Transfer transfer, string partPath, Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources)
+    /// <exception cref="ContentFailedException">The plan's entry cannot be fetched (<see cref="DownloadPlan.Refusal"/>).</exception>
+    private SwarmDownload(Downloader owner, DownloadPlan plan, Transfer transfer, string partPath, Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources, SourceAdmission admission)
     {
+        if (plan.Refusal is { } refusal)
+        {
+            // Before any arithmetic on the size: past the limit it need not even fit in a long.
+            throw new ContentFailedException(refusal, null);
+        }
+
         _owner = owner;
         _plan = plan;
         _transfer = transfer;
         _partPath = partPath;
         _findSources = findSources;
-        _chunkCount = checked((int)HashListMessage.ChunkCount(plan.Size));
+        _admission = admission;
+        _chunkCount = (int)HashListMessage.ChunkCount(plan.Size);
         StatePath = partPath + DownloadState.Suffix;
     }
 
     public string StatePath { get; }
+
+    /// <summary>The content this download fetched.</summary>
+    public DownloadPlan Plan => _plan;
 
     /// <summary>Chunks found verified in an earlier attempt's <c>.part</c>.</summary>
     public int ResumedChunks { get; private set; }
 
     private ILogger Logger => _owner.Logger;
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Downloads the first of <paramref name="plan"/> and its <see cref="DownloadPlan.Fallbacks"/>
+    /// that has a working source into <paramref name="partPath"/>. A content that fails for want of
+    /// one (refused on sight, no source gives a hash list that matches its id, every source fails
+    /// before a chunk of it is stored) gives way to the next, and the transfer records why. The
+    /// sources one address may supply are counted over all of them together. A content with
+    /// chunks stored is never given up for another: its <c>.part</c> stays for a resume.
+    /// </summary>
+    /// <exception cref="DownloadException">No content could be fetched; the message says why for each.</exception>
+    public static async Task<SwarmDownload> RunFirstWorkingAsync(
+        Downloader owner,
+        DownloadPlan plan,
+        Transfer transfer,
+        string partPath,
+        Func<DownloadPlan, CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources,
+        CancellationToken cancellationToken)
+    {
+        var admission = new SourceAdmission(owner.SourceLimits.MaxPerAddress);
+        List<DownloadPlan> contents = [plan, .. plan.Fallbacks];
+        var failures = new List<string>();
+        for (var i = 0; ; i++)
+        {
+            var content = contents[i];
+            try
+            {
+                var download = new SwarmDownload(owner, content, transfer, partPath, findSources is null ? null : token => findSources(content, token), admission);
+                await download.RunAsync(cancellationToken).ConfigureAwait(false);
+                return download;
+            }
+            catch (ContentFailedException ex)
+            {
+                var failure = ex.Details is null ? ex.Message : $"{ex.Message} ({ex.Details})";
+                if (contents.Count == 1)
+                {
+                    throw new DownloadException($"could not download \"{plan.Name}\": {failure}");
+                }
+
+                failures.Add($"{content.Describe()}: {failure}");
+                if (i + 1 == contents.Count)
+                {
+                    throw new DownloadException($"could not download \"{plan.Name}\": none of the {contents.Count} contents found under this name has a working source: {string.Join("; ", failures)}");
+                }
+
+                transfer.SwitchContent(new ContentSwitch(content, ex.Message, contents[i + 1]));
+                owner.Logger.LogWarning("download of {File}: {Content} failed: {Reason}; trying {Next}", plan.Name, content.Describe(), failure, contents[i + 1].Describe());
+            }
+        }
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
     {
         _transfer.TotalBytes = (long)_plan.Size;
         if (_chunkCount == 0)
         {
-            // An empty file has no chunks and nothing to fetch; its id is that of no bytes.
+            // An empty file has no chunks and nothing to fetch; its id is that of no bytes, as
+            // the constructor has checked.
             await File.WriteAllBytesAsync(_partPath, [], cancellationToken).ConfigureAwait(false);
             return;
         }
 
         _hashList = await FetchHashListAsync(_plan.Sources, cancellationToken).ConfigureAwait(false)
             ?? await FetchHashListAsync(await FindMoreSourcesAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)
-            ?? throw new DownloadException($"could not download \"{_plan.Name}\": no source gave a hash list for id {_plan.Id} ({DroppedSummary()})");
+            ?? throw new ContentFailedException($"no source gave a hash list for id {_plan.Id}", DroppedSummary());
 
         var keepPart = false;
         try
@@ -190,22 +253,34 @@ internal sealed partial class SwarmDownload
         }
     }
 
-    /// <summary>Asks <paramref name="sources"/> in turn for the hash list; null when none gave a trustworthy one.</summary>
+    /// <summary>The HASH_LIST payload this file's list takes: <c>u32 chunk size, u32 count</c>, then a digest per chunk.</summary>
+    private int HashListPayload => 8 + (_chunkCount * Limits.IdLength);
+
+    /// <summary>
+    /// Asks <paramref name="sources"/> in turn for the hash list; null when none gave a
+    /// trustworthy one. Each must deliver it, from the HASHES request on, within
+    /// <see cref="HashListDeadline"/>, or it is dropped as too slow and the next one is asked.
+    /// </summary>
     private async Task<HashListMessage?> FetchHashListAsync(IReadOnlyList<DownloadSource> sources, CancellationToken cancellationToken)
     {
+        var allowed = HashListDeadline;
         foreach (var source in sources)
         {
             var name = source.Name;
-            if (IsDropped(name))
+            if (IsDropped(name) || !Admit(source))
             {
                 continue;
             }
 
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             try
             {
-                using var connection = await ConnectAsync(source.EndPoint, cancellationToken).ConfigureAwait(false);
-                await connection.SendAsync(new HashesMessage(_plan.Id), cancellationToken).ConfigureAwait(false);
-                var reply = await connection.ReadMessageAsync(_owner.StallTimeout, cancellationToken).ConfigureAwait(false);
+                // The list is read as one frame: no larger frame is worth receiving, and the frame
+                // may take as long as the whole list is allowed to.
+                using var connection = await ConnectAsync(source.EndPoint, Math.Max(HashListPayload, MaxErrorPayload), allowed, cancellationToken).ConfigureAwait(false);
+                deadline.CancelAfter(allowed);
+                await connection.SendAsync(new HashesMessage(_plan.Id), deadline.Token).ConfigureAwait(false);
+                var reply = await connection.ReadMessageAsync(allowed, deadline.Token).ConfigureAwait(false);
                 switch (reply)
                 {
                     case HashListMessage list when list.Count == _chunkCount && list.Matches(_plan.Id):
@@ -221,6 +296,10 @@ internal sealed partial class SwarmDownload
                         break;
                 }
             }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                Drop(name, $"too slow: the hash list ({HashListPayload} bytes) did not arrive within {allowed.TotalSeconds:0} s, at {_owner.SourceLimits.MinRate} bytes/s at least (--min-source-rate)");
+            }
             catch (SourceFailedException ex)
             {
                 Drop(name, ex.Message);
@@ -232,6 +311,29 @@ internal sealed partial class SwarmDownload
         }
 
         return null;
+    }
+
+    /// <summary>How long a source may take to deliver the hash list once asked: the stall timeout plus its bytes at the minimum rate.</summary>
+    private TimeSpan HashListDeadline => _owner.SourceLimits.Deadline(HashListPayload, _owner.StallTimeout);
+
+    /// <summary>
+    /// Whether <paramref name="source"/> may be used: its address has not supplied its share of
+    /// sources to this download yet (see <see cref="SourceAdmission"/>). A source turned away is
+    /// remembered for the reason a download gives when it fails.
+    /// </summary>
+    private bool Admit(DownloadSource source)
+    {
+        if (_admission.TryTake(source))
+        {
+            return true;
+        }
+
+        lock (_dropped)
+        {
+            _notAdmitted.Add(source.Name);
+        }
+
+        return false;
     }
 
     /// <summary>Searches again; returns the sources not tried and dropped yet.</summary>
@@ -254,7 +356,15 @@ internal sealed partial class SwarmDownload
         }
     }
 
-    private async Task<FrameConnection> ConnectAsync(IPEndPoint source, CancellationToken cancellationToken)
+    /// <summary>The largest frame a source sends besides the hash list: an ERROR (<c>u16 code</c>, then a string of up to 65,535 bytes); a DATA header is 16 bytes.</summary>
+    private const int MaxErrorPayload = 2 + 2 + ushort.MaxValue;
+
+    /// <summary>
+    /// A connection to a source; a frame larger than <paramref name="maxPayload"/> is refused
+    /// before it is read, and a frame must complete within <paramref name="frameTimeout"/> of its
+    /// first byte.
+    /// </summary>
+    private async Task<FrameConnection> ConnectAsync(IPEndPoint source, int maxPayload, TimeSpan frameTimeout, CancellationToken cancellationToken)
     {
         System.Net.Sockets.Socket socket;
         try
@@ -266,7 +376,7 @@ internal sealed partial class SwarmDownload
             throw new SourceFailedException(ex.Message);
         }
 
-        return new FrameConnection(socket, Channel.Peer) { FrameTimeout = _owner.StallTimeout };
+        return new FrameConnection(socket, Channel.Peer) { FrameTimeout = frameTimeout, MaxPayload = maxPayload };
     }
 
     private bool IsDropped(string source)
@@ -293,7 +403,10 @@ internal sealed partial class SwarmDownload
     {
         lock (_dropped)
         {
-            return _dropped.Count == 0 ? "no source answered" : string.Join("; ", _dropped.Select(d => $"{d.Key}: {d.Value}"));
+            var summary = _dropped.Count == 0 ? "no source answered" : string.Join("; ", _dropped.Select(d => $"{d.Key}: {d.Value}"));
+            return _notAdmitted.Count == 0
+                ? summary
+                : $"{summary}; {_notAdmitted.Count} more not tried: their addresses had supplied {_owner.SourceLimits.MaxPerAddress} sources already (--sources-per-address)";
         }
     }
 
@@ -311,4 +424,14 @@ internal sealed partial class SwarmDownload
 
     /// <summary>One source could not deliver; it is dropped and its chunks go to others.</summary>
     private sealed class SourceFailedException(string message) : Exception(message);
+
+    /// <summary>
+    /// This content cannot be fetched (refused on sight, or no working source, nothing of it
+    /// stored): the next content found under the name may be. The message is the reason in a
+    /// few words, <see cref="Details"/> what each source did.
+    /// </summary>
+    private sealed class ContentFailedException(string reason, string? details) : Exception(reason)
+    {
+        public string? Details { get; } = details;
+    }
 }
