@@ -51,7 +51,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         _logger = loggerFactory.CreateLogger("p2pshare.peer");
         _cache = options.StateFolder is { Length: > 0 } state ? HashCache.Open(state, loggerFactory.CreateLogger("p2pshare.hashcache")) : null;
         _share = new ShareIndex(options.ShareFolder, _cache);
-        _uploads = new UploadServer(new IPEndPoint(options.ListenAddress, options.Port), _share, Transfers, options.UploadLimit, loggerFactory.CreateLogger("p2pshare.upload"))
+        _uploads = new UploadServer(new IPEndPoint(options.ListenAddress ?? AnyAddress, options.Port), _share, Transfers, options.UploadLimit, loggerFactory.CreateLogger("p2pshare.upload"))
         {
             MaxConnections = options.MaxConnections,
             MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
@@ -62,6 +62,13 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             SourceLimits = options.SourceLimits,
         };
     }
+
+    /// <summary>
+    /// Where uploads listen unless told otherwise: <c>[::]</c>, which the upload server opens
+    /// dual-stack (IPv4 arrives there as IPv4-mapped addresses), or <c>0.0.0.0</c> where the
+    /// machine has no IPv6.
+    /// </summary>
+    internal static IPAddress AnyAddress => System.Net.Sockets.Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any;
 
     public TransferTracker Transfers { get; } = new();
 
