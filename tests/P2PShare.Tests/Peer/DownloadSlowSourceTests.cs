@@ -12,7 +12,7 @@ namespace P2PShare.Tests.Peer;
 /// </summary>
 public sealed class DownloadSlowSourceTests : IDisposable
 {
-    private const int Chunks = 3;
+    private const int Chunks = 6;
 
     private readonly TempFolder _folder = new();
     private readonly byte[] _content = new byte[(Chunks * Limits.ChunkSize) - 1000];
@@ -29,7 +29,7 @@ public sealed class DownloadSlowSourceTests : IDisposable
     [Fact]
     public async Task A_source_that_drips_one_byte_at_a_time_is_dropped_once_its_chunk_is_overdue()
     {
-        // Every drip comes well within the 1 s stall timeout; only the chunk's deadline can end it.
+        // Every drip comes well within the 2 s stall timeout; only the chunk's deadline can end it.
         await using var dripping = new ScriptedSource(_content, connection => connection == 0 ? ConnectionScript.Honest : ConnectionScript.DripsChunks);
         var downloader = NewDownloader();
         var transfer = new TransferTracker().Start(TransferDirection.Download, "test", "file.bin", _content.Length);
@@ -47,8 +47,8 @@ public sealed class DownloadSlowSourceTests : IDisposable
     [Fact]
     public async Task A_source_that_drips_its_chunks_beside_a_slow_honest_one_is_dropped_as_too_slow_and_the_honest_one_delivers_every_chunk()
     {
-        // The honest source sends 1 MiB/s, so the download takes about 3 s: longer than the
-        // dripping source's 2 s for a chunk.
+        // The honest source sends 1 MiB/s: 1 s for each of its chunks, well within the 3 s a
+        // chunk may take, and about 6 s for the file, longer than the dripping source has.
         await using var dripping = new ScriptedSource(_content, _ => ConnectionScript.DripsChunks);
         await using var honest = await LoopbackUpload.StartAsync(Path.Combine(_folder.Path, "share"), "file.bin", _content, Limits.ChunkSize, Token);
         var downloader = NewDownloader();
@@ -78,7 +78,7 @@ public sealed class DownloadSlowSourceTests : IDisposable
 
         Assert.Equal(_content, await File.ReadAllBytesAsync(result.Path, Token));
         var dropped = transfer.Sources.Single(s => s.Source == dripping.Source.Name);
-        Assert.Contains("too slow: the hash list (104 bytes) did not arrive within 1 s", dropped.DroppedReason, StringComparison.Ordinal);
+        Assert.Contains("too slow: the hash list (200 bytes) did not arrive within 2 s", dropped.DroppedReason, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
@@ -95,11 +95,11 @@ public sealed class DownloadSlowSourceTests : IDisposable
         Assert.Equal(seconds, deadline.TotalSeconds, 6);
     }
 
-    /// <summary>A 1 s stall timeout and 1 MiB/s at least: a chunk has 2 s, the hash list 1 s and a little.</summary>
+    /// <summary>A 2 s stall timeout and 1 MiB/s at least: a chunk has 3 s, the hash list 2 s and a little.</summary>
     private Downloader NewDownloader() =>
         new(Path.Combine(_folder.Path, "out"), NullLogger.Instance)
         {
-            StallTimeout = TimeSpan.FromSeconds(1),
+            StallTimeout = TimeSpan.FromSeconds(2),
             SourceLimits = new SourceLimits { MinRate = Limits.ChunkSize },
         };
 }
