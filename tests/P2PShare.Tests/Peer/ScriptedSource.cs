@@ -23,6 +23,9 @@ public enum ConnectionScript
 
     /// <summary>Answers HASHES with the true HASH_LIST, dripped one byte every <see cref="ScriptedSource.DripInterval"/>.</summary>
     DripsHashList,
+
+    /// <summary>Answers HASHES and GET with the header of a 16 MiB HASH_LIST, then nothing.</summary>
+    SendsHugeFrames,
 }
 
 /// <summary>
@@ -129,6 +132,12 @@ internal sealed class ScriptedSource : IAsyncDisposable
                     {
                         await connection.SendErrorAndCloseAsync(ErrorCode.Busy, "too many connections from your address");
                         return;
+                    }
+
+                    if (script == ConnectionScript.SendsHugeFrames)
+                    {
+                        await connection.SendRawAsync(new byte[] { (byte)MessageType.HashList, 0x01, 0x00, 0x00, 0x00 }, _stop.Token);
+                        continue;
                     }
 
                     switch (message)

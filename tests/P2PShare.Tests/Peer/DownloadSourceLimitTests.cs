@@ -6,18 +6,20 @@ using P2PShare.Protocol;
 namespace P2PShare.Tests.Peer;
 
 /// <summary>
-/// Issue 13, item 11: a source that drips bytes (one at a time, each well within the stall
-/// timeout) must still deliver each chunk, and the hash list, within a deadline derived from the
-/// minimum rate, or it is dropped and named with the reason.
+/// What a download demands of its sources (<see cref="SourceLimits"/>). Issue 13, item 11: a
+/// source that drips bytes (one at a time, each well within the stall timeout) must still deliver
+/// each chunk, and the hash list, within a deadline derived from the minimum rate, or it is
+/// dropped and named with the reason. And no source gets to send a frame larger than what it
+/// was asked for.
 /// </summary>
-public sealed class DownloadSlowSourceTests : IDisposable
+public sealed class DownloadSourceLimitTests : IDisposable
 {
     private const int Chunks = 6;
 
     private readonly TempFolder _folder = new();
     private readonly byte[] _content = new byte[(Chunks * Limits.ChunkSize) - 1000];
 
-    public DownloadSlowSourceTests()
+    public DownloadSourceLimitTests()
     {
         new Random(11).NextBytes(_content);
     }
@@ -80,6 +82,23 @@ public sealed class DownloadSlowSourceTests : IDisposable
         var dropped = transfer.Sources.Single(s => s.Source == dripping.Source.Name);
         Assert.Contains("too slow: the hash list (200 bytes) did not arrive within 2 s", dropped.DroppedReason, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    [Fact]
+    public async Task A_source_is_refused_a_frame_larger_than_what_it_was_asked_for_from_the_header()
+    {
+        // The hash list of a 6-chunk file is 200 bytes: a 16 MiB frame is refused before any of it is read.
+        await using var bloated = new ScriptedSource(_content, _ => ConnectionScript.SendsHugeFrames);
+        await using var honest = new ScriptedSource(_content, _ => ConnectionScript.Honest);
+        var downloader = NewDownloader();
+        var plan = bloated.Plan with { Sources = [bloated.Source, honest.Source] };
+        var transfer = new TransferTracker().Start(TransferDirection.Download, "test", "file.bin", _content.Length);
+
+        var result = await downloader.DownloadAsync(plan, transfer, null, Token).WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        Assert.Equal(_content, await File.ReadAllBytesAsync(result.Path, Token));
+        var dropped = transfer.Sources.Single(s => s.Source == bloated.Source.Name);
+        Assert.Contains("frame payload length 16777216 exceeds the limit of 65539 bytes", dropped.DroppedReason, StringComparison.Ordinal);
     }
 
     [Theory]
