@@ -145,8 +145,9 @@ internal static class GetCommand
 
     /// <summary>
     /// Progress on stderr while the download runs (stdout stays for the result): a live bar on a
-    /// terminal; otherwise a line when the download starts and one for each source dropped. Either
-    /// way, a line for each content given up for the next one found under the name, saying why.
+    /// terminal; otherwise a line when the download starts and one for each source dropped, and one
+    /// for each content given up for the next one found under the name, saying why (on a
+    /// terminal, those lines follow the bar).
     /// </summary>
     private static async Task ShowProgressAsync(Transfer transfer, Task download)
     {
