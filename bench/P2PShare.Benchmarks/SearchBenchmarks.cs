@@ -127,7 +127,7 @@ public class SearchBenchmarks
     private int Search(string query)
     {
         _frame.Start();
-        _registry.Search(query, null, Limits.MaxSearchResults, _frame);
+        _registry.SearchAsync(System.Text.Encoding.UTF8.GetBytes(query), null, Limits.MaxSearchResults, _frame).AsTask().GetAwaiter().GetResult();
         var length = _frame.Finish().Length;
         _frame.Release();
         return length;

@@ -1,5 +1,6 @@
 using System.Net;
 using P2PShare.LoadTest;
+using P2PShare.LoadTest.Attacks;
 using P2PShare.LoadTest.Directory;
 using P2PShare.LoadTest.Downloads;
 using P2PShare.Protocol;
@@ -9,7 +10,9 @@ using P2PShare.Protocol;
 //   p2pshare-loadtest directory --server 127.0.0.1:PORT [--peers 10000] [--files 100] [--connections 50]
 //       [--warmup 2] [--duration 10] [--register-concurrency 64] [--seed 1] [--server-pid PID]
 //   p2pshare-loadtest downloads --server 127.0.0.1:PORT --name NAME --output DIR [--count 100] [--sources 1]
-const string Usage = "usage: p2pshare-loadtest directory --server 127.0.0.1:PORT [options] | downloads --server HOST:PORT --name NAME --output DIR [options]";
+//   p2pshare-loadtest flood --server 127.0.0.1:PORT [--gib 5] [--addresses 4] [--connections 32] [--server-pid PID]
+//   p2pshare-loadtest slow-search --server 127.0.0.1:PORT [--peers 3000] [--files 100] [--query-bytes 65534] [--attackers 2] [--duration 20]
+const string Usage = "usage: p2pshare-loadtest directory --server 127.0.0.1:PORT [options] | downloads --server HOST:PORT --name NAME --output DIR [options] | flood --server 127.0.0.1:PORT [options] | slow-search --server 127.0.0.1:PORT [options]";
 if (args.Length == 0)
 {
     Console.Error.WriteLine(Usage);
@@ -50,6 +53,29 @@ try
                     options.Int("--count", 100),
                     options.String("--output"),
                     options.Int("--sources", 1)),
+                cancel.Token);
+        case "flood":
+            var floodServer = HostPort.Parse(options.String("--server"));
+            return await RegistrationFlood.RunAsync(
+                new RegistrationFloodOptions(
+                    new IPEndPoint(IPAddress.Parse(floodServer.Host), floodServer.Port),
+                    double.Parse(options.String("--gib", "5"), System.Globalization.CultureInfo.InvariantCulture),
+                    options.Int("--addresses", 4),
+                    options.Int("--connections", 32),
+                    options.OptionalInt("--server-pid"),
+                    options.Int("--seed", 1)),
+                cancel.Token);
+        case "slow-search":
+            var searchServer = HostPort.Parse(options.String("--server"));
+            return await SlowSearchStorm.RunAsync(
+                new SlowSearchOptions(
+                    new IPEndPoint(IPAddress.Parse(searchServer.Host), searchServer.Port),
+                    options.Int("--peers", 3000),
+                    options.Int("--files", 100),
+                    options.Int("--query-bytes", 65_534),
+                    options.Int("--attackers", 2),
+                    options.Seconds("--duration", 20),
+                    options.Int("--seed", 1)),
                 cancel.Token);
         default:
             Console.Error.WriteLine(Usage);

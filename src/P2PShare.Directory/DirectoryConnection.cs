@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using P2PShare.Protocol;
 
@@ -20,9 +18,12 @@ internal sealed class DirectoryConnection : IDisposable
     private readonly DirectoryServerOptions _options;
     private readonly ILogger _logger;
     private readonly IPAddress _remoteAddress;
+    private readonly IPAddress _group;
+    private readonly RegistrationGate _gate;
     private readonly string _remote;
     // Requests of one connection are answered one at a time, so one builder serves them all.
     private readonly ResultsFrameBuilder _results = new();
+    private readonly RefusalLog _refusals;
     private RegistrationToken? _registration;
     private volatile bool _answering;
     private long _lastHeardTicks = Environment.TickCount64;
@@ -32,16 +33,19 @@ internal sealed class DirectoryConnection : IDisposable
     private string? _expiredReason;
 
     /// <summary>Takes ownership of <paramref name="socket"/>.</summary>
-    public DirectoryConnection(Socket socket, IPeerRegistry registry, DirectoryServerOptions options, ILogger logger)
+    public DirectoryConnection(Socket socket, IPeerRegistry registry, RegistrationGate gate, DirectoryServerOptions options, ILogger logger)
     {
         _frames = new FrameConnection(socket, Channel.Directory) { FrameTimeout = options.FrameTimeout };
         var remote = _frames.RemoteEndPoint ?? throw new InvalidOperationException("the accepted socket has no remote end point");
         // The peer's identity is the address its packets come from, never one it claims.
         _remoteAddress = MessageCodec.NormalizeAddress(remote.Address);
+        _group = AddressGroup.Of(_remoteAddress);
+        _gate = gate;
         _remote = new IPEndPoint(_remoteAddress, remote.Port).ToString();
         _registry = registry;
         _options = options;
         _logger = logger;
+        _refusals = new RefusalLog(logger, _remote);
     }
 
     /// <summary>The client's address and source port, for logs.</summary>
@@ -199,23 +203,35 @@ internal sealed class DirectoryConnection : IDisposable
                 // SEARCH, REGISTER, ADD and PONG are answered from a view of the frame (no object
                 // per message or per file); the rest are decoded into messages (the frame stays
                 // valid until the next read).
-                switch (frame.Type)
+                try
                 {
-                    case MessageType.SearchOrGet:
-                        await SendResultsAsync(FindResults(SearchView.Parse(frame.Payload.Span).QueryUtf8), cancellationToken);
-                        break;
-                    case MessageType.Register:
-                        await _frames.SendAsync(new OkMessage((uint)Register(RegisterView.Parse(frame.Payload.Span))), cancellationToken);
-                        break;
-                    case MessageType.Add:
-                        await _frames.SendAsync(new OkMessage((uint)Add(AddView.Parse(frame.Payload.Span))), cancellationToken);
-                        break;
-                    case MessageType.Pong:
-                        EmptyPayload.Validate(frame.Type, frame.Payload.Span); // it only refreshes the last-heard time
-                        break;
-                    default:
-                        stop = await HandleAsync(MessageCodec.Decode((byte)frame.Type, frame.Payload.Span, Channel.Directory), cancellationToken);
-                        break;
+                    switch (frame.Type)
+                    {
+                        case MessageType.SearchOrGet:
+                            await SearchAsync(frame.Payload, cancellationToken);
+                            break;
+                        case MessageType.Register:
+                            await _frames.SendAsync(new OkMessage((uint)await RegisterAsync(frame.Payload, cancellationToken)), cancellationToken);
+                            break;
+                        case MessageType.Add:
+                            await _frames.SendAsync(new OkMessage((uint)await AddAsync(frame.Payload, cancellationToken)), cancellationToken);
+                            break;
+                        case MessageType.Remove:
+                            await _frames.SendAsync(new OkMessage((uint)Remove(frame.Payload.Span)), cancellationToken);
+                            break;
+                        case MessageType.Pong:
+                            EmptyPayload.Validate(frame.Type, frame.Payload.Span); // it only refreshes the last-heard time
+                            break;
+                        default:
+                            stop = await HandleAsync(MessageCodec.Decode((byte)frame.Type, frame.Payload.Span, Channel.Directory), cancellationToken);
+                            break;
+                    }
+                }
+                catch (RequestRefusedException refused)
+                {
+                    // A limit, not a broken client: it is told which, and the connection goes on.
+                    _refusals.Log(frame.Type, refused);
+                    await _frames.SendAsync(new ErrorMessage(refused.Code, refused.Message), cancellationToken);
                 }
             }
             finally
@@ -236,10 +252,6 @@ internal sealed class DirectoryConnection : IDisposable
     {
         switch (message)
         {
-            case RemoveMessage remove:
-                var left = _registry.Remove(RequireRegistration(remove.Name), remove.Names) ?? throw Replaced(remove.Name);
-                await _frames.SendAsync(new OkMessage((uint)left), cancellationToken);
-                break;
             case PingMessage:
                 await _frames.SendAsync(PongMessage.Instance, cancellationToken);
                 break;
@@ -254,6 +266,25 @@ internal sealed class DirectoryConnection : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>A REGISTER, once the <see cref="RegistrationGate"/> lets it in.</summary>
+    private async ValueTask<int> RegisterAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        using (await _gate.EnterAsync(_group, cancellationToken))
+        {
+            return Register(RegisterView.Parse(payload.Span));
+        }
+    }
+
+    /// <summary>An ADD, once the <see cref="RegistrationGate"/> lets it in.</summary>
+    private async ValueTask<int> AddAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var registration = RequireRegistration("ADD");
+        using (await _gate.EnterAsync(_group, cancellationToken))
+        {
+            return _registry.Add(registration, AddView.Parse(payload.Span).Files) ?? throw Replaced("ADD");
+        }
     }
 
     /// <summary>
@@ -280,52 +311,19 @@ internal sealed class DirectoryConnection : IDisposable
     }
 
     /// <summary>
-    /// Runs a SEARCH whose query is still UTF-8 in the frame: decoded on the stack (into a rented
-    /// array when it is long), so that answering a search allocates nothing.
+    /// Answers a SEARCH: the registry writes its matches straight into this connection's RESULTS
+    /// frame, from the query's UTF-8 in the received frame (which stays valid until the next
+    /// read, and the next read waits for this answer), so answering a search allocates nothing.
     /// </summary>
-    private ReadOnlyMemory<byte> FindResults(ReadOnlySpan<byte> queryUtf8)
+    private async ValueTask SearchAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        const int StackChars = 256;
-        char[]? rented = null;
-        var chars = queryUtf8.Length <= StackChars ? stackalloc char[StackChars] : (rented = ArrayPool<char>.Shared.Rent(queryUtf8.Length));
-        try
-        {
-            return FindResults(chars[..Encoding.UTF8.GetChars(queryUtf8, chars)]);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<char>.Shared.Return(rented);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Runs a SEARCH into this connection's RESULTS frame, encoded by the registry's search
-    /// straight into a pooled buffer; <see cref="SendResultsAsync"/> gives the buffer back.
-    /// </summary>
-    private ReadOnlyMemory<byte> FindResults(ReadOnlySpan<char> query)
-    {
+        var query = payload[(payload.Length - SearchView.Parse(payload.Span).QueryUtf8.Length)..];
         _results.Start();
         try
         {
             // Over a REGISTER connection the peer's own files are left out: it has them already.
-            _registry.Search(query, Registration?.Peer, Limits.MaxSearchResults, _results);
-            return _results.Finish();
-        }
-        catch
-        {
-            _results.Release();
-            throw;
-        }
-    }
-
-    private async ValueTask SendResultsAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _frames.SendRawAsync(frame, cancellationToken);
+            await _registry.SearchAsync(query, Registration?.Peer, Limits.MaxSearchResults, _results, cancellationToken);
+            await _frames.SendRawAsync(_results.Finish(), cancellationToken);
         }
         finally
         {
@@ -333,9 +331,16 @@ internal sealed class DirectoryConnection : IDisposable
         }
     }
 
-    /// <summary>Adds an ADD's entries to this connection's registration; returns the number of files now registered.</summary>
-    private int Add(AddView add) =>
-        _registry.Add(RequireRegistration("ADD"), add.Files) ?? throw Replaced("ADD");
+    /// <summary>
+    /// Withdraws a REMOVE's names from this connection's registration; returns the number of files
+    /// now registered. The registration is checked before the names are read, and they go to the
+    /// registry as UTF-8, never as strings.
+    /// </summary>
+    private int Remove(ReadOnlySpan<byte> payload)
+    {
+        var registration = RequireRegistration("REMOVE");
+        return _registry.Remove(registration, RemoveView.Parse(payload).Names) ?? throw Replaced("REMOVE");
+    }
 
     private RegistrationToken RequireRegistration(string messageName) =>
         Registration ?? throw new ProtocolException(ErrorCode.BadRequest, $"{messageName} on a connection that has not registered: REGISTER first");

@@ -43,6 +43,10 @@ public sealed class DirectoryServer : IAsyncDisposable
     // Admitted connections, in all and per address.
     private readonly ConnectionLimiter _limiter;
 
+    // REGISTER and ADD are let into the registry a few at a time, one per address group, and on
+    // half the cores at most: the others stay free for searches and everything else.
+    private readonly RegistrationGate _registrations = new(Math.Max(1, Environment.ProcessorCount / 2));
+
     // Peers unregistered because the server stopped, for the last log line.
     private int _unregisteredByStop;
 
@@ -300,7 +304,7 @@ public sealed class DirectoryServer : IAsyncDisposable
         {
             // Requests and answers are small; don't let Nagle hold them back.
             socket.NoDelay = true;
-            connection = new DirectoryConnection(socket, _registry, _options, _logger);
+            connection = new DirectoryConnection(socket, _registry, _registrations, _options, _logger);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or InvalidOperationException)
         {

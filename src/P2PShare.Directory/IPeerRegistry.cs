@@ -11,8 +11,14 @@ namespace P2PShare.Directory;
 /// </summary>
 /// <remarks>
 /// <para>
+/// Limits: a registry may refuse a REGISTER or ADD that goes past one of its quotas, or a
+/// search that goes past its query limits, by throwing <see cref="RequestRefusedException"/>;
+/// nothing has changed then (a refused REGISTER leaves the peer's previous registration as it
+/// was). The server answers such a refusal with ERROR and keeps the connection.
+/// </para>
+/// <para>
 /// Stale tokens: <see cref="Add(RegistrationToken, IReadOnlyList{FileEntry})"/> and
-/// <see cref="Remove"/> return <c>null</c> (rather than throwing) when the token is no longer
+/// <see cref="Remove(RegistrationToken, IReadOnlyList{string})"/> return <c>null</c> (rather than throwing) when the token is no longer
 /// the peer's current registration, because that is an ordinary race (the peer reconnected and
 /// registered again) and not a bug; the caller decides what to tell the client.
 /// <see cref="Unregister"/> returns false for a stale token and leaves the newer registration
@@ -64,6 +70,18 @@ public interface IPeerRegistry
     /// </summary>
     int? Remove(RegistrationToken token, IReadOnlyList<string> names);
 
+    /// <summary><see cref="Remove(RegistrationToken, IReadOnlyList{string})"/> with the names of a REMOVE read in place.</summary>
+    int? Remove(RegistrationToken token, NameEnumerator names)
+    {
+        var list = new List<string>(names.Count);
+        foreach (var name in names)
+        {
+            list.Add(Encoding.UTF8.GetString(name));
+        }
+
+        return Remove(token, list);
+    }
+
     /// <summary>
     /// Forgets the registration and all its files, but only while <paramref name="token"/> is
     /// still current. Returns whether anything was removed.
@@ -85,16 +103,17 @@ public interface IPeerRegistry
     IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles);
 
     /// <summary>
-    /// The same search as <see cref="Search(string, PeerKey?, int)"/>, for a query given as
-    /// characters (the server decodes it from the frame without making a string), handing the
-    /// results to <paramref name="sink"/> in the same order instead of building objects for them.
-    /// The default implementation converts the result of the other overload; a registry that
-    /// keeps names as UTF-8 can do without any per-search allocation.
+    /// The same search as <see cref="Search(string, PeerKey?, int)"/>, for a query given as the
+    /// UTF-8 of a SEARCH frame, handing the results to <paramref name="sink"/> in the same order
+    /// instead of building objects for them. A registry may do a long search in steps, giving
+    /// way to other requests in between, so the task may complete later; the query must stay
+    /// valid until it does. The default implementation converts the result of the other overload.
     /// </summary>
-    void Search(ReadOnlySpan<char> query, PeerKey? exclude, int maxFiles, ISearchResultSink sink)
+    /// <exception cref="RequestRefusedException">The query goes past a limit of the registry (its length, its words).</exception>
+    ValueTask SearchAsync(ReadOnlyMemory<byte> queryUtf8, PeerKey? exclude, int maxFiles, ISearchResultSink sink, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sink);
-        foreach (var peer in Search(query.ToString(), exclude, maxFiles))
+        foreach (var peer in Search(Encoding.UTF8.GetString(queryUtf8.Span), exclude, maxFiles))
         {
             sink.BeginPeer(new PeerKey(peer.Address, peer.Port), peer.Files.Count);
             foreach (var file in peer.Files)
@@ -111,6 +130,8 @@ public interface IPeerRegistry
                 }
             }
         }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Number of peers registered now.</summary>

@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using P2PShare.Directory.Search;
 using P2PShare.Protocol;
@@ -17,28 +20,65 @@ namespace P2PShare.Directory;
 /// contain all the query's trigrams (see <see cref="FileMatcher"/>). Each peer keeps the set of
 /// its entry ids, compared by name (<see cref="EntryNameComparer"/>), for ADD, REMOVE and
 /// unregistering. Removed entries are only marked dead; once dead entries are more than half as
-/// many as live ones (and at least <c>minDeadToCompact</c>), the table is rebuilt with the
-/// live ones, so peers that come and go do not make memory grow.
+/// many as live ones (and at least <c>minDeadToCompact</c>), or take room the memory budget
+/// needs, the table is rebuilt with the live ones (<see cref="TableCompaction"/>), so peers that
+/// come and go do not make memory grow.
 /// </para>
 /// <para>
-/// A reader/writer lock guards all state: searches share it, registrations take it alone, and
-/// only for the appends (names are encoded and split into trigrams before, see
-/// <see cref="PreparedFiles"/>). Searches remember what they found (<see cref="SearchCache"/>),
-/// so a repeated query only looks at what changed since it was last answered. Results follow
-/// the order defined on <see cref="IPeerRegistry"/>: entry ids are handed out in exactly that
-/// sequence.
+/// One lock guards all state, and nobody holds it for long, so that no client can make the
+/// others wait: it alternates between readers and writers (<see cref="PhaseFairLock"/>); a
+/// search runs in slices of bounded work and gives the lock and its thread up between them
+/// (a query that needs more than <see cref="SearchLimits.MaxWork"/> in all is answered with what
+/// it found); a compaction copies the table a slice at a time under the read lock and only
+/// catches up under the write lock; a registration prepares its names and trigrams and checks
+/// its quotas before it takes the write lock for the appends, and its size is bounded by the
+/// per-peer quota.
+/// </para>
+/// <para>
+/// Quotas (<see cref="RegistrationQuotas"/>) are kept by a <see cref="RegistrationLedger"/>: a
+/// request is refused whole, before anything changes, with a <see cref="RequestRefusedException"/>.
+/// Memory is estimated before (the trigrams no name had yet are looked up, a slice at a time,
+/// under the read lock) and charged as measured after.
+/// </para>
+/// <para>
+/// Searches remember what they found (<see cref="SearchCache"/>), so a repeated query only looks
+/// at what changed since it was last answered. Results follow the order defined on
+/// <see cref="IPeerRegistry"/>: entry ids are handed out in exactly that sequence.
 /// </para>
 /// </remarks>
-#pragma warning disable CA1001 // The lock only holds wait handles while threads wait; the registry lives as long as the server.
 public sealed class InMemoryPeerRegistry : IPeerRegistry
-#pragma warning restore CA1001
 {
     /// <summary>Longest UTF-8 name encoded on the stack; longer ones are rented.</summary>
     private const int StackNameBytes = 1024;
 
     private const int NoPeer = -1;
 
-    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    /// <summary>Work a search does per hold of the lock (see <see cref="FileMatcher.FindMatches"/>).</summary>
+    private const int SearchSliceWork = 32 * 1024;
+
+    /// <summary>Entries a compaction copies per hold of the read lock.</summary>
+    private const int CompactionSliceEntries = 8 * 1024;
+
+    /// <summary>Trigrams looked up per hold of the read lock while estimating a registration.</summary>
+    private const int EstimateSliceTrigrams = 64 * 1024;
+
+    /// <summary>
+    /// Memory an entry costs besides its name and postings: its 56-byte record (in an array that
+    /// may be up to twice as long as it is full) and its place in its peer's set.
+    /// </summary>
+    private const int EntryBytes = 80;
+
+    /// <summary>Memory a trigram no name had before costs: its list, its slots in the table, its first array.</summary>
+    private const int NewTrigramBytes = 120;
+
+    /// <summary>Memory a posting costs at least (a delta of a byte or two, with its block's share).</summary>
+    private const int PostingBytes = 2;
+
+    /// <summary>Per entry, what a peer's set of entry ids costs (counted in the budget, not in the table).</summary>
+    private const int PeerSetEntryBytes = 24;
+
+    private readonly PhaseFairLock _lock = new();
+    private readonly Predicate<int> _isDead;
     private readonly Dictionary<PeerKey, PeerState> _byPeer = [];
 
     // Peer slots: what FileRecord.Peer refers to. A slot is reused once its peer is gone; its
@@ -47,8 +87,17 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private readonly Stack<int> _freeSlots = [];
     private readonly int _minDeadToCompact;
     private readonly SearchCache? _cache;
+    private readonly SearchLimits _searchLimits;
+    private readonly RegistrationLedger _ledger;
+    private readonly Stack<SearchScratch> _scratches = [];
+    private readonly Lock _scratchLock = new();
+    private readonly Stack<RegistrationRequest> _requests = [];
+    private readonly Lock _requestLock = new();
     private FileTable _table = new();
     private EntryNameComparer _comparer;
+    private TableCompaction? _compaction;
+    private Task _compacting = Task.CompletedTask;
+    private int _epoch;
     private long _lastGeneration;
     private int _peerCount;
     private int _fileCount;
@@ -63,7 +112,12 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     /// its earlier matches plus the files registered since. Off, every search goes to the index.
     /// </param>
     public InMemoryPeerRegistry(bool rememberSearches)
-        : this(minDeadToCompact: 16 * 1024, rememberSearches)
+        : this(new RegistrationQuotas(), new SearchLimits(), rememberSearches)
+    {
+    }
+
+    public InMemoryPeerRegistry(RegistrationQuotas quotas, SearchLimits searchLimits, bool rememberSearches = true)
+        : this(quotas, searchLimits, minDeadToCompact: 16 * 1024, rememberSearches)
     {
     }
 
@@ -73,10 +127,22 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     /// turns the <see cref="SearchCache"/> on or off.
     /// </summary>
     internal InMemoryPeerRegistry(int minDeadToCompact, bool rememberSearches)
+        : this(new RegistrationQuotas(), new SearchLimits(), minDeadToCompact, rememberSearches)
     {
+    }
+
+    internal InMemoryPeerRegistry(RegistrationQuotas quotas, SearchLimits searchLimits, int minDeadToCompact, bool rememberSearches)
+    {
+        ArgumentNullException.ThrowIfNull(quotas);
+        ArgumentNullException.ThrowIfNull(searchLimits);
+        quotas.Validate();
+        searchLimits.Validate();
         _minDeadToCompact = minDeadToCompact;
         _comparer = new EntryNameComparer(_table);
-        _cache = rememberSearches ? new SearchCache() : null;
+        _isDead = id => !_table[id].IsAlive;
+        _searchLimits = searchLimits;
+        _ledger = new RegistrationLedger(quotas);
+        _cache = rememberSearches ? new SearchCache(searchLimits.MaxCacheBytes) : null;
     }
 
     public int PeerCount => Volatile.Read(ref _peerCount);
@@ -84,115 +150,104 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     public int FileCount => Volatile.Read(ref _fileCount);
 
     /// <summary>Entries removed but not yet compacted away (for tests and memory figures).</summary>
-    internal int DeadEntryCount
-    {
-        get
-        {
-            _lock.EnterReadLock();
-            try
-            {
-                return _table.DeadCount;
-            }
-            finally
-            {
-                _lock.ExitReadLock();
-            }
-        }
-    }
+    internal int DeadEntryCount => Read(static registry => registry._table.DeadCount);
 
     /// <summary>Bytes of the file table's arrays (records, names, postings), for memory figures.</summary>
-    internal long TableBytes
-    {
-        get
+    internal long TableBytes => Read(static registry => registry._table.AllocatedBytes);
+
+    /// <summary>Bytes the search cache counts (for tests).</summary>
+    internal long SearchCacheBytes => _cache?.Bytes ?? 0;
+
+    /// <summary>What the memory budget counts now: the table, a compaction's copy, the peers' sets.</summary>
+    internal long IndexBytes => Read(static registry => registry.IndexBytesLocked());
+
+    /// <summary>What the files of <paramref name="address"/>'s group are charged (for tests).</summary>
+    internal (long Files, long NameBytes, long Memory) UsageOf(IPAddress address) =>
+        Read(registry =>
         {
-            _lock.EnterReadLock();
-            try
-            {
-                return _table.AllocatedBytes;
-            }
-            finally
-            {
-                _lock.ExitReadLock();
-            }
-        }
-    }
+            var amount = registry._ledger.Of(AddressGroup.Of(address));
+            return (amount.Files, amount.NameBytes, amount.Memory);
+        });
 
     public RegistrationToken Register(PeerKey peer, IReadOnlyList<FileEntry> files)
     {
         ArgumentNullException.ThrowIfNull(peer.Address, nameof(peer));
-        // Encoding and trigrams need no lock: only the appends are done under it.
-        var prepared = PreparedFiles.ForThisThread();
-        prepared.Prepare(files);
-        return Register(peer, prepared);
+        ArgumentNullException.ThrowIfNull(files);
+        var request = BeginRequest(peer, replacing: true, files.Count, NameBytesOf(files));
+        try
+        {
+            foreach (var file in files)
+            {
+                request.Files.Add(file);
+                EstimateIfDue(request);
+            }
+
+            return Register(request);
+        }
+        finally
+        {
+            ReturnRequest(request);
+        }
     }
 
     public RegistrationToken Register(PeerKey peer, FileEntryEnumerator files)
     {
         ArgumentNullException.ThrowIfNull(peer.Address, nameof(peer));
-        var prepared = PreparedFiles.ForThisThread();
-        prepared.Prepare(files);
-        return Register(peer, prepared);
-    }
-
-    private RegistrationToken Register(PeerKey peer, PreparedFiles prepared)
-    {
-        _lock.EnterWriteLock();
+        var request = BeginRequest(peer, replacing: true, files.Count, NameBytesOf(files));
         try
         {
-            if (_byPeer.Remove(peer, out var previous))
+            foreach (var file in files)
             {
-                Drop(previous);
+                request.Files.Add(file);
+                EstimateIfDue(request);
             }
 
-            var token = new RegistrationToken(peer, ++_lastGeneration);
-            var slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : AddSlot();
-            var state = new PeerState(token, slot, new HashSet<int>(prepared.Count, _comparer));
-            _slots[slot] = state;
-            _byPeer.Add(peer, state);
-            Volatile.Write(ref _peerCount, _byPeer.Count);
-            AppendFiles(state, prepared);
-            CompactIfWasteful();
-            return token;
+            return Register(request);
         }
         finally
         {
-            _lock.ExitWriteLock();
+            ReturnRequest(request);
         }
     }
 
     public int? Add(RegistrationToken token, IReadOnlyList<FileEntry> files)
     {
         ArgumentNullException.ThrowIfNull(token);
-        var prepared = PreparedFiles.ForThisThread();
-        prepared.Prepare(files);
-        return Add(token, prepared);
+        ArgumentNullException.ThrowIfNull(files);
+        var request = BeginRequest(token.Peer, replacing: false, files.Count, NameBytesOf(files));
+        try
+        {
+            foreach (var file in files)
+            {
+                request.Files.Add(file);
+                EstimateIfDue(request);
+            }
+
+            return Add(token, request);
+        }
+        finally
+        {
+            ReturnRequest(request);
+        }
     }
 
     public int? Add(RegistrationToken token, FileEntryEnumerator files)
     {
         ArgumentNullException.ThrowIfNull(token);
-        var prepared = PreparedFiles.ForThisThread();
-        prepared.Prepare(files);
-        return Add(token, prepared);
-    }
-
-    private int? Add(RegistrationToken token, PreparedFiles prepared)
-    {
-        _lock.EnterWriteLock();
+        var request = BeginRequest(token.Peer, replacing: false, files.Count, NameBytesOf(files));
         try
         {
-            if (!TryGetCurrent(token, out var state))
+            foreach (var file in files)
             {
-                return null;
+                request.Files.Add(file);
+                EstimateIfDue(request);
             }
 
-            AppendFiles(state, prepared);
-            CompactIfWasteful();
-            return state.Files.Count;
+            return Add(token, request);
         }
         finally
         {
-            _lock.ExitWriteLock();
+            ReturnRequest(request);
         }
     }
 
@@ -205,7 +260,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             ArgumentNullException.ThrowIfNull(name, nameof(names));
         }
 
-        _lock.EnterWriteLock();
+        _lock.EnterWrite();
         try
         {
             if (!TryGetCurrent(token, out var state))
@@ -213,20 +268,13 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 return null;
             }
 
-            var lookup = state.Files.GetAlternateLookup<ReadOnlySpan<byte>>();
             Span<byte> stack = stackalloc byte[StackNameBytes];
-            var fileCount = _fileCount;
             foreach (var name in names)
             {
                 var rented = EncodeName(name, stack, out var utf8);
                 try
                 {
-                    if (lookup.TryGetValue(utf8, out var id))
-                    {
-                        state.Files.Remove(id);
-                        _table.Kill(id);
-                        fileCount--;
-                    }
+                    RemoveLocked(state, utf8);
                 }
                 finally
                 {
@@ -234,20 +282,44 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 }
             }
 
-            Volatile.Write(ref _fileCount, fileCount);
             CompactIfWasteful();
             return state.Files.Count;
         }
         finally
         {
-            _lock.ExitWriteLock();
+            _lock.ExitWrite();
+        }
+    }
+
+    public int? Remove(RegistrationToken token, NameEnumerator names)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        _lock.EnterWrite();
+        try
+        {
+            if (!TryGetCurrent(token, out var state))
+            {
+                return null;
+            }
+
+            foreach (var name in names)
+            {
+                RemoveLocked(state, name);
+            }
+
+            CompactIfWasteful();
+            return state.Files.Count;
+        }
+        finally
+        {
+            _lock.ExitWrite();
         }
     }
 
     public bool Unregister(RegistrationToken token)
     {
         ArgumentNullException.ThrowIfNull(token);
-        _lock.EnterWriteLock();
+        _lock.EnterWrite();
         try
         {
             if (!TryGetCurrent(token, out var state))
@@ -262,137 +334,137 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         }
         finally
         {
-            _lock.ExitWriteLock();
+            _lock.ExitWrite();
         }
     }
 
     public int? FileCountOf(RegistrationToken token)
     {
         ArgumentNullException.ThrowIfNull(token);
-        _lock.EnterReadLock();
-        try
-        {
-            return TryGetCurrent(token, out var state) ? state.Files.Count : null;
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
+        return Read(registry => registry.TryGetCurrent(token, out var state) ? state.Files.Count : (int?)null);
     }
 
     public IReadOnlyList<PeerFiles> Search(string query, PeerKey? exclude, int maxFiles)
     {
         ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxFiles);
         var collector = new PeerFilesCollector();
-        Search(query, exclude, maxFiles, collector);
+        var byteCount = Encoding.UTF8.GetByteCount(query);
+        CheckQueryLength(byteCount);
+        if (maxFiles == 0)
+        {
+            return collector.Peers;
+        }
+
+        var scratch = RentScratch();
+        try
+        {
+            scratch.SetQuery(query);
+            Begin(scratch, exclude, maxFiles);
+            // The caller waits anyway; the lock is still given up between slices.
+            while (!SearchSlice(scratch, collector))
+            {
+            }
+        }
+        finally
+        {
+            ReturnScratch(scratch);
+        }
+
         return collector.Peers;
     }
 
-    public void Search(ReadOnlySpan<char> query, PeerKey? exclude, int maxFiles, ISearchResultSink sink)
+    public ValueTask SearchAsync(ReadOnlyMemory<byte> queryUtf8, PeerKey? exclude, int maxFiles, ISearchResultSink sink, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxFiles);
         ArgumentNullException.ThrowIfNull(sink);
+        CheckQueryLength(queryUtf8.Length);
         if (maxFiles == 0)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
-        var scratch = SearchScratch.ForThisThread();
-        scratch.Plan.Parse(query); // outside the lock: it needs nothing shared
-        var matches = scratch.Matches;
-        matches.Clear();
-        _lock.EnterReadLock();
+        var scratch = RentScratch();
+        bool done;
         try
         {
-            var excluded = exclude is { } key && _byPeer.TryGetValue(key, out var state) ? state.Slot : NoPeer;
-            if (_cache is null)
-            {
-                scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, 0, maxFiles, matches);
-            }
-            else
-            {
-                FindMatchesRemembered(query, maxFiles, excluded, scratch);
-            }
-
-            Emit(scratch, sink);
+            scratch.SetQuery(queryUtf8.Span);
+            Begin(scratch, exclude, maxFiles);
+            done = SearchSlice(scratch, sink);
         }
-        finally
+        catch
         {
-            _lock.ExitReadLock();
+            ReturnScratch(scratch);
+            throw;
         }
+
+        if (done)
+        {
+            // Most searches end in their first slice: no state machine, no allocation.
+            ReturnScratch(scratch);
+            return ValueTask.CompletedTask;
+        }
+
+        return ContinueSearchAsync(scratch, sink, cancellationToken);
     }
 
     /// <summary>
-    /// The search through the <see cref="SearchCache"/>. What is remembered is a query's matches
-    /// with nobody left out, so that one entry serves every peer that asks (a peer searches over
-    /// its own REGISTER connection, which leaves its own files out): the asker's files are taken
-    /// out afterwards, and when that leaves fewer than <paramref name="maxFiles"/> of a result
-    /// that had been cut at the limit, the search goes on past it for the asker alone.
+    /// Rebuilds the file table with the live entries only, now (for tests; normally started in
+    /// the background when many entries are dead). Waits for a compaction already under way.
     /// </summary>
-    private void FindMatchesRemembered(ReadOnlySpan<char> query, int maxFiles, int excluded, SearchScratch scratch)
+    internal void Compact()
     {
-        var cache = _cache!;
-        var matches = scratch.Matches;
-        var remembered = cache.Find(query, maxFiles);
-        var firstId = 0;
-        if (remembered is not null)
+        WaitForCompactions();
+        Task started;
+        _lock.EnterWrite();
+        try
         {
-            // What matched before still does, unless it died since.
-            foreach (var id in remembered.Ids)
+            started = _compaction is null ? StartCompaction() : _compacting;
+        }
+        finally
+        {
+            _lock.ExitWrite();
+        }
+
+        started.GetAwaiter().GetResult();
+        WaitForCompactions();
+    }
+
+    /// <summary>Waits until no compaction is under way (for tests: one that finishes may start the next).</summary>
+    internal void WaitForCompactions()
+    {
+        while (true)
+        {
+            var running = Read(static registry => registry._compacting);
+            running.GetAwaiter().GetResult();
+            if (Read(registry => ReferenceEquals(registry._compacting, running)))
             {
-                if (_table[id].IsAlive)
-                {
-                    matches.Add(id);
-                }
-            }
-
-            firstId = remembered.SearchedTo;
-        }
-
-        scratch.Matcher.FindMatches(_table, scratch.Plan, NoPeer, firstId, maxFiles, matches);
-        var cutAtLimit = matches.Count == maxFiles;
-        var searchedTo = cutAtLimit ? matches[^1] + 1 : _table.Count;
-        if (remembered is null || remembered.SearchedTo != searchedTo || remembered.Ids.Length != matches.Count)
-        {
-            cache.Remember(query, maxFiles, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(matches), searchedTo);
-        }
-
-        if (excluded == NoPeer)
-        {
-            return;
-        }
-
-        var kept = 0;
-        for (var i = 0; i < matches.Count; i++)
-        {
-            if (_table[matches[i]].Peer != excluded)
-            {
-                matches[kept++] = matches[i];
-            }
-        }
-
-        if (kept < matches.Count)
-        {
-            matches.RemoveRange(kept, matches.Count - kept);
-            if (cutAtLimit)
-            {
-                scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, searchedTo, maxFiles, matches);
+                return;
             }
         }
     }
 
-    /// <summary>Rebuilds the file table with the live entries only (for tests; normally done when half the entries are dead).</summary>
-    internal void Compact()
+    private static long NameBytesOf(FileEntryEnumerator files)
     {
-        _lock.EnterWriteLock();
-        try
+        long bytes = 0;
+        foreach (var file in files)
         {
-            CompactNow();
+            bytes += file.NameUtf8.Length;
         }
-        finally
+
+        return bytes;
+    }
+
+    private static long NameBytesOf(IReadOnlyList<FileEntry> files)
+    {
+        long bytes = 0;
+        foreach (var file in files)
         {
-            _lock.ExitWriteLock();
+            ArgumentNullException.ThrowIfNull(file, nameof(files));
+            bytes += Encoding.UTF8.GetByteCount(file.Name);
         }
+
+        return bytes;
     }
 
     /// <summary>The UTF-8 of <paramref name="name"/> in <paramref name="stack"/> or in a rented array (returned by <see cref="ReturnName"/>).</summary>
@@ -418,26 +490,235 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         }
     }
 
-    /// <summary>Appends prepared files to a peer; a file replaces the peer's file of the same name, which dies.</summary>
+    /// <summary>Runs <paramref name="read"/> under the read lock.</summary>
+    private T Read<T>(Func<InMemoryPeerRegistry, T> read)
+    {
+        _lock.EnterRead();
+        try
+        {
+            return read(this);
+        }
+        finally
+        {
+            _lock.ExitRead();
+        }
+    }
+
+    // ---- Registrations ----
+
+    /// <summary>
+    /// Checks the quotas that need only the size of a request (files, name bytes, a lower bound
+    /// of its memory) before any work is spent on it, so that a flood of oversized requests costs
+    /// little more than reading them; then hands out a request to prepare the files into.
+    /// </summary>
+    private RegistrationRequest BeginRequest(PeerKey peer, bool replacing, long files, long nameBytes)
+    {
+        var least = new RegisteredAmount(files, nameBytes, (files * EntryBytes) + nameBytes);
+        var group = AddressGroup.Of(peer.Address);
+        _lock.EnterRead();
+        try
+        {
+            var current = _byPeer.GetValueOrDefault(peer)?.Amount ?? default;
+            if (_ledger.Check(peer, group, current, replacing ? least : current + least, IndexBytesLocked()) is { } refused)
+            {
+                throw refused;
+            }
+        }
+        finally
+        {
+            _lock.ExitRead();
+        }
+
+        RegistrationRequest? request = null;
+        lock (_requestLock)
+        {
+            _requests.TryPop(out request);
+        }
+
+        request ??= new RegistrationRequest();
+        request.Begin(peer, group, replacing, nameBytes);
+        return request;
+    }
+
+    private void ReturnRequest(RegistrationRequest request)
+    {
+        request.Files.Clear();
+        lock (_requestLock)
+        {
+            _requests.Push(request);
+        }
+    }
+
+    /// <summary>
+    /// Once enough trigrams have been prepared since the last look, looks up which of them the
+    /// index has never seen (a slice, under the read lock) and checks what the request costs so
+    /// far against the quotas: a request that cannot fit is refused before the rest of it is
+    /// prepared. A registration in a script no one used before creates a posting list for most
+    /// of its trigrams, which is what makes it expensive.
+    /// </summary>
+    private void EstimateIfDue(RegistrationRequest request, bool final = false)
+    {
+        var files = request.Files;
+        if (files.TrigramCount - request.TrigramsLookedUp < EstimateSliceTrigrams && !final)
+        {
+            return;
+        }
+
+        _lock.EnterRead();
+        try
+        {
+            var index = _table.Index;
+            for (var file = request.FilesLookedUp; file < files.Count; file++)
+            {
+                foreach (var trigram in files.TrigramsOf(file))
+                {
+                    if (!index.Contains(trigram) && request.NewTrigramBits.TrySet(trigram))
+                    {
+                        request.NewTrigrams++;
+                    }
+                }
+            }
+
+            request.FilesLookedUp = files.Count;
+            request.TrigramsLookedUp = files.TrigramCount;
+            var before = _byPeer.GetValueOrDefault(request.Peer)?.Amount ?? default;
+            var cost = Estimate(files, request.NewTrigrams);
+            if (_ledger.Check(request.Peer, request.Group, before, request.Replacing ? cost : before + cost, IndexBytesLocked()) is { } refused)
+            {
+                throw refused;
+            }
+        }
+        finally
+        {
+            _lock.ExitRead();
+        }
+    }
+
+    private RegistrationToken Register(RegistrationRequest request)
+    {
+        EstimateIfDue(request, final: true);
+        var peer = request.Peer;
+        var prepared = request.Files;
+        _lock.EnterWrite();
+        try
+        {
+            _byPeer.TryGetValue(peer, out var previous);
+            var before = previous?.Amount ?? default;
+            CheckLocked(peer, request.Group, before, Estimate(prepared, request.NewTrigrams));
+            if (previous is not null)
+            {
+                _byPeer.Remove(peer);
+                Drop(previous);
+            }
+
+            var token = new RegistrationToken(peer, ++_lastGeneration);
+            var slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : AddSlot();
+            var state = new PeerState(token, request.Group, slot, new HashSet<int>(prepared.Count, _comparer));
+            _slots[slot] = state;
+            _byPeer.Add(peer, state);
+            Volatile.Write(ref _peerCount, _byPeer.Count);
+            AppendFiles(state, prepared);
+            CompactIfWasteful();
+            return token;
+        }
+        finally
+        {
+            _lock.ExitWrite();
+        }
+    }
+
+    private int? Add(RegistrationToken token, RegistrationRequest request)
+    {
+        EstimateIfDue(request, final: true);
+        _lock.EnterWrite();
+        try
+        {
+            if (!TryGetCurrent(token, out var state))
+            {
+                return null;
+            }
+
+            CheckLocked(token.Peer, state.Group, state.Amount, state.Amount + Estimate(request.Files, request.NewTrigrams));
+            AppendFiles(state, request.Files);
+            CompactIfWasteful();
+            return state.Files.Count;
+        }
+        finally
+        {
+            _lock.ExitWrite();
+        }
+    }
+
+    private void CheckLocked(PeerKey peer, IPAddress group, RegisteredAmount before, RegisteredAmount after)
+    {
+        if (_ledger.Check(peer, group, before, after, IndexBytesLocked()) is { } refused)
+        {
+            throw refused;
+        }
+    }
+
+    /// <summary>What the prepared files will cost, with <paramref name="newTrigrams"/> trigrams no name had before.</summary>
+    private static RegisteredAmount Estimate(PreparedFiles prepared, long newTrigrams)
+    {
+        var memory = (prepared.Count * (long)EntryBytes) + prepared.NameBytes + ((long)prepared.TrigramCount * PostingBytes) + (newTrigrams * NewTrigramBytes);
+        return new RegisteredAmount(prepared.Count, prepared.NameBytes, memory);
+    }
+
+    /// <summary>Appends prepared files to a peer; a file replaces the peer's file of the same name, which dies. Charges what they cost.</summary>
     private void AppendFiles(PeerState state, PreparedFiles files)
     {
         var lookup = state.Files.GetAlternateLookup<ReadOnlySpan<byte>>();
+        var index = _table.Index;
+        var listBytes = index.ListBytes;
+        var trigramCount = index.TrigramCount;
         var fileCount = _fileCount;
+        long nameBytes = 0;
         for (var i = 0; i < files.Count; i++)
         {
             var name = files.Name(i);
             if (lookup.TryGetValue(name, out var replaced))
             {
-                state.Files.Remove(replaced);
-                _table.Kill(replaced);
+                Kill(state, replaced);
                 fileCount--;
             }
 
             state.Files.Add(_table.Append(name, files.TrigramsOf(i), files.Size(i), files.Id(i), state.Slot));
+            nameBytes += name.Length;
             fileCount++;
         }
 
+        var memory = (files.Count * (long)EntryBytes) + nameBytes + (index.ListBytes - listBytes) + ((long)(index.TrigramCount - trigramCount) * NewTrigramBytes);
+        Charge(state, new RegisteredAmount(files.Count, nameBytes, memory));
+        state.Version++;
         Volatile.Write(ref _fileCount, fileCount);
+    }
+
+    private void RemoveLocked(PeerState state, ReadOnlySpan<byte> utf8)
+    {
+        var lookup = state.Files.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (lookup.TryGetValue(utf8, out var id))
+        {
+            Kill(state, id);
+            state.Version++;
+            Volatile.Write(ref _fileCount, _fileCount - 1);
+        }
+    }
+
+    /// <summary>Removes one entry of a peer: from its set, from the table (it dies), and from what it is charged.</summary>
+    private void Kill(PeerState state, int id)
+    {
+        var amount = state.Amount;
+        // A peer's memory is charged by request, not by entry: an entry takes its share with it.
+        var memory = amount.Files > 0 ? amount.Memory / amount.Files : 0;
+        Charge(state, new RegisteredAmount(-1, -_table[id].NameLength, -memory));
+        state.Files.Remove(id);
+        _table.Kill(id);
+    }
+
+    private void Charge(PeerState state, RegisteredAmount change)
+    {
+        state.Amount += change;
+        _ledger.Apply(state.Group, change);
     }
 
     /// <summary>Finds the registration <paramref name="token"/> names, if it is still the current one.</summary>
@@ -469,23 +750,150 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
         Volatile.Write(ref _fileCount, _fileCount - state.Files.Count);
         Volatile.Write(ref _peerCount, _byPeer.Count);
+        _ledger.Apply(state.Group, -state.Amount);
+        state.Amount = default;
         _slots[state.Slot] = null;
         _freeSlots.Push(state.Slot);
     }
 
+    private long IndexBytesLocked() =>
+        _table.AllocatedBytes + (_compaction?.AllocatedBytes ?? 0) + ((long)_fileCount * PeerSetEntryBytes);
+
+    // ---- Compaction ----
+
+    /// <summary>
+    /// Starts a compaction (in the background) when dead entries are more than half as many as
+    /// live ones, or when they hold an eighth of what the memory budget needs and the index is
+    /// past three quarters of it. Under the write lock.
+    /// </summary>
     private void CompactIfWasteful()
     {
-        var dead = _table.DeadCount;
-        if (dead >= _minDeadToCompact && dead > _table.LiveCount / 2)
+        if (_compaction is not null)
         {
-            CompactNow();
+            return;
+        }
+
+        var dead = _table.DeadCount;
+        var wasteful = dead >= _minDeadToCompact && dead > _table.LiveCount / 2;
+        var tight = dead >= _minDeadToCompact && dead > _table.LiveCount / 8 && IndexBytesLocked() > _ledger.Quotas.MaxMemory / 4 * 3;
+        if (wasteful || tight)
+        {
+            StartCompaction();
         }
     }
 
-    private void CompactNow()
+    /// <summary>Under the write lock: starts copying the table's live entries in the background.</summary>
+    private Task StartCompaction()
     {
-        var newIds = new int[_table.Count];
-        var table = _table.CopyLiveEntries((oldId, newId) => newIds[oldId] = newId);
+        _compaction = new TableCompaction(_table);
+        _compacting = Task.Run(CompactInBackground);
+        return _compacting;
+    }
+
+    private void CompactInBackground()
+    {
+        var compaction = _compaction!;
+        try
+        {
+            var copied = false;
+            while (!copied)
+            {
+                _lock.EnterRead();
+                try
+                {
+                    copied = compaction.CopySlice(CompactionSliceEntries);
+                }
+                finally
+                {
+                    _lock.ExitRead();
+                }
+            }
+
+            var sets = PrepareSets(compaction);
+            _lock.EnterWrite();
+            try
+            {
+                SwapIn(compaction, sets);
+            }
+            finally
+            {
+                _lock.ExitWrite();
+            }
+        }
+        catch
+        {
+            _lock.EnterWrite();
+            _compaction = null;
+            _lock.ExitWrite();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Each peer's set of entry ids in the copy, made a few peers at a time under the read lock;
+    /// a peer whose set changes afterwards (see <see cref="PeerState.Version"/>) has its set made
+    /// again when the copy is swapped in.
+    /// </summary>
+    private Dictionary<PeerState, (int Version, HashSet<int> Files)> PrepareSets(TableCompaction compaction)
+    {
+        var sets = new Dictionary<PeerState, (int, HashSet<int>)>();
+        var comparer = new EntryNameComparer(compaction.Copy);
+        var slot = 0;
+        while (true)
+        {
+            _lock.EnterRead();
+            try
+            {
+                var budget = CompactionSliceEntries;
+                for (; slot < _slots.Count && budget > 0; slot++)
+                {
+                    if (_slots[slot] is not { } state || !TryMap(compaction, comparer, state.Files, out var files))
+                    {
+                        continue;
+                    }
+
+                    sets[state] = (state.Version, files);
+                    budget -= files.Count + 1;
+                }
+
+                if (slot >= _slots.Count)
+                {
+                    return sets;
+                }
+            }
+            finally
+            {
+                _lock.ExitRead();
+            }
+        }
+    }
+
+    /// <summary>A peer's set mapped to the copy's ids; false when it holds entries added after the copy began.</summary>
+    private static bool TryMap(TableCompaction compaction, EntryNameComparer comparer, HashSet<int> oldIds, [NotNullWhen(true)] out HashSet<int>? mapped)
+    {
+        mapped = null;
+        foreach (var oldId in oldIds)
+        {
+            if (!compaction.WasCopied(oldId))
+            {
+                return false;
+            }
+        }
+
+        // A live entry that existed when the copy began was live when it was copied.
+        mapped = new HashSet<int>(oldIds.Count, comparer);
+        foreach (var oldId in oldIds)
+        {
+            mapped.Add(compaction.NewId(oldId));
+        }
+
+        return true;
+    }
+
+    /// <summary>Under the write lock: catches the copy up with what changed, and makes it the table.</summary>
+    private void SwapIn(TableCompaction compaction, Dictionary<PeerState, (int Version, HashSet<int> Files)> sets)
+    {
+        var table = compaction.Finish();
         var comparer = new EntryNameComparer(table);
         foreach (var state in _slots)
         {
@@ -494,10 +902,16 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 continue;
             }
 
+            if (sets.TryGetValue(state, out var prepared) && prepared.Version == state.Version)
+            {
+                state.Files = prepared.Files;
+                continue;
+            }
+
             var files = new HashSet<int>(state.Files.Count, comparer);
             foreach (var oldId in state.Files)
             {
-                files.Add(newIds[oldId]);
+                files.Add(compaction.NewId(oldId));
             }
 
             state.Files = files;
@@ -505,11 +919,232 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
         _table = table;
         _comparer = comparer;
+        _compaction = null;
+        _epoch++;
         if (_cache is not null)
         {
             // Ids were renumbered: what the cache remembers no longer means anything.
-            _cache.Epoch++;
+            _cache.Epoch = _epoch;
             _cache.Clear();
+        }
+
+        // What died while the copy was made is dead in the copy too: it may be worth another one.
+        CompactIfWasteful();
+    }
+
+    // ---- Searches ----
+
+    private void CheckQueryLength(int utf8Bytes)
+    {
+        if (utf8Bytes > _searchLimits.MaxQueryBytes)
+        {
+            throw new RequestRefusedException(
+                ErrorCode.BadRequest,
+                "--max-query-bytes",
+                $"refused: a query of {utf8Bytes} bytes is longer than the limit of {_searchLimits.MaxQueryBytes} bytes (--max-query-bytes)");
+        }
+    }
+
+    /// <summary>The slices of a search after its first, each after giving the thread to whatever else is waiting.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ContinueSearchAsync(SearchScratch scratch, ISearchResultSink sink, CancellationToken cancellationToken)
+    {
+        try
+        {
+            do
+            {
+                // Other clients' searches and registrations get their turn between two slices.
+                await Task.Yield();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            while (!SearchSlice(scratch, sink));
+        }
+        finally
+        {
+            ReturnScratch(scratch);
+        }
+    }
+
+    /// <summary>Parses the query (outside the lock: it needs nothing shared) and sets the search up.</summary>
+    private void Begin(SearchScratch scratch, PeerKey? exclude, int maxFiles)
+    {
+        scratch.Plan.Parse(scratch.Query);
+        if (scratch.Plan.WordCount > _searchLimits.MaxQueryWords)
+        {
+            throw new RequestRefusedException(
+                ErrorCode.BadRequest,
+                "--max-query-words",
+                $"refused: a query of {scratch.Plan.WordCount} different words has more than the limit of {_searchLimits.MaxQueryWords} (--max-query-words)");
+        }
+
+        scratch.Matches.Clear();
+        scratch.Pass = SearchPass.Start;
+        scratch.WorkLeft = _searchLimits.MaxWork;
+        scratch.MaxFiles = maxFiles;
+        scratch.ExcludedPeer = exclude;
+    }
+
+    /// <summary>
+    /// One slice of a search under the read lock: at most <see cref="SearchSliceWork"/> of work.
+    /// Returns true when the search is done and its results have been handed to
+    /// <paramref name="sink"/> (in that same hold of the lock, so names are read from the table
+    /// the matches belong to).
+    /// </summary>
+    private bool SearchSlice(SearchScratch scratch, ISearchResultSink sink)
+    {
+        _lock.EnterRead();
+        try
+        {
+            if (scratch.Pass != SearchPass.Start && scratch.Epoch != _epoch)
+            {
+                // The table was compacted since the last slice: the ids found so far mean nothing now.
+                scratch.Matches.Clear();
+                scratch.Pass = SearchPass.Start;
+            }
+
+            if (scratch.Pass == SearchPass.Start)
+            {
+                StartPass(scratch);
+            }
+
+            var slice = Math.Min(SearchSliceWork, scratch.WorkLeft);
+            while (scratch.Pass != SearchPass.Done && slice > 0)
+            {
+                var excluded = scratch.Pass == SearchPass.Remembered ? NoPeer : scratch.Excluded;
+                var before = slice;
+                var next = scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, scratch.NextId, scratch.MaxFiles, scratch.Matches, ref slice);
+                scratch.WorkLeft -= before - slice;
+                var outOfWork = next != FileMatcher.Finished && scratch.WorkLeft <= 0;
+                if (next != FileMatcher.Finished && !outOfWork)
+                {
+                    scratch.NextId = next;
+                    continue;
+                }
+
+                if (scratch.Pass == SearchPass.Remembered)
+                {
+                    FinishRemembered(scratch, next, outOfWork);
+                }
+                else
+                {
+                    scratch.Pass = SearchPass.Done;
+                }
+            }
+
+            if (scratch.Pass != SearchPass.Done && scratch.WorkLeft <= 0)
+            {
+                // Out of work: the answer is what was found within it (PROTOCOL.md section 8.2).
+                scratch.Pass = SearchPass.Done;
+            }
+
+            if (scratch.Pass != SearchPass.Done)
+            {
+                return false;
+            }
+
+            Emit(scratch, sink);
+            return true;
+        }
+        finally
+        {
+            _lock.ExitRead();
+        }
+    }
+
+    /// <summary>
+    /// Under the read lock: where the search begins. With the <see cref="SearchCache"/>, from
+    /// what the same query found before (with nobody left out, so that one entry serves every
+    /// asker); otherwise from the first entry, the asker's files left out.
+    /// </summary>
+    private void StartPass(SearchScratch scratch)
+    {
+        scratch.Epoch = _epoch;
+        scratch.Excluded = scratch.ExcludedPeer is { } key && _byPeer.TryGetValue(key, out var state) ? state.Slot : NoPeer;
+        scratch.NextId = 0;
+        if (_cache is null)
+        {
+            scratch.Pass = SearchPass.Direct;
+            return;
+        }
+
+        scratch.Pass = SearchPass.Remembered;
+        scratch.Remembered = _cache.Find(scratch.Query, scratch.MaxFiles);
+        if (scratch.Remembered is { } remembered)
+        {
+            // What matched before still does, unless it died since.
+            foreach (var id in remembered.Ids)
+            {
+                if (_table[id].IsAlive)
+                {
+                    scratch.Matches.Add(id);
+                }
+            }
+
+            scratch.NextId = remembered.SearchedTo;
+        }
+    }
+
+    /// <summary>
+    /// The remembered pass is over (the search finished, or ran out of work and stopped at
+    /// <paramref name="next"/>): remembers it, then takes the asker's own files out; when that
+    /// leaves fewer than the limit of a result that had been cut at it, the search goes on past
+    /// it for the asker alone.
+    /// </summary>
+    private void FinishRemembered(SearchScratch scratch, int next, bool outOfWork)
+    {
+        var matches = scratch.Matches;
+        var cutAtLimit = matches.Count == scratch.MaxFiles;
+        var searchedTo = outOfWork ? next : cutAtLimit ? matches[^1] + 1 : _table.Count;
+        if (scratch.Remembered is not { } remembered || remembered.SearchedTo != searchedTo || remembered.Ids.Length != matches.Count)
+        {
+            _cache!.Remember(scratch.Query, scratch.MaxFiles, CollectionsMarshal.AsSpan(matches), searchedTo);
+        }
+
+        scratch.Remembered = null;
+        scratch.Pass = SearchPass.Done;
+        if (scratch.Excluded == NoPeer)
+        {
+            return;
+        }
+
+        var kept = 0;
+        for (var i = 0; i < matches.Count; i++)
+        {
+            if (_table[matches[i]].Peer != scratch.Excluded)
+            {
+                matches[kept++] = matches[i];
+            }
+        }
+
+        if (kept < matches.Count)
+        {
+            matches.RemoveRange(kept, matches.Count - kept);
+            if (cutAtLimit && !outOfWork)
+            {
+                scratch.NextId = searchedTo;
+                scratch.Pass = SearchPass.Direct;
+            }
+        }
+    }
+
+    private SearchScratch RentScratch()
+    {
+        lock (_scratchLock)
+        {
+            if (_scratches.TryPop(out var scratch))
+            {
+                return scratch;
+            }
+        }
+
+        return new SearchScratch();
+    }
+
+    private void ReturnScratch(SearchScratch scratch)
+    {
+        lock (_scratchLock)
+        {
+            _scratches.Push(scratch);
         }
     }
 
@@ -517,6 +1152,9 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private void Emit(SearchScratch scratch, ISearchResultSink sink)
     {
         var matches = scratch.Matches;
+        // A search done in slices may have found entries that died since (their peer may even
+        // be gone, its slot free): only the living are listed.
+        matches.RemoveAll(_isDead);
         if (matches.Count == 0)
         {
             return;
@@ -578,14 +1216,23 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         }
     }
 
-    /// <summary>One generation of one peer's registration: its slot and its entries (compared by name).</summary>
-    private sealed class PeerState(RegistrationToken token, int slot, HashSet<int> files)
+    /// <summary>One generation of one peer's registration: its slot, its entries (compared by name) and what they are charged.</summary>
+    private sealed class PeerState(RegistrationToken token, IPAddress group, int slot, HashSet<int> files)
     {
         public RegistrationToken Token { get; } = token;
+
+        /// <summary>The peer's <see cref="AddressGroup"/>, what its quotas are counted against.</summary>
+        public IPAddress Group { get; } = group;
 
         public int Slot { get; } = slot;
 
         public HashSet<int> Files { get; set; } = files;
+
+        /// <summary>What the peer's files are charged: files, name bytes, memory.</summary>
+        public RegisteredAmount Amount { get; set; }
+
+        /// <summary>Changes whenever <see cref="Files"/> does (a compaction's prepared copy of the set is stale then).</summary>
+        public int Version { get; set; }
     }
 
     /// <summary>Builds the objects <see cref="Search(string, PeerKey?, int)"/> returns.</summary>

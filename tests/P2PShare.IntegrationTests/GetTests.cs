@@ -150,10 +150,23 @@ public sealed class GetTests : IAsyncDisposable
         first.CloseInput();
         await ResumeRecord.WaitForAsync(Path.Combine(output, "twice.bin.part.state"), 0, first, TimeSpan.FromSeconds(15));
 
-        var second = await _cluster.RunAsync(arguments);
+        // The first is held still (its .part open and locked) while the second runs: however
+        // slow the machine, the first cannot finish before the second has looked at its .part.
+        await first.SignalAsync("STOP");
+        CliResult second;
+        try
+        {
+            second = await _cluster.RunAsync(arguments);
+        }
+        finally
+        {
+            await first.SignalAsync("CONT");
+        }
+
         var firstExit = await first.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
         Assert.True(second.ExitCode != 0, second.Description);
+        Assert.Contains("twice.bin.part is in use", second.Stderr, StringComparison.Ordinal);
         Assert.True(firstExit == 0, first.Describe($"the first get exited with code {firstExit} after a second get of the same file started\n{second.Description}"));
         Assert.Equal(["twice.bin"], TestFiles.Names(output));
         await TestFiles.AssertSameContentAsync(original, Path.Combine(output, "twice.bin"));

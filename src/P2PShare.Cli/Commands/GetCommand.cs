@@ -98,7 +98,7 @@ internal static class GetCommand
                 stdout.Write(Tables.Sources(transfer.Sources));
                 if (result.ResumedChunks > 0)
                 {
-                    stdout.WriteLine($"resumed: {result.ResumedChunks} chunk(s) were already verified in {Path.GetFileName(result.Path)}.part");
+                    stdout.WriteLine($"resumed: {result.ResumedChunks} chunk(s) were already verified in {Path.GetFileName(result.PartPath)}");
                 }
 
                 var from = result.SourceNames is { Length: > 0 } names ? names : result.Size == 0 ? "no source (it is empty)" : "no source (every chunk was here already)";
@@ -114,7 +114,8 @@ internal static class GetCommand
             catch (OperationCanceledException)
             {
                 stdout.Write(Tables.Sources(transfer.Sources));
-                await Console.Error.WriteLineAsync($"p2pshare get: interrupted; {plan.Name}.part and its resume record are kept: run the same command again to resume");
+                // The downloader says what it left: a .part to resume, or nothing.
+                await Console.Error.WriteLineAsync($"p2pshare get: interrupted; {transfer.Error}");
                 return 130;
             }
             catch (Exception ex)

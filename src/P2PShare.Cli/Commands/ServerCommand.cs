@@ -35,10 +35,16 @@ internal static class ServerCommand
             Description = "Answer every SEARCH from the index, never from the matches of the same query asked before",
         };
         var logLevel = CommonOptions.LogLevelOption();
+        var limits = new RegistryLimitOptions();
         var command = new Command("server", "Run the directory server until SIGINT/SIGTERM")
         {
             listen, pingInterval, peerTimeout, maxPerAddress, maxConnections, frameTimeout, idleTimeout, drainTimeout, noSearchCache, logLevel,
         };
+        foreach (var option in limits.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((parse, _) =>
         {
             var options = new ServerSettings(
@@ -50,7 +56,9 @@ internal static class ServerCommand
                 TimeSpan.FromSeconds(parse.GetValue(drainTimeout)),
                 parse.GetValue(maxPerAddress),
                 parse.GetValue(maxConnections),
-                !parse.GetValue(noSearchCache));
+                !parse.GetValue(noSearchCache),
+                limits.QuotasFrom(parse),
+                limits.SearchLimitsFrom(parse));
             return RunAsync(options, parse.GetValue(logLevel) ?? LogLevel.Information);
         });
         return command;
@@ -124,6 +132,13 @@ internal static class ServerCommand
             logger.LogInformation("open-files limit: {Limit}", openFiles < 0 ? "unknown" : openFiles.ToString(CultureInfo.InvariantCulture));
         }
 
+        // A registration or the slice of a search is a few milliseconds of work on a thread of
+        // the pool; with only one thread per core to start with, a few of them running at once
+        // left every other request waiting for the pool to add threads (it adds about two a
+        // second). More threads from the start cost nothing while they are not needed.
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, 8 * Environment.ProcessorCount), completionPorts);
+
         var options = new DirectoryServerOptions
         {
             ListenEndPoint = new IPEndPoint(address, listen.Port),
@@ -135,7 +150,7 @@ internal static class ServerCommand
             MaxConnectionsPerAddress = settings.MaxPerAddress,
             MaxConnections = settings.MaxConnections,
         };
-        var server = new DirectoryServer(options, new InMemoryPeerRegistry(rememberSearches: settings.SearchCache), logger);
+        var server = new DirectoryServer(options, new InMemoryPeerRegistry(settings.Quotas, settings.SearchLimits, rememberSearches: settings.SearchCache), logger);
         await using (server)
         {
             try
@@ -175,5 +190,7 @@ internal static class ServerCommand
         TimeSpan DrainTimeout,
         int MaxPerAddress,
         int MaxConnections,
-        bool SearchCache);
+        bool SearchCache,
+        RegistrationQuotas Quotas,
+        SearchLimits SearchLimits);
 }

@@ -154,7 +154,7 @@ internal sealed class PeerMenu
         }
         catch (OperationCanceledException)
         {
-            Write(console => console.WriteLine($"download #{transfer.Number} of {transfer.FileName} stopped; what was verified is kept, and downloading it again resumes it"));
+            Write(console => console.WriteLine($"download #{transfer.Number} of {transfer.FileName} stopped; {transfer.Error}"));
         }
         catch (Exception ex)
         {

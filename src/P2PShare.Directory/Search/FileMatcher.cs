@@ -20,6 +20,9 @@ namespace P2PShare.Directory.Search;
 /// </remarks>
 internal sealed class FileMatcher
 {
+    /// <summary>What <see cref="FindMatches"/> returns when the search is complete.</summary>
+    public const int Finished = -1;
+
     private const int WindowSize = 2048;
 
     // Narrowing reads a list through rather than jumping when the window has at least this many
@@ -36,30 +39,23 @@ internal sealed class FileMatcher
     /// Appends to <paramref name="matches"/> the ids, in increasing order, of live entries from
     /// id <paramref name="firstId"/> on that match <paramref name="plan"/> and do not belong to
     /// peer slot <paramref name="excludedPeer"/> (-1 excludes none), until
-    /// <paramref name="matches"/> holds <paramref name="maxFiles"/> ids.
+    /// <paramref name="matches"/> holds <paramref name="maxFiles"/> ids or
+    /// <paramref name="workLeft"/> runs out. Every id read from the leading posting list, every
+    /// id narrowed by another list and every name checked costs one unit of work. Returns the id
+    /// to go on from when the work ran out first (a later call with that id as
+    /// <paramref name="firstId"/> continues exactly where this one stopped), or
+    /// <see cref="Finished"/> when the search is complete.
     /// </summary>
-    public void FindMatches(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int maxFiles, List<int> matches)
+    public int FindMatches(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int maxFiles, List<int> matches, ref int workLeft)
     {
         if (matches.Count >= maxFiles || firstId >= table.Count || !ChooseLists(table.Index, plan))
         {
-            return;
+            return Finished;
         }
 
         if (_chosen.Count == 0)
         {
-            for (var id = firstId; id < table.Count; id++)
-            {
-                if (IsMatch(table, id, plan, excludedPeer))
-                {
-                    matches.Add(id);
-                    if (matches.Count == maxFiles)
-                    {
-                        return;
-                    }
-                }
-            }
-
-            return;
+            return Scan(table, plan, excludedPeer, firstId, maxFiles, matches, ref workLeft);
         }
 
         var count = _chosen.Count;
@@ -76,7 +72,31 @@ internal sealed class FileMatcher
 
         // Shortest list first: it leads, the others narrow down.
         cursors.Sort(static (a, b) => a.Count.CompareTo(b.Count));
-        Intersect(table, plan, excludedPeer, firstId, maxFiles, matches, cursors);
+        return Intersect(table, plan, excludedPeer, firstId, maxFiles, matches, cursors, ref workLeft);
+    }
+
+    /// <summary>Without a trigram to go by, every entry from <paramref name="firstId"/> on is checked in order.</summary>
+    private static int Scan(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int maxFiles, List<int> matches, ref int workLeft)
+    {
+        for (var id = firstId; id < table.Count; id++)
+        {
+            if (workLeft <= 0)
+            {
+                return id;
+            }
+
+            workLeft--;
+            if (IsMatch(table, id, plan, excludedPeer))
+            {
+                matches.Add(id);
+                if (matches.Count == maxFiles)
+                {
+                    return Finished;
+                }
+            }
+        }
+
+        return Finished;
     }
 
     /// <summary>
@@ -113,12 +133,12 @@ internal sealed class FileMatcher
         return true;
     }
 
-    private void Intersect(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int maxFiles, List<int> matches, Span<PostingCursor> cursors)
+    private int Intersect(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int maxFiles, List<int> matches, Span<PostingCursor> cursors, ref int workLeft)
     {
         ref var lead = ref cursors[0];
         if (!lead.AdvanceTo(firstId))
         {
-            return;
+            return Finished;
         }
 
         var window = _window.AsSpan();
@@ -126,19 +146,22 @@ internal sealed class FileMatcher
         var length = 1;
         while (true)
         {
+            // At least one window per call, so that every call makes progress.
             length += lead.ReadInto(window[length..]);
-
             if (length == 0)
             {
-                return;
+                return Finished;
             }
 
             var exhausted = length < window.Length;
+            var next = exhausted ? Finished : window[length - 1] + 1;
+            workLeft -= length * cursors.Length;
             for (var i = 1; i < cursors.Length && length > 0; i++)
             {
                 length = Narrow(ref cursors[i], window[..length], table.Count, ref exhausted);
             }
 
+            workLeft -= length;
             for (var i = 0; i < length; i++)
             {
                 if (IsMatch(table, window[i], plan, excludedPeer))
@@ -146,17 +169,22 @@ internal sealed class FileMatcher
                     matches.Add(window[i]);
                     if (matches.Count == maxFiles)
                     {
-                        return;
+                        return Finished;
                     }
                 }
             }
 
             if (exhausted)
             {
-                return;
+                return Finished;
             }
 
             length = 0;
+            if (workLeft <= 0)
+            {
+                // Stopped between windows: the next one begins after the last id read.
+                return next;
+            }
         }
     }
 

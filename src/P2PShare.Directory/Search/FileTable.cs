@@ -8,14 +8,11 @@ namespace P2PShare.Directory.Search;
 /// Every registered file entry, by id, with a trigram index over the names. Ids are handed out
 /// in increasing order and never reused, so id order is the order in which entries were added
 /// (what search results follow). Removing an entry only marks it dead; its name bytes and
-/// postings stay until <see cref="CopyLiveEntries"/> builds a compacted table (new ids, same
+/// postings stay until a <see cref="TableCompaction"/> builds a compacted table (new ids, same
 /// order). Not thread-safe: <see cref="InMemoryPeerRegistry"/> locks around it.
 /// </summary>
 internal sealed class FileTable
 {
-    /// <summary>Longest name kept on the stack while it is decoded; longer names are rented.</summary>
-    private const int StackChars = 1024;
-
     private readonly NameArena _names = new();
     private readonly TrigramIndex _index = new();
     private FileRecord[] _records;
@@ -35,8 +32,8 @@ internal sealed class FileTable
 
     public ref readonly FileRecord this[int id] => ref _records[id];
 
-    /// <summary>Bytes of the table's arrays: records, names and postings (for memory figures).</summary>
-    public long AllocatedBytes => ((long)_records.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _index.AllocatedBytes();
+    /// <summary>Bytes of the table's arrays: records, names and postings (what the memory budget counts).</summary>
+    public long AllocatedBytes => ((long)_records.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _index.AllocatedBytes;
 
     public ReadOnlySpan<byte> Name(int id)
     {
@@ -83,43 +80,6 @@ internal sealed class FileTable
             record.Peer = FileRecord.Dead;
             _live--;
         }
-    }
-
-    /// <summary>
-    /// A new table with the live entries only, in the same order. <paramref name="moved"/> is
-    /// called with each entry's old and new id, so owners can follow their entries.
-    /// </summary>
-    public FileTable CopyLiveEntries(Action<int, int> moved)
-    {
-        var copy = new FileTable(_live);
-        var keys = new List<ulong>();
-        char[]? rented = null;
-        Span<char> stack = stackalloc char[StackChars];
-        try
-        {
-            for (var id = 0; id < _count; id++)
-            {
-                ref readonly var record = ref _records[id];
-                if (!record.IsAlive)
-                {
-                    continue;
-                }
-
-                var utf8 = Name(id);
-                keys.Clear();
-                Trigrams.Collect(Decode(utf8, stack, ref rented), keys);
-                moved(id, copy.Append(utf8, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(keys), record.Size, record.Id, record.Peer));
-            }
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<char>.Shared.Return(rented);
-            }
-        }
-
-        return copy;
     }
 
     /// <summary>Decodes a name into <paramref name="stack"/>, or into a rented array when it does not fit.</summary>

@@ -38,19 +38,25 @@ internal struct PostingList
 
     public readonly int Count => _count;
 
-    /// <summary>Bytes of the arrays behind this list (for memory figures).</summary>
-    public readonly long AllocatedBytes => (_deltas?.Length ?? 0) + (4L * (_blocks?.Length ?? 0));
+    /// <summary>What the runtime adds to every array: its header and length.</summary>
+    public const int ArrayOverhead = 24;
+
+    /// <summary>Bytes of the arrays behind this list, headers included (for the memory budget).</summary>
+    public readonly long AllocatedBytes => SizeOf(_deltas) + SizeOf(_blocks);
 
     /// <summary>
     /// Appends <paramref name="id"/>, which must not be smaller than any id already in the list;
-    /// the same id again (a name with a repeated trigram) is ignored.
+    /// the same id again (a name with a repeated trigram) is ignored. Returns by how many bytes
+    /// the list's arrays grew (0 mostly), so the index can keep its size without adding it up.
     /// </summary>
-    public void Add(int id)
+    public int Add(int id)
     {
         if (_count > 0 && id == _last)
         {
-            return;
+            return 0;
         }
+
+        var before = AllocatedBytes;
 
         if (_count % BlockSize == 0)
         {
@@ -86,7 +92,13 @@ internal struct PostingList
         {
             PackLastBlock();
         }
+
+        return (int)(AllocatedBytes - before);
     }
+
+    private static long SizeOf(byte[]? array) => array is null ? 0 : ArrayOverhead + array.Length;
+
+    private static long SizeOf(int[]? array) => array is null ? 0 : ArrayOverhead + (4L * array.Length);
 
     public readonly PostingCursor Open() => new(_deltas ?? [], _blocks ?? [], _count);
 

@@ -8,13 +8,15 @@ namespace P2PShare.Directory.Search;
 /// The files of one REGISTER or ADD made ready for the <see cref="FileTable"/> before the
 /// registry takes its write lock: names as UTF-8 and their trigrams. That is most of the work of
 /// indexing a name, and it needs nothing shared, so connections do it in parallel and the lock
-/// is held only for the appends. Kept per thread and reused (a registration runs on one thread
-/// from start to end), so preparing allocates nothing in the steady state.
+/// is held only for the appends. Added one by one, so the registry can check what the request
+/// will cost as it goes and stop early. Rented from a small pool and reused, so preparing
+/// allocates nothing in the steady state; <see cref="Clear"/> lets go of buffers a huge request
+/// made large, so that a pool of them does not keep the largest request ever seen.
 /// </summary>
 internal sealed class PreparedFiles
 {
-    [ThreadStatic]
-    private static PreparedFiles? _threadCurrent;
+    private const int KeptNameBytes = 1 << 20;
+    private const int KeptTrigrams = 256 * 1024;
 
     private readonly List<ulong> _trigrams = [];
     private readonly List<Prepared> _files = [];
@@ -24,56 +26,65 @@ internal sealed class PreparedFiles
 
     public int Count => _files.Count;
 
-    public static PreparedFiles ForThisThread() => _threadCurrent ??= new PreparedFiles();
+    /// <summary>Trigrams of all the files together, repeats included.</summary>
+    public int TrigramCount => _trigrams.Count;
 
-    /// <summary>Encodes and takes apart <paramref name="files"/>, checking them all before anything is changed.</summary>
-    /// <exception cref="ArgumentNullException">An entry is null.</exception>
-    /// <exception cref="ArgumentException">A name is longer than a protocol string can be.</exception>
-    public void Prepare(IReadOnlyList<FileEntry> files)
+    /// <summary>Bytes of all the names together.</summary>
+    public long NameBytes => _namesLength;
+
+    /// <summary>Adds one file of a request given as objects.</summary>
+    /// <exception cref="ArgumentException">The name is longer than a protocol string can be.</exception>
+    public void Add(FileEntry file)
     {
-        ArgumentNullException.ThrowIfNull(files);
-        Clear();
-        foreach (var file in files)
+        ArgumentNullException.ThrowIfNull(file);
+        var nameStart = _namesLength;
+        var length = Encoding.UTF8.GetBytes(file.Name, NameRoom(Encoding.UTF8.GetMaxByteCount(file.Name.Length)));
+        if (length > ushort.MaxValue)
         {
-            ArgumentNullException.ThrowIfNull(file, nameof(files));
-            var nameStart = _namesLength;
-            var length = Encoding.UTF8.GetBytes(file.Name, NameRoom(Encoding.UTF8.GetMaxByteCount(file.Name.Length)));
-            if (length > ushort.MaxValue)
-            {
-                throw new ArgumentException($"a file name of {length} bytes is longer than a protocol string can be", nameof(files));
-            }
-
-            Add(nameStart, length, file.Name, file.Size, file.Id);
+            throw new ArgumentException($"a file name of {length} bytes is longer than a protocol string can be", nameof(file));
         }
+
+        Add(nameStart, length, file.Name, file.Size, file.Id);
     }
 
     /// <summary>
-    /// Takes apart the entries of a REGISTER or ADD read in place (names checked by the view
-    /// already): the names are copied as they are, and decoded only into a reused buffer for their
-    /// trigrams, so that no string or entry object is made for them.
+    /// Adds one entry of a REGISTER or ADD read in place (its name checked by the view already):
+    /// the name is copied as it is, and decoded only into a reused buffer for its trigrams, so
+    /// that no string or entry object is made for it.
     /// </summary>
-    public void Prepare(FileEntryEnumerator files)
+    public void Add(FileEntryView file)
     {
-        Clear();
-        foreach (var file in files)
+        var name = file.NameUtf8;
+        var nameStart = _namesLength;
+        name.CopyTo(NameRoom(name.Length));
+        if (_chars.Length < name.Length)
         {
-            var name = file.NameUtf8;
-            var nameStart = _namesLength;
-            name.CopyTo(NameRoom(name.Length));
-            if (_chars.Length < name.Length)
-            {
-                _chars = new char[Math.Max(name.Length, _chars.Length * 2)];
-            }
-
-            Add(nameStart, name.Length, _chars.AsSpan(0, Encoding.UTF8.GetChars(name, _chars)), file.Size, file.Id);
+            _chars = new char[Math.Max(name.Length, _chars.Length * 2)];
         }
+
+        Add(nameStart, name.Length, _chars.AsSpan(0, Encoding.UTF8.GetChars(name, _chars)), file.Size, file.Id);
     }
 
-    private void Clear()
+    /// <summary>Empties the list for the next request (and shrinks what a huge one made large).</summary>
+    public void Clear()
     {
         _trigrams.Clear();
         _files.Clear();
         _namesLength = 0;
+        if (_names.Length > KeptNameBytes)
+        {
+            _names = new byte[16 * 1024];
+        }
+
+        if (_trigrams.Capacity > KeptTrigrams)
+        {
+            _trigrams.Capacity = KeptTrigrams;
+        }
+
+        if (_files.Capacity > KeptTrigrams)
+        {
+            _files.Capacity = KeptTrigrams;
+        }
     }
 
     /// <summary>Room for a name of up to <paramref name="maxBytes"/> at the end of the names buffer.</summary>

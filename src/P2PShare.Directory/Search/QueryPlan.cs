@@ -160,19 +160,35 @@ internal sealed class QueryPlan
         return true;
     }
 
+    /// <summary>Adds a word, unless the query has it already (ignoring case): a repeated word adds no condition, only work.</summary>
     private void AddWord(ReadOnlySpan<char> word, Range range)
     {
-        _words.Add(range);
-        var firstTrigram = _trigrams.Count;
-        Trigrams.Collect(word, _trigrams);
         var firstChar = _foldedChars.Count;
         foreach (var c in word)
         {
-            var folded = CaseFolding.Fold(c);
-            _foldedChars.Add(folded);
+            _foldedChars.Add(CaseFolding.Fold(c));
+        }
+
+        var chars = CollectionsMarshal.AsSpan(_foldedChars);
+        var folded = chars[firstChar..];
+        foreach (var known in _folded)
+        {
+            if (chars[known.Chars].SequenceEqual(folded))
+            {
+                _foldedChars.RemoveRange(firstChar, folded.Length);
+                return;
+            }
+        }
+
+        _words.Add(range);
+        var firstTrigram = _trigrams.Count;
+        Trigrams.Collect(word, _trigrams);
+        foreach (var c in word)
+        {
+            var foldedChar = CaseFolding.Fold(c);
             _anySurrogates |= char.IsSurrogate(c);
-            _allAscii &= char.IsAscii(folded);
-            _foldedBytes.Add((byte)folded); // used only when every folded word is ASCII
+            _allAscii &= char.IsAscii(foldedChar);
+            _foldedBytes.Add((byte)foldedChar); // used only when every folded word is ASCII
         }
 
         _folded.Add(new Word(firstChar.._foldedChars.Count, firstTrigram.._trigrams.Count));

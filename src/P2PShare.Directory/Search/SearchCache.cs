@@ -15,24 +15,32 @@ namespace P2PShare.Directory.Search;
 /// A rare multi-word query still costs tens of microseconds the first time (the posting lists of
 /// words found in one name in a hundred are thousands of ids long), and repeated queries are what
 /// a directory mostly answers. Safe for concurrent use: entries are immutable and replaced whole.
-/// Bounded: when it holds too many queries or ids it simply starts over.
+/// Bounded in bytes (keys, ids and what each entry costs besides): when a new entry would go past
+/// the bound, it simply starts over, so a client asking ever new queries costs at most the
+/// bound, never more.
 /// </remarks>
 internal sealed class SearchCache
 {
-    private const int MaxQueries = 32 * 1024;
-    private const long MaxIds = 2 * 1024 * 1024;
+    /// <summary>What an entry costs besides its key's characters and its ids: two objects, an array header, a dictionary slot.</summary>
+    private const int EntryOverheadBytes = 160;
 
     private readonly ConcurrentDictionary<string, Entry> _entries;
     // Looks a query up by its characters, so that finding one allocates nothing.
     private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _byText;
-    private int _queries;
-    private long _ids;
+    private readonly long _maxBytes;
+    private long _bytes;
 
-    public SearchCache()
+    /// <param name="maxBytes">Most bytes the remembered searches may take (0 remembers nothing).</param>
+    public SearchCache(long maxBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        _maxBytes = maxBytes;
         _entries = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
         _byText = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
     }
+
+    /// <summary>Bytes counted for what is remembered now (an overestimate: replaced entries are counted until the next start-over).</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Changes whenever entry ids are renumbered; remembered searches of another epoch are ignored.</summary>
     public int Epoch { get; set; }
@@ -48,31 +56,43 @@ internal sealed class SearchCache
     /// <summary>Remembers that the entries <paramref name="ids"/> (increasing) are the matches found before id <paramref name="searchedTo"/>.</summary>
     public void Remember(ReadOnlySpan<char> query, int maxFiles, ReadOnlySpan<int> ids, int searchedTo)
     {
-        var entry = new Entry(ids.ToArray(), searchedTo, maxFiles, Epoch);
-        // Ids are counted on every store, replacements too: the count can only overestimate
-        // what is held, so the bound holds whatever the mix of new and updated queries.
-        var tooMany = false;
-        if (_byText.TryGetValue(query, out var key, out _))
+        var cost = EntryOverheadBytes + (4L * ids.Length);
+        var known = _byText.TryGetValue(query, out var key, out _);
+        if (!known)
         {
-            // A query remembered before keeps its string: replacing its entry allocates no key.
-            _entries[key] = entry;
-        }
-        else if (_entries.TryAdd(query.ToString(), entry))
-        {
-            tooMany = Interlocked.Increment(ref _queries) > MaxQueries;
+            cost += 2L * query.Length;
         }
 
-        if (Interlocked.Add(ref _ids, ids.Length) > MaxIds || tooMany)
+        // Every store is counted, replacements too: the count can only overestimate what is
+        // held, so the bound holds whatever the mix of new and updated queries.
+        if (cost > _maxBytes)
+        {
+            return;
+        }
+
+        if (Interlocked.Add(ref _bytes, cost) > _maxBytes)
         {
             Clear();
+            Interlocked.Add(ref _bytes, cost);
+            known = false;
+        }
+
+        var entry = new Entry(ids.ToArray(), searchedTo, maxFiles, Epoch);
+        if (known)
+        {
+            // A query remembered before keeps its string: replacing its entry allocates no key.
+            _entries[key!] = entry;
+        }
+        else
+        {
+            _entries[query.ToString()] = entry;
         }
     }
 
     public void Clear()
     {
         _entries.Clear();
-        Interlocked.Exchange(ref _queries, 0);
-        Interlocked.Exchange(ref _ids, 0);
+        Interlocked.Exchange(ref _bytes, 0);
     }
 
     /// <summary>One remembered search: the matching ids it found, in order, and the id it searched up to (exclusive).</summary>

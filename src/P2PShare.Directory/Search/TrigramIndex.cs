@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace P2PShare.Directory.Search;
 
 /// <summary>
@@ -21,7 +23,19 @@ internal sealed class TrigramIndex
     private int _count;
     private int _shift = 64 - 10;
 
+    // The bytes of every posting list's arrays, kept up to date by Add.
+    private long _listBytes;
+
     public int TrigramCount => _count;
+
+    /// <summary>Bytes of the posting lists' own arrays (what grows with every posting).</summary>
+    public long ListBytes => _listBytes;
+
+    /// <summary>
+    /// Bytes held by the index: the lists' arrays and the tables that find them. Kept as it
+    /// changes, so asking costs nothing (the registry checks its memory budget on every write).
+    /// </summary>
+    public long AllocatedBytes => _listBytes + (12L * _keys.Length) + ((long)Unsafe.SizeOf<PostingList>() * _lists.Length);
 
     public void Add(ulong key, int id)
     {
@@ -29,7 +43,7 @@ internal sealed class TrigramIndex
         var slot = SlotOf(stored);
         if (_keys[slot] == stored)
         {
-            _lists[_listOfSlot[slot]].Add(id);
+            _listBytes += _lists[_listOfSlot[slot]].Add(id);
             return;
         }
 
@@ -41,13 +55,16 @@ internal sealed class TrigramIndex
 
         _keys[slot] = stored;
         _listOfSlot[slot] = _count;
-        _lists[_count].Add(id);
+        _listBytes += _lists[_count].Add(id);
         _count++;
         if (_count * 2 > _keys.Length)
         {
             Grow();
         }
     }
+
+    /// <summary>Whether some entry has been indexed under <paramref name="key"/>.</summary>
+    public bool Contains(ulong key) => Find(key) >= 0;
 
     /// <summary>Number of entries indexed under <paramref name="key"/> (0 when none).</summary>
     public int CountOf(ulong key)
@@ -61,18 +78,6 @@ internal sealed class TrigramIndex
     {
         var list = Find(key);
         return list < 0 ? default(PostingList).Open() : _lists[list].Open();
-    }
-
-    /// <summary>Bytes held by the index (for memory figures).</summary>
-    public long AllocatedBytes()
-    {
-        var bytes = (12L * _keys.Length) + (32L * _lists.Length);
-        for (var i = 0; i < _count; i++)
-        {
-            bytes += _lists[i].AllocatedBytes;
-        }
-
-        return bytes;
     }
 
     private int Slot(ulong stored) => (int)((stored * 0x9E3779B97F4A7C15UL) >> _shift);

@@ -9,7 +9,9 @@ namespace P2PShare.Peer;
 /// into a preallocated <c>NAME.part</c>, chunk by verified chunk, with a resume record beside it
 /// (<c>NAME.part.state</c>); only a complete file is renamed to <c>NAME</c> (or <c>NAME (1)</c>,
 /// ... when <c>NAME</c> exists: nothing is overwritten). An interrupted download leaves the
-/// <c>.part</c> and its record, and starting it again fetches only what is missing.
+/// <c>.part</c> and its record, and starting it again fetches only what is missing. Nothing in
+/// the downloads folder is written through a link, nor replaced (see <see cref="DownloadFolder"/>
+/// and <see cref="DownloadFiles"/>).
 /// </summary>
 public sealed class Downloader
 {
@@ -100,65 +102,54 @@ public sealed class Downloader
         ArgumentNullException.ThrowIfNull(transfer);
         FileName.EnsureValid(plan.Name);
         var target = Path.Combine(_folder, plan.Name.Replace('/', Path.DirectorySeparatorChar));
-        var partPath = target + ShareIndex.PartialSuffix;
-        if (!_active.TryAdd(partPath, 0))
+        if (!_active.TryAdd(target, 0))
         {
             throw new DownloadException($"\"{plan.Name}\" is already being downloaded into {_folder}");
         }
 
+        var slash = plan.Name.LastIndexOf('/');
+        var attempts = new List<SwarmDownload>();
         try
         {
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var download = await SwarmDownload.RunFirstWorkingAsync(this, plan, transfer, partPath, findSources, cancellationToken).ConfigureAwait(false);
-            var path = Publish(partPath, target);
-            File.Delete(download.StatePath);
+            using var folder = DownloadFolder.Open(_folder, slash < 0 ? string.Empty : plan.Name[..slash]);
+            var (download, path) = await SwarmDownload.RunFirstWorkingAsync(this, plan, transfer, folder, plan.Name[(slash + 1)..], findSources, attempts, cancellationToken).ConfigureAwait(false);
             transfer.Complete(path);
-            var result = new DownloadResult(path, (long)download.Plan.Size, download.Plan.Id, transfer.Sources, transfer.Elapsed, download.ResumedChunks);
+            var result = new DownloadResult(path, (long)download.Plan.Size, download.Plan.Id, transfer.Sources, transfer.Elapsed, download.ResumedChunks, download.PartPath!);
             _logger.LogInformation("download of {File} finished: {Size} bytes verified from {Sources}, saved as {Path}", plan.Name, download.Plan.Size, result.SourceNames, path);
             return result;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            transfer.Cancel("cancelled; run the download again to resume");
+            transfer.Cancel(Leftover(attempts));
             throw;
         }
         catch (Exception ex) when (ex is DownloadException or IOException or UnauthorizedAccessException)
         {
             var reason = ex is IOException io && IsDiskFull(io) ? $"the disk is full: {io.Message}" : ex.Message;
-            transfer.Fail(reason);
-            throw ex is DownloadException ? ex : new DownloadException($"could not save \"{plan.Name}\": {reason}", ex);
+            var message = $"{(ex is DownloadException ? reason : $"could not save \"{plan.Name}\": {reason}")}; {Leftover(attempts)}";
+            transfer.Fail(message);
+            throw new DownloadException(message, ex);
         }
         finally
         {
-            _active.TryRemove(partPath, out _);
+            _active.TryRemove(target, out _);
         }
     }
 
     internal static bool IsDiskFull(IOException exception) =>
-        exception.HResult == 28 || exception.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+        exception.HResult == LibC.NoSpace || exception.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Moves the verified .part to the first free name among NAME, NAME (1), NAME (2), ...</summary>
-    private static string Publish(string partPath, string target)
+    /// <summary>
+    /// What a download that did not finish left on disk, in words: said after every failure and
+    /// cancellation, so it is always the truth. Each content tried has a <c>.part</c> of its own,
+    /// so each one kept is named.
+    /// </summary>
+    private static string Leftover(IReadOnlyList<SwarmDownload> attempts)
     {
-        for (var attempt = 0; attempt < 10_000; attempt++)
-        {
-            var candidate = attempt == 0 ? target : $"{target} ({attempt})";
-            if (File.Exists(candidate) || System.IO.Directory.Exists(candidate))
-            {
-                continue;
-            }
-
-            try
-            {
-                File.Move(partPath, candidate, overwrite: false);
-                return candidate;
-            }
-            catch (IOException) when (File.Exists(candidate))
-            {
-                // Another process took this name between the check and the move; try the next.
-            }
-        }
-
-        throw new IOException($"no free name for {target}");
+        var kept = attempts
+            .Where(a => a.KeptPartPath is not null)
+            .Select(a => $"{a.KeptPartPath} is kept with {a.KeptChunks} of {a.ChunkCount} chunks verified, with its resume record")
+            .ToList();
+        return kept.Count == 0 ? "nothing was saved" : $"{string.Join("; ", kept)}: run the download again to resume";
     }
 }

@@ -4,7 +4,8 @@ namespace P2PShare.Peer;
 
 /// <summary>
 /// The <c>NAME.part</c> a download writes its verified chunks into, held open and locked
-/// (<see cref="FileShare.None"/>) so that no other process downloads into it at the same time.
+/// (<c>flock</c>, as for <see cref="FileShare.None"/>) so that no other process downloads into
+/// it at the same time.
 /// </summary>
 /// <remarks>
 /// Whole chunks are written with direct I/O where the file system allows it. A download is
@@ -25,7 +26,6 @@ internal sealed class PartFile : IDisposable
     /// <summary>The memory, offset and length alignment of direct writes.</summary>
     public const int Alignment = 4096;
 
-    private const int InvalidArgument = 22; // EINVAL: the file system or device refuses this write as direct I/O
     private const int PageCachePiece = 64 * 1024;
 
     // One write at a time (a download has one writer task anyway): concurrent writers to one
@@ -34,10 +34,10 @@ internal sealed class PartFile : IDisposable
     private readonly Lock _writeLock = new();
     private SafeFileHandle? _direct;
 
-    private PartFile(SafeFileHandle handle, bool directWrites)
+    private PartFile(SafeFileHandle handle, SafeFileHandle? direct)
     {
         Handle = handle;
-        _direct = directWrites ? DirectIo.TryOpenForWriting(handle) : null;
+        _direct = direct;
     }
 
     /// <summary>The locked, buffered handle: for the file's length and for reading chunks back.</summary>
@@ -55,26 +55,47 @@ internal sealed class PartFile : IDisposable
         }
     }
 
-    /// <summary>Opens an existing <c>.part</c> (to resume it).</summary>
-    public static PartFile OpenExisting(string path, bool directWrites) =>
-        new(File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous), directWrites);
+    /// <summary>
+    /// Takes <paramref name="handle"/>, this download's own <paramref name="name"/> in
+    /// <paramref name="folder"/>, open for reading and writing and locked (see
+    /// <see cref="TryCreate"/> and <see cref="DownloadFiles"/>); it is disposed with the part.
+    /// </summary>
+    public static PartFile Take(DownloadFolder folder, string name, SafeFileHandle handle, bool directWrites)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        return new(handle, directWrites ? DirectIo.TryOpenForWriting(folder, name, handle) : null);
+    }
 
     /// <summary>
-    /// Opens <paramref name="path"/> as a new <c>.part</c> of <paramref name="length"/> bytes.
-    /// OpenOrCreate, not Create: if another process holds this .part, opening fails on its lock
-    /// without truncating its file first. Old bytes left in the file do no harm: only chunks
-    /// written and verified by this run are ever recorded.
+    /// Creates <paramref name="name"/> in <paramref name="folder"/> as a new <c>.part</c> of
+    /// <paramref name="length"/> bytes, exclusively (nothing that is there, a link included, is
+    /// ever opened or replaced) and locked (<c>flock</c>, as .NET locks for
+    /// <see cref="FileShare.None"/>), so that no other process downloads into it meanwhile;
+    /// null when the name is taken. The file is sparse: see <see cref="DownloadFiles.ReserveSpace"/>.
     /// </summary>
-    public static PartFile Create(string path, long length, bool directWrites)
+    public static PartFile? TryCreate(DownloadFolder folder, string name, long length, bool directWrites)
     {
-        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous);
+        ArgumentNullException.ThrowIfNull(folder);
+        var handle = folder.CreateNew(name);
+        if (handle is null)
+        {
+            return null;
+        }
+
         try
         {
+            if (!LibC.TryLockExclusive(handle))
+            {
+                throw new IOException($"{folder.PathOf(name)} was locked by another process as soon as it was made", LibC.WouldBlock);
+            }
+
             RandomAccess.SetLength(handle, length);
-            return new PartFile(handle, directWrites);
+            return Take(folder, name, handle, directWrites);
         }
         catch
         {
+            // Made here a moment ago, and holding nothing: not a file to leave behind.
+            folder.DeleteIfSame(name, handle);
             handle.Dispose();
             throw;
         }
@@ -99,7 +120,7 @@ internal sealed class PartFile : IDisposable
                     RandomAccess.Write(direct, pieces, offset);
                     return;
                 }
-                catch (IOException ex) when (ex.HResult == InvalidArgument)
+                catch (IOException ex) when (ex.HResult == LibC.InvalidArgument)
                 {
                     // The device wants a larger alignment than ours: the page cache from now on.
                     direct.Dispose();

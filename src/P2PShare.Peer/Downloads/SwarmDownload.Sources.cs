@@ -47,10 +47,11 @@ internal sealed partial class SwarmDownload
                     {
                         // With nothing of it stored, this content may be a false one: the next
                         // content found under the name is worth a try. Otherwise it is the
-                        // right one, and what is stored waits for its sources to return.
+                        // right one, and what is stored waits for its sources to return (the
+                        // downloader says what is kept).
                         throw StoredCount == 0
                             ? new ContentFailedException($"no source left after 0 of {_chunkCount} chunks", DroppedSummary())
-                            : new DownloadException($"could not download \"{_plan.Name}\": no source left after {StoredCount} of {_chunkCount} chunks ({DroppedSummary()}); run it again to resume");
+                            : new DownloadException($"could not download \"{_plan.Name}\": no source left after {StoredCount} of {_chunkCount} chunks ({DroppedSummary()})");
                     }
 
                     searchedSinceLastLoss = true;

@@ -8,17 +8,20 @@ namespace P2PShare.Peer;
 
 /// <summary>
 /// One download from many sources: gets a hash list it can trust (SHA-256 of the digests must be
-/// the id), opens or resumes <c>NAME.part</c>, runs one worker per source (see the Sources part
+/// the id), claims <c>NAME.part</c> (an earlier run's to resume, or a new one: see
+/// <see cref="DownloadFiles"/>) and makes room for it, runs one worker per source (see the Sources part
 /// of this class) that only receives, hands the received chunks to verifiers that hash and write
 /// them in parallel (the Verify part), records the written chunks in the resume record, searches
-/// again for new sources from time to time, and finishes when every chunk is written.
+/// again for new sources from time to time, and finishes when every chunk is written by giving
+/// the file its name.
 /// </summary>
 internal sealed partial class SwarmDownload
 {
     private readonly Downloader _owner;
     private readonly DownloadPlan _plan;
     private readonly Transfer _transfer;
-    private readonly string _partPath;
+    private readonly DownloadFolder _folder;
+    private readonly string _fileName;
     private readonly Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? _findSources;
     private readonly SourceAdmission _admission;
     private readonly Dictionary<string, string> _dropped = new(StringComparer.Ordinal);
@@ -27,11 +30,17 @@ internal sealed partial class SwarmDownload
     private readonly int _chunkCount;
     private HashListMessage? _hashList;
     private ChunkScheduler _scheduler = new(0);
+    private DownloadFiles? _files;
     private PartFile? _file;
     private ResumeRecord? _record;
 
+    /// <summary>
+    /// A download of <paramref name="plan"/> into <paramref name="folder"/> (the downloads folder,
+    /// or the folder of a name with '/') as <paramref name="fileName"/> (the last component of
+    /// the plan's name), taking its sources through <paramref name="admission"/>.
+    /// </summary>
     /// <exception cref="ContentFailedException">The plan's entry cannot be fetched (<see cref="DownloadPlan.Refusal"/>).</exception>
-    private SwarmDownload(Downloader owner, DownloadPlan plan, Transfer transfer, string partPath, Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources, SourceAdmission admission)
+    private SwarmDownload(Downloader owner, DownloadPlan plan, Transfer transfer, DownloadFolder folder, string fileName, Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources, SourceAdmission admission)
     {
         if (plan.Refusal is { } refusal)
         {
@@ -42,14 +51,12 @@ internal sealed partial class SwarmDownload
         _owner = owner;
         _plan = plan;
         _transfer = transfer;
-        _partPath = partPath;
+        _folder = folder;
+        _fileName = fileName;
         _findSources = findSources;
         _admission = admission;
         _chunkCount = (int)HashListMessage.ChunkCount(plan.Size);
-        StatePath = partPath + DownloadState.Suffix;
     }
-
-    public string StatePath { get; }
 
     /// <summary>The content this download fetched.</summary>
     public DownloadPlan Plan => _plan;
@@ -57,25 +64,47 @@ internal sealed partial class SwarmDownload
     /// <summary>Chunks found verified in an earlier attempt's <c>.part</c>.</summary>
     public int ResumedChunks { get; private set; }
 
+    /// <summary>The <c>.part</c> the file is assembled in, once claimed.</summary>
+    public string? PartPath => _files?.PartPath;
+
+    /// <summary>
+    /// Once the download has failed or been cancelled: the <c>.part</c> of this content left for
+    /// a resume, or null when none is (nothing was claimed, or what this run made held nothing
+    /// verified and was removed).
+    /// </summary>
+    public string? KeptPartPath { get; private set; }
+
+    /// <summary>With <see cref="KeptPartPath"/>: the verified chunks its resume record lists.</summary>
+    public int KeptChunks { get; private set; }
+
+    public int ChunkCount => _chunkCount;
+
     private ILogger Logger => _owner.Logger;
 
     /// <summary>
     /// Downloads the first of <paramref name="plan"/> and its <see cref="DownloadPlan.Fallbacks"/>
-    /// that has a working source into <paramref name="partPath"/>. A content that fails for want of
-    /// one (refused on sight, no source gives a hash list that matches its id, every source fails
-    /// before a chunk of it is stored) gives way to the next, and the transfer records why. The
-    /// sources one address may supply are counted over all of them together. A content with
-    /// chunks stored is never given up for another: its <c>.part</c> stays for a resume.
+    /// that has a working source into <paramref name="folder"/> as <paramref name="fileName"/>.
+    /// A content that fails for want of one (refused on sight, no source gives a hash list that
+    /// matches its id, every source fails before a chunk of it is stored) gives way to the next,
+    /// and the transfer records why. The sources one address may supply are counted over all of
+    /// them together. A content with chunks stored is never given up for another: its <c>.part</c>
+    /// stays for a resume. Each content claims a <c>.part</c> of its own (<see cref="DownloadFiles"/>:
+    /// one that is not its own is left alone), so the next one never touches the one before's.
+    /// Every download tried is added to <paramref name="attempts"/>, for what each left on disk.
     /// </summary>
+    /// <returns>The download that finished; its file has its name.</returns>
     /// <exception cref="DownloadException">No content could be fetched; the message says why for each.</exception>
-    public static async Task<SwarmDownload> RunFirstWorkingAsync(
+    public static async Task<(SwarmDownload Download, string Path)> RunFirstWorkingAsync(
         Downloader owner,
         DownloadPlan plan,
         Transfer transfer,
-        string partPath,
+        DownloadFolder folder,
+        string fileName,
         Func<DownloadPlan, CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources,
+        ICollection<SwarmDownload> attempts,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(attempts);
         var admission = new SourceAdmission(owner.SourceLimits.MaxPerAddress);
         List<DownloadPlan> contents = [plan, .. plan.Fallbacks];
         var failures = new List<string>();
@@ -84,9 +113,10 @@ internal sealed partial class SwarmDownload
             var content = contents[i];
             try
             {
-                var download = new SwarmDownload(owner, content, transfer, partPath, findSources is null ? null : token => findSources(content, token), admission);
-                await download.RunAsync(cancellationToken).ConfigureAwait(false);
-                return download;
+                var download = new SwarmDownload(owner, content, transfer, folder, fileName, findSources is null ? null : token => findSources(content, token), admission);
+                attempts.Add(download);
+                var path = await download.RunAsync(cancellationToken).ConfigureAwait(false);
+                return (download, path);
             }
             catch (ContentFailedException ex)
             {
@@ -108,96 +138,89 @@ internal sealed partial class SwarmDownload
         }
     }
 
-    private async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the download to its end; returns the path of the complete, verified file.</summary>
+    private async Task<string> RunAsync(CancellationToken cancellationToken)
     {
         _transfer.TotalBytes = (long)_plan.Size;
         if (_chunkCount == 0)
         {
             // An empty file has no chunks and nothing to fetch; its id is that of no bytes, as
             // the constructor has checked.
-            await File.WriteAllBytesAsync(_partPath, [], cancellationToken).ConfigureAwait(false);
-            return;
+            return await StoreAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _hashList = await FetchHashListAsync(_plan.Sources, cancellationToken).ConfigureAwait(false)
             ?? await FetchHashListAsync(await FindMoreSourcesAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)
             ?? throw new ContentFailedException($"no source gave a hash list for id {_plan.Id}", DroppedSummary());
 
-        var keepPart = false;
+        return await StoreAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Claims the <c>.part</c>, makes room for all of it before anything is fetched, re-checks
+    /// the chunks its record lists, fetches the rest and gives the complete file its name.
+    /// Should any of it fail or be cancelled, see <see cref="LeaveUnfinished"/>.
+    /// </summary>
+    private async Task<string> StoreAsync(CancellationToken cancellationToken)
+    {
+        var files = DownloadFiles.Claim(_folder, _fileName, _plan.Id, _plan.Size, _chunkCount, _owner.DirectWrites);
+        _files = files;
+        _file = files.Part;
+        var published = false;
         try
         {
-            var resumed = await OpenPartAsync(cancellationToken).ConfigureAwait(false);
-            _record = new ResumeRecord(StatePath, _plan.Id, _plan.Size, _chunkCount, resumed, _owner.ResumeRecordInterval);
+            files.ReserveSpace();
+            var resumed = await RecheckAsync(files.Listed, cancellationToken).ConfigureAwait(false);
+            _record = files.StartRecord(_plan.Id, _plan.Size, _chunkCount, resumed, _owner.ResumeRecordInterval);
             _scheduler = new ChunkScheduler(_chunkCount, resumed);
             ResumedChunks = resumed.Count;
             _transfer.AddBytes(resumed.Sum(ChunkLength));
             if (ResumedChunks > 0)
             {
-                Logger.LogInformation("resuming {File}: {Chunks} of {Total} chunks already verified", _plan.Name, ResumedChunks, _chunkCount);
+                Logger.LogInformation("resuming {File} from {Part}: {Chunks} of {Total} chunks already verified", _plan.Name, files.PartPath, ResumedChunks, _chunkCount);
             }
 
-            await RunSourcesAsync(cancellationToken).ConfigureAwait(false);
-            keepPart = true;
-        }
-        catch (Exception) when (StoredCount > 0 || _file is null)
-        {
-            // Verified chunks are worth keeping: the .part and its record stay for a resume. And
-            // a .part this run could not open is another run's, never this one's to delete.
-            keepPart = true;
-            throw;
+            if (!AllStored)
+            {
+                await RunSourcesAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var path = files.Publish(_fileName);
+            published = true;
+            return path;
         }
         finally
         {
-            if (keepPart && !AllStored)
+            if (!published)
             {
-                FlushRecord();
+                LeaveUnfinished(files);
             }
 
-            _file?.Dispose();
-            if (!keepPart)
-            {
-                TryDelete(_partPath);
-                TryDelete(StatePath);
-            }
+            files.Dispose();
         }
+    }
+
+    /// <summary>
+    /// What a download that did not finish leaves behind. Verified chunks are worth keeping, and
+    /// an earlier run's files are never this run's to delete: the .part and its record stay for a
+    /// resume, the record brought up to date. Only files this run made that hold no verified chunk
+    /// are removed: they would only take space.
+    /// </summary>
+    private void LeaveUnfinished(DownloadFiles files)
+    {
+        if (files.CreatedNow && StoredCount == 0)
+        {
+            files.Discard();
+            return;
+        }
+
+        FlushRecord();
+        KeptPartPath = files.PartPath;
+        KeptChunks = StoredCount;
     }
 
     private long ChunkLength(int chunk) =>
         Math.Min(Limits.ChunkSize, (long)_plan.Size - ((long)chunk * Limits.ChunkSize));
-
-    /// <summary>
-    /// Opens <c>NAME.part</c>: an earlier attempt's file when its resume record is valid (the
-    /// chunks it lists are then re-checked against the hash list), otherwise a new preallocated
-    /// one. Returns the chunks that are verified already.
-    /// </summary>
-    private async Task<List<int>> OpenPartAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await OpenOrCreatePartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException ex) when (File.Exists(_partPath) && !Downloader.IsDiskFull(ex))
-        {
-            // The .part is locked (FileShare.None) by the process downloading it right now.
-            throw new DownloadException($"{Path.GetFileName(_partPath)} is in use: \"{_plan.Name}\" is already being downloaded into this folder by another process", ex);
-        }
-    }
-
-    private async Task<List<int>> OpenOrCreatePartAsync(CancellationToken cancellationToken)
-    {
-        var listed = File.Exists(_partPath) ? DownloadState.Read(StatePath, _plan.Id, _plan.Size, _chunkCount) : null;
-        if (listed is not null && new FileInfo(_partPath).Length == (long)_plan.Size)
-        {
-            _file = PartFile.OpenExisting(_partPath, _owner.DirectWrites);
-            var verified = await RecheckAsync(listed, cancellationToken).ConfigureAwait(false);
-            DownloadState.Write(StatePath, _plan.Id, _plan.Size, _chunkCount, verified);
-            return verified;
-        }
-
-        _file = PartFile.Create(_partPath, (long)_plan.Size, _owner.DirectWrites);
-        TryDelete(StatePath);
-        return [];
-    }
 
     private async Task<List<int>> RecheckAsync(IReadOnlyList<int> listed, CancellationToken cancellationToken)
     {
@@ -407,18 +430,6 @@ internal sealed partial class SwarmDownload
             return _notAdmitted.Count == 0
                 ? summary
                 : $"{summary}; {_notAdmitted.Count} more not tried: their addresses had supplied {_owner.SourceLimits.MaxPerAddress} sources already (--sources-per-address)";
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Nothing more can be done; the name ends in .part or .state, so it is never mistaken for a file.
         }
     }
 

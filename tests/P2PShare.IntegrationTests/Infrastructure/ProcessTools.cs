@@ -28,19 +28,24 @@ public static class ProcessTools
     }
 
     /// <summary>Resident set size of a process in bytes (VmRSS of /proc/PID/status).</summary>
-    public static long ReadResidentBytes(int pid)
+    public static long ReadResidentBytes(int pid) => ReadStatusBytes(pid, "VmRSS:");
+
+    /// <summary>The largest resident set size a process has had, in bytes (VmHWM of /proc/PID/status).</summary>
+    public static long ReadPeakResidentBytes(int pid) => ReadStatusBytes(pid, "VmHWM:");
+
+    private static long ReadStatusBytes(int pid, string field)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
                 // "VmRSS:	   51234 kB"
-                var fields = line["VmRSS:".Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                var fields = line[field.Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
                 var kilobytes = long.Parse(fields[0], CultureInfo.InvariantCulture);
                 return kilobytes * 1024;
             }
         }
 
-        throw new InvalidOperationException($"/proc/{pid}/status has no VmRSS line");
+        throw new InvalidOperationException($"/proc/{pid}/status has no {field} line");
     }
 }

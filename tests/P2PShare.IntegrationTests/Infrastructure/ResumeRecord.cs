@@ -5,18 +5,19 @@ namespace P2PShare.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A <c>NAME.part.state</c> resume record as <c>get</c> writes it, read independently of the
-/// downloader's own code (layout, big-endian: "P2PSTATE", u32 version 1, 32-byte content id,
-/// u64 size, u32 chunk count, ceil(count / 8) bytes of bitmap with chunk i in bit i % 8 of byte
-/// i / 8, then SHA-256 of everything before it).
+/// downloader's own code. The file is two slots of equal length; each (big-endian): "P2PSTATE",
+/// u32 version 2, u64 sequence, 32-byte content id, u64 size, u32 chunk count, ceil(count / 8)
+/// bytes of bitmap with chunk i in bit i % 8 of byte i / 8, then SHA-256 of the slot's bytes
+/// before it. The record is the valid slot with the higher sequence.
 /// </summary>
 public sealed record ResumeRecord(string Id, ulong Size, int ChunkCount, IReadOnlyList<int> Verified)
 {
-    private const int Header = 8 + 4 + 32 + 8 + 4;
+    private const int Header = 8 + 4 + 8 + 32 + 8 + 4;
 
     /// <summary>Fraction of the chunks recorded as verified.</summary>
     public double VerifiedFraction => ChunkCount == 0 ? 1 : (double)Verified.Count / ChunkCount;
 
-    /// <summary>The record at <paramref name="path"/>; null when it is missing or not (yet) a whole, valid record.</summary>
+    /// <summary>The record at <paramref name="path"/>; null when it is missing or holds no whole, valid copy.</summary>
     public static ResumeRecord? TryRead(string path)
     {
         byte[] bytes;
@@ -26,36 +27,61 @@ public sealed record ResumeRecord(string Id, ulong Size, int ChunkCount, IReadOn
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Missing, or being replaced at this very moment.
             return null;
         }
 
-        if (bytes.Length < Header + 32 || !bytes.AsSpan(0, 8).SequenceEqual("P2PSTATE"u8)
-            || BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(8)) != 1)
+        if (bytes.Length % 2 != 0)
         {
             return null;
         }
 
-        var id = Convert.ToHexStringLower(bytes.AsSpan(12, 32));
-        var size = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(44));
-        var count = checked((int)BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(52)));
-        var bitmapLength = (count + 7) / 8;
-        if (bytes.Length != Header + bitmapLength + 32
-            || !SHA256.HashData(bytes.AsSpan(0, Header + bitmapLength)).AsSpan().SequenceEqual(bytes.AsSpan(Header + bitmapLength)))
+        var slot = bytes.Length / 2;
+        (ulong Sequence, ResumeRecord Record)? newest = null;
+        for (var i = 0; i < 2; i++)
+        {
+            if (TryReadSlot(bytes.AsSpan(i * slot, slot)) is { } copy && (newest is null || copy.Sequence > newest.Value.Sequence))
+            {
+                newest = copy;
+            }
+        }
+
+        return newest?.Record;
+    }
+
+    private static (ulong Sequence, ResumeRecord Record)? TryReadSlot(ReadOnlySpan<byte> slot)
+    {
+        if (slot.Length < Header + 32 || !slot[..8].SequenceEqual("P2PSTATE"u8)
+            || BinaryPrimitives.ReadUInt32BigEndian(slot[8..]) != 2)
+        {
+            return null;
+        }
+
+        var sequence = BinaryPrimitives.ReadUInt64BigEndian(slot[12..]);
+        var id = Convert.ToHexStringLower(slot.Slice(20, 32));
+        var size = BinaryPrimitives.ReadUInt64BigEndian(slot[52..]);
+        var count = BinaryPrimitives.ReadUInt32BigEndian(slot[60..]);
+        if (count > int.MaxValue - 7)
+        {
+            return null;
+        }
+
+        var bitmapLength = (int)((count + 7) / 8);
+        if (slot.Length != Header + bitmapLength + 32
+            || !SHA256.HashData(slot[..(Header + bitmapLength)]).AsSpan().SequenceEqual(slot[(Header + bitmapLength)..]))
         {
             return null;
         }
 
         var verified = new List<int>();
-        for (var chunk = 0; chunk < count; chunk++)
+        for (var chunk = 0; chunk < (int)count; chunk++)
         {
-            if ((bytes[Header + (chunk / 8)] & (1 << (chunk % 8))) != 0)
+            if ((slot[Header + (chunk / 8)] & (1 << (chunk % 8))) != 0)
             {
                 verified.Add(chunk);
             }
         }
 
-        return new ResumeRecord(id, size, count, verified);
+        return (sequence, new ResumeRecord(id, size, (int)count, verified));
     }
 
     /// <summary>

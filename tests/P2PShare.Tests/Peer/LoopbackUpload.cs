@@ -39,7 +39,7 @@ internal sealed class LoopbackUpload : IAsyncDisposable
     public static async Task<LoopbackUpload> StartAsync(string shareFolder, string name, byte[] content, long limit, CancellationToken cancellationToken)
     {
         var path = Path.Combine(shareFolder, name);
-        System.IO.Directory.CreateDirectory(shareFolder);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await System.IO.File.WriteAllBytesAsync(path, content, cancellationToken);
         System.IO.File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
         var share = new ShareIndex(shareFolder);

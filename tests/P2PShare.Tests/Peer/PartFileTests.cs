@@ -10,15 +10,25 @@ public sealed class PartFileTests : IDisposable
 {
     private const int Chunk = 1024 * 1024;
     private readonly TempFolder _folder = new();
+    private readonly DownloadFolder _downloads;
 
-    public void Dispose() => _folder.Dispose();
+    public PartFileTests()
+    {
+        _downloads = DownloadFolder.Open(_folder.Path, string.Empty);
+    }
+
+    public void Dispose()
+    {
+        _downloads.Dispose();
+        _folder.Dispose();
+    }
 
     [Fact]
     public void A_direct_descriptor_is_a_second_descriptor_of_the_same_file_with_O_DIRECT_set()
     {
         var path = Path.Combine(_folder.Path, "f.part");
         using var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
-        using var direct = DirectIo.TryOpenForWriting(file);
+        using var direct = DirectIo.TryOpenForWriting(_downloads, "f.part", file);
         if (direct is null)
         {
             Assert.Skip($"the file system of {_folder.Path} has no direct I/O");
@@ -40,7 +50,7 @@ public sealed class PartFileTests : IDisposable
         const int length = (3 * Chunk) + 12345;
         var expected = Random(length, seed: 1);
         var path = Path.Combine(_folder.Path, "f.part");
-        using (var part = PartFile.Create(path, length, directWrites))
+        using (var part = Create(length, directWrites))
         {
             Assert.Equal(directWrites && DirectIoAvailable(), part.WritesDirectly);
             var buffer = new ChunkBuffer(Chunk);
@@ -69,7 +79,7 @@ public sealed class PartFileTests : IDisposable
         const int length = (4 * Chunk) + 777;
         var expected = Random(length, seed: 4);
         var path = Path.Combine(_folder.Path, "f.part");
-        using (var part = PartFile.Create(path, length, directWrites))
+        using (var part = Create(length, directWrites))
         {
             var buffers = Enumerable.Range(0, 5).Select(_ => new ChunkBuffer(Chunk)).ToArray();
             var pieces = new ReadOnlyMemory<byte>[5];
@@ -95,7 +105,7 @@ public sealed class PartFileTests : IDisposable
         // Neither offset nor length on a block boundary: not a direct write, but still written.
         var path = Path.Combine(_folder.Path, "f.part");
         var bytes = Random(10_000, seed: 2);
-        using (var part = PartFile.Create(path, 20_000, directWrites: true))
+        using (var part = Create(20_000, directWrites: true))
         {
             var buffer = new ChunkBuffer(Chunk);
             bytes.CopyTo(buffer.Span(bytes.Length));
@@ -115,7 +125,7 @@ public sealed class PartFileTests : IDisposable
         // Resuming re-reads chunks through the buffered handle: it must see the direct writes.
         var path = Path.Combine(_folder.Path, "f.part");
         var expected = Random(2 * Chunk, seed: 3);
-        using var part = PartFile.Create(path, expected.Length, directWrites: true);
+        using var part = Create(expected.Length, directWrites: true);
         var buffer = new ChunkBuffer(Chunk);
         var read = new byte[Chunk];
         for (var chunk = 0; chunk < 2; chunk++)
@@ -130,21 +140,68 @@ public sealed class PartFileTests : IDisposable
     }
 
     [Fact]
-    public void A_part_held_open_cannot_be_opened_again()
+    public void A_part_held_open_is_neither_created_again_nor_locked_by_another_open()
     {
         var path = Path.Combine(_folder.Path, "f.part");
-        using var part = PartFile.Create(path, Chunk, directWrites: true);
-        Assert.Throws<IOException>(() => PartFile.OpenExisting(path, directWrites: true));
-        Assert.Throws<IOException>(() => PartFile.Create(path, Chunk, directWrites: true));
+        using var part = Create(Chunk, directWrites: true);
+        Assert.Null(PartFile.TryCreate(_downloads, "f.part", Chunk, directWrites: true));
+        // .NET's own opens take the same kind of lock, so they fail as well.
+        Assert.Throws<IOException>(() => File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite));
+        using var other = _downloads.OpenExisting("f.part", write: true, _downloads.Look("f.part")!.Value);
+        Assert.NotNull(other);
+        Assert.False(LibC.TryLockExclusive(other));
         Assert.Equal(Chunk, new FileInfo(path).Length);
     }
+
+    [Fact]
+    public void Symlinks_in_the_downloads_folder_are_not_followed_by_the_part_name_taken_by_a_link()
+    {
+        var outside = Path.Combine(_folder.Path, "outside");
+        File.WriteAllBytes(outside, [1, 2, 3]);
+        File.CreateSymbolicLink(Path.Combine(_folder.Path, "f.part"), outside);
+
+        Assert.Null(PartFile.TryCreate(_downloads, "f.part", Chunk, directWrites: true));
+
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(outside));
+    }
+
+    [Fact]
+    public void Symlinks_in_the_downloads_folder_are_not_followed_by_the_direct_descriptor_which_must_be_the_same_file()
+    {
+        var path = Path.Combine(_folder.Path, "f.part");
+        using var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        if (!DirectIoAvailable())
+        {
+            Assert.Skip($"the file system of {_folder.Path} has no direct I/O");
+        }
+
+        // The name now a link to the very file the handle has open: not followed all the same.
+        var moved = Path.Combine(_folder.Path, "moved");
+        File.Move(path, moved);
+        File.CreateSymbolicLink(path, moved);
+        Assert.Null(DirectIo.TryOpenForWriting(_downloads, "f.part", file));
+
+        // The name now another regular file: not the file the handle has open.
+        File.Delete(path);
+        File.WriteAllBytes(path, [9]);
+        Assert.Null(DirectIo.TryOpenForWriting(_downloads, "f.part", file));
+
+        // Back to the handle's own file: opened.
+        File.Delete(path);
+        File.Move(moved, path);
+        using var direct = DirectIo.TryOpenForWriting(_downloads, "f.part", file);
+        Assert.NotNull(direct);
+    }
+
+    private PartFile Create(long length, bool directWrites) =>
+        PartFile.TryCreate(_downloads, "f.part", length, directWrites) ?? throw new InvalidOperationException("f.part exists");
 
     private static int DirectFlag => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture is System.Runtime.InteropServices.Architecture.Arm64 ? 0x10000 : 0x4000;
 
     private bool DirectIoAvailable()
     {
         using var file = File.OpenHandle(Path.Combine(_folder.Path, "probe"), FileMode.Create, FileAccess.ReadWrite);
-        using var direct = DirectIo.TryOpenForWriting(file);
+        using var direct = DirectIo.TryOpenForWriting(_downloads, "probe", file);
         return direct is not null;
     }
 

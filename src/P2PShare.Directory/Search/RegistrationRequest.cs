@@ -1,0 +1,44 @@
+using System.Net;
+
+namespace P2PShare.Directory.Search;
+
+/// <summary>
+/// One REGISTER or ADD while the registry prepares it: its files, and how far the trigrams no
+/// name had before have been counted (see <see cref="InMemoryPeerRegistry"/>). Rented from the
+/// registry for the request and given back after.
+/// </summary>
+internal sealed class RegistrationRequest
+{
+    public PreparedFiles Files { get; } = new();
+
+    public NewTrigramBits NewTrigramBits { get; } = new();
+
+    public PeerKey Peer { get; private set; }
+
+    /// <summary>The peer's address group, what its per-address quotas count.</summary>
+    public IPAddress Group { get; private set; } = IPAddress.None;
+
+    /// <summary>A REGISTER (replaces the peer's files) rather than an ADD.</summary>
+    public bool Replacing { get; private set; }
+
+    /// <summary>Trigrams of the files prepared so far that the index has never seen (each counted once, nearly always).</summary>
+    public long NewTrigrams { get; set; }
+
+    /// <summary>Files (and their trigrams) already looked up in the index.</summary>
+    public int FilesLookedUp { get; set; }
+
+    public int TrigramsLookedUp { get; set; }
+
+    /// <summary>Starts a request whose names have <paramref name="nameBytes"/> bytes in all (the trigram count is at most that).</summary>
+    public void Begin(PeerKey peer, IPAddress group, bool replacing, long nameBytes)
+    {
+        Files.Clear();
+        Peer = peer;
+        Group = group;
+        Replacing = replacing;
+        NewTrigrams = 0;
+        FilesLookedUp = 0;
+        TrigramsLookedUp = 0;
+        NewTrigramBits.Reset((int)Math.Min(nameBytes, int.MaxValue));
+    }
+}

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Text;
+using P2PShare.Directory;
+using P2PShare.Protocol;
+
+namespace P2PShare.Tests.Directory;
+
+/// <summary>
+/// Issue 13, items 2 (one search stalled everyone) and 3 (search cache keys were unbounded):
+/// what one SEARCH may cost, and what the cache may hold.
+/// </summary>
+public sealed class SearchLimitTests
+{
+    private static readonly PeerKey Alice = new(IPAddress.Parse("10.0.0.1"), 3301);
+
+    private static FileEntry File(string name) => new(name, 1, ContentId.Zero);
+
+    private static async Task<List<PeerFiles>> SearchAsync(InMemoryPeerRegistry registry, string query)
+    {
+        var sink = new CollectingSink();
+        await registry.SearchAsync(Encoding.UTF8.GetBytes(query), null, Limits.MaxSearchResults, sink, TestContext.Current.CancellationToken);
+        return sink.Peers;
+    }
+
+    [Fact]
+    public async Task One_search_stalls_everyone()
+    {
+        // The query of the issue: 32,766 one-letter words and a rare two-letter word. Refused for
+        // its length at once; at the length limit, its repeated words count once, and it is
+        // answered after at most the work budget, a slice at a time.
+        var registry = new InMemoryPeerRegistry(new RegistrationQuotas(), new SearchLimits { MaxWork = 50_000 });
+        for (var peer = 0; peer < 20; peer++)
+        {
+            registry.Register(new PeerKey(new IPAddress([10, 2, 0, (byte)peer]), 3300), [.. Enumerable.Range(0, 5000).Select(i => File($"peer {peer} file {i} abcdefghijklmnop.txt"))]);
+        }
+
+        const string Needle = "abcdefghijklmnopqrstuvwxyz qz";
+        registry.Register(Alice, [File(Needle)]);
+        var random = new Random(2);
+        var huge = string.Join(' ', Enumerable.Range(0, 32_766).Select(_ => (char)('a' + random.Next(26)))) + " qz";
+        var tooLong = await Assert.ThrowsAsync<RequestRefusedException>(() => SearchAsync(registry, huge));
+        Assert.Equal(ErrorCode.BadRequest, tooLong.Code);
+        Assert.Equal("--max-query-bytes", tooLong.Limit);
+
+        // 511 one-letter words are 26 different ones at most: within the word limit.
+        var pathological = string.Join(' ', Enumerable.Range(0, 510).Select(_ => (char)('a' + random.Next(26)))) + " qz";
+        Assert.InRange(Encoding.UTF8.GetByteCount(pathological), 1000, 1024);
+        // No trigram to go by: every entry is a candidate, 100,001 of them; the budget of 50,000
+        // stops the search before it reaches the needle, which was registered last.
+        Assert.Empty(await SearchAsync(registry, pathological));
+        // The same query where the needle is within the budget finds it.
+        var small = new InMemoryPeerRegistry(new RegistrationQuotas(), new SearchLimits { MaxWork = 50_000 });
+        small.Register(Alice, [File(Needle)]);
+        Assert.Single(await SearchAsync(small, pathological));
+    }
+
+    [Fact]
+    public async Task A_query_with_more_different_words_than_the_limit_is_refused_and_repeated_words_count_once()
+    {
+        var registry = new InMemoryPeerRegistry(new RegistrationQuotas(), new SearchLimits { MaxQueryWords = 3 });
+        registry.Register(Alice, [File("alpha beta gamma delta")]);
+
+        Assert.Single(await SearchAsync(registry, "alpha ALPHA Alpha beta beta gamma"));
+        var refused = await Assert.ThrowsAsync<RequestRefusedException>(() => SearchAsync(registry, "alpha beta gamma delta"));
+        Assert.Equal("--max-query-words", refused.Limit);
+        Assert.Equal(ErrorCode.BadRequest, refused.Code);
+        Assert.Contains("4 different words", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_long_search_is_done_in_slices_and_finds_what_one_pass_finds()
+    {
+        // 100,000 entries, a query with no trigram (a scan of all of them): more than one slice.
+        var registry = new InMemoryPeerRegistry(rememberSearches: false);
+        for (var peer = 0; peer < 20; peer++)
+        {
+            registry.Register(new PeerKey(new IPAddress([10, 3, 0, (byte)peer]), 3300), [.. Enumerable.Range(0, 5000).Select(i => File($"p{peer} f{i}.bin"))]);
+        }
+
+        registry.Register(Alice, [File("zq one"), File("two zq")]);
+        var sink = new CollectingSink();
+        var search = registry.SearchAsync(Encoding.UTF8.GetBytes("zq"), null, 1000, sink, TestContext.Current.CancellationToken);
+        Assert.False(search.IsCompleted); // it gave way after its first slice
+        await search;
+
+        Assert.Equal(["zq one", "two zq"], Assert.Single(sink.Peers).Files.Select(f => f.Name));
+        Assert.Equal(sink.Peers.Count, registry.Search("zq", null, 1000).Count);
+    }
+
+    [Fact]
+    public void Search_cache_keys_are_unbounded()
+    {
+        // 3,000 different queries of 1,000 characters: the cache stays within its bytes, where it
+        // used to keep every one of them (about 128 KB each for the queries of the issue).
+        var registry = new InMemoryPeerRegistry(new RegistrationQuotas(), new SearchLimits { MaxCacheBytes = 256 * 1024 });
+        registry.Register(Alice, [File("something to find")]);
+        for (var i = 0; i < 3000; i++)
+        {
+            registry.Search($"{i} " + new string('x', 1000 - 1 - i.ToString(System.Globalization.CultureInfo.InvariantCulture).Length), null, 1000);
+            Assert.InRange(registry.SearchCacheBytes, 0, 256 * 1024);
+        }
+    }
+
+    private sealed class CollectingSink : ISearchResultSink
+    {
+        private List<FileEntry>? _files;
+
+        public List<PeerFiles> Peers { get; } = [];
+
+        public void BeginPeer(PeerKey peer, int fileCount)
+        {
+            _files = [];
+            Peers.Add(new PeerFiles(peer.Address, peer.Port, _files));
+        }
+
+        public void AddFile(ReadOnlySpan<byte> utf8Name, ulong size, in ContentId id) => _files!.Add(new FileEntry(Encoding.UTF8.GetString(utf8Name), size, id));
+    }
+}
