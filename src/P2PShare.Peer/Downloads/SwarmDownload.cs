@@ -69,8 +69,8 @@ internal sealed partial class SwarmDownload
 
     /// <summary>
     /// Once the download has failed or been cancelled: the <c>.part</c> of this content left for
-    /// a resume, or null when none is (nothing was claimed, or what this run made held nothing
-    /// verified and was removed).
+    /// a resume, or null when none is (what this run made held nothing verified and was removed,
+    /// or there was none). Before the <c>.part</c> is claimed, that is an earlier run's, untouched.
     /// </summary>
     public string? KeptPartPath { get; private set; }
 
@@ -87,10 +87,11 @@ internal sealed partial class SwarmDownload
     /// A content that fails for want of one (refused on sight, no source gives a hash list that
     /// matches its id, every source fails before a chunk of it is stored) gives way to the next,
     /// and the transfer records why. The sources one address may supply are counted over all of
-    /// them together. A content with chunks stored is never given up for another: its <c>.part</c>
-    /// stays for a resume. Each content claims a <c>.part</c> of its own (<see cref="DownloadFiles"/>:
-    /// one that is not its own is left alone), so the next one never touches the one before's.
-    /// Every download tried is added to <paramref name="attempts"/>, for what each left on disk.
+    /// them together. A content with chunks stored, in this run or an earlier one, is never given
+    /// up for another: its <c>.part</c> stays for a resume. Each content claims a <c>.part</c> of
+    /// its own (<see cref="DownloadFiles"/>: one that is not its own is left alone), so the next
+    /// one never touches the one before's. Every download tried is added to
+    /// <paramref name="attempts"/>, for what each left on disk.
     /// </summary>
     /// <returns>The download that finished; its file has its name.</returns>
     /// <exception cref="DownloadException">No content could be fetched; the message says why for each.</exception>
@@ -149,9 +150,28 @@ internal sealed partial class SwarmDownload
             return await StoreAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        _hashList = await FetchHashListAsync(_plan.Sources, cancellationToken).ConfigureAwait(false)
-            ?? await FetchHashListAsync(await FindMoreSourcesAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)
-            ?? throw new ContentFailedException($"no source gave a hash list for id {_plan.Id}", DroppedSummary());
+        try
+        {
+            _hashList = await FetchHashListAsync(_plan.Sources, cancellationToken).ConfigureAwait(false)
+                ?? await FetchHashListAsync(await FindMoreSourcesAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing is claimed yet, but an earlier run may have left this content's .part: it
+            // stays as it is, and what a failure or cancellation says it leaves is the truth.
+            if (_hashList is null && DownloadFiles.FindEarlier(_folder, _fileName, _plan.Id, _plan.Size, _chunkCount) is { } earlier)
+            {
+                (KeptPartPath, KeptChunks) = earlier;
+            }
+        }
+
+        if (_hashList is null)
+        {
+            var reason = $"no source gave a hash list for id {_plan.Id}";
+            throw KeptChunks == 0
+                ? new ContentFailedException(reason, DroppedSummary())
+                : new DownloadException($"could not download \"{_plan.Name}\": {reason} ({DroppedSummary()}); a content with verified chunks kept is never given up for another");
+        }
 
         return await StoreAsync(cancellationToken).ConfigureAwait(false);
     }
