@@ -43,9 +43,8 @@ public sealed class DirectoryServer : IAsyncDisposable
     // Admitted connections, in all and per address.
     private readonly ConnectionLimiter _limiter;
 
-    // REGISTER and ADD are let into the registry a few at a time, one per address group, and on
-    // half the cores at most: the others stay free for searches and everything else.
-    private readonly RegistrationGate _registrations = new(Math.Max(1, Environment.ProcessorCount / 2));
+    // REGISTER and ADD are let into the registry one per address group and one per core.
+    private readonly RegistrationGate _registrations = new(Environment.ProcessorCount);
 
     // Peers unregistered because the server stopped, for the last log line.
     private int _unregisteredByStop;

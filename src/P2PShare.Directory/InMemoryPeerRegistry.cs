@@ -513,13 +513,17 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     /// </summary>
     private RegistrationRequest BeginRequest(PeerKey peer, bool replacing, long files, long nameBytes)
     {
-        var least = new RegisteredAmount(files, nameBytes, (files * EntryBytes) + nameBytes);
         var group = AddressGroup.Of(peer.Address);
         _lock.EnterRead();
         try
         {
             var current = _byPeer.GetValueOrDefault(peer)?.Amount ?? default;
-            if (_ledger.Check(peer, group, current, replacing ? least : current + least, IndexBytesLocked()) is { } refused)
+            // What the request adds at least: an ADD may replace as many registered files as it
+            // names (that is looked up as it is prepared), but its entries take memory anyway.
+            var least = replacing
+                ? new RegisteredAmount(files, nameBytes, (files * EntryBytes) + nameBytes)
+                : current + new RegisteredAmount(Math.Max(0, files - current.Files), Math.Max(0, nameBytes - current.NameBytes), (files * EntryBytes) + nameBytes);
+            if (_ledger.Check(peer, group, current, least, IndexBytesLocked()) is { } refused)
             {
                 throw refused;
             }
@@ -567,7 +571,24 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         _lock.EnterRead();
         try
         {
+            var state = _byPeer.GetValueOrDefault(request.Peer);
+            if (request.FilesLookedUp == 0 && final)
+            {
+                // A request small enough to fit even if every trigram were new and no file
+                // replaced another (an ordinary registration) needs no lookups.
+                var worst = Estimate(files, files.TrigramCount);
+                var before = state?.Amount ?? default;
+                if (_ledger.Check(request.Peer, request.Group, before, request.Replacing ? worst : before + worst, IndexBytesLocked()) is null)
+                {
+                    request.NewTrigrams = files.TrigramCount;
+                    request.FilesLookedUp = files.Count;
+                    request.TrigramsLookedUp = files.TrigramCount;
+                    return;
+                }
+            }
+
             var index = _table.Index;
+            var registered = state?.Files.GetAlternateLookup<ReadOnlySpan<byte>>();
             for (var file = request.FilesLookedUp; file < files.Count; file++)
             {
                 foreach (var trigram in files.TrigramsOf(file))
@@ -577,13 +598,19 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                         request.NewTrigrams++;
                     }
                 }
+
+                // An ADD of a name the peer has registered replaces that file: no file more.
+                if (!request.Replacing && registered is { } lookup && lookup.Contains(files.Name(file)))
+                {
+                    request.Replaced += new RegisteredAmount(1, files.Name(file).Length, 0);
+                }
             }
 
             request.FilesLookedUp = files.Count;
             request.TrigramsLookedUp = files.TrigramCount;
-            var before = _byPeer.GetValueOrDefault(request.Peer)?.Amount ?? default;
-            var cost = Estimate(files, request.NewTrigrams);
-            if (_ledger.Check(request.Peer, request.Group, before, request.Replacing ? cost : before + cost, IndexBytesLocked()) is { } refused)
+            var current = state?.Amount ?? default;
+            var after = request.Replacing ? Estimate(files, request.NewTrigrams) : current + Estimate(files, request.NewTrigrams) - request.Replaced;
+            if (_ledger.Check(request.Peer, request.Group, current, after, IndexBytesLocked()) is { } refused)
             {
                 throw refused;
             }
@@ -638,7 +665,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 return null;
             }
 
-            CheckLocked(token.Peer, state.Group, state.Amount, state.Amount + Estimate(request.Files, request.NewTrigrams));
+            CheckLocked(token.Peer, state.Group, state.Amount, state.Amount + Estimate(request.Files, request.NewTrigrams) - request.Replaced);
             AppendFiles(state, request.Files);
             CompactIfWasteful();
             return state.Files.Count;

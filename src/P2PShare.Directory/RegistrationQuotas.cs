@@ -8,7 +8,8 @@ namespace P2PShare.Directory;
 /// IPv6 /64): one address must not use up what the others need.
 /// </summary>
 /// <remarks>
-/// Files count every entry of the request (a name repeated within it counts each time); name
+/// Files count every entry of the request (a name repeated within it counts each time, an ADD
+/// entry that replaces a registered file of the same name adds none); name
 /// bytes are their UTF-8 lengths; memory is what the index spends on an entry (its record, its
 /// name, its postings, and the posting lists of trigrams no name had before), estimated before
 /// anything is added and charged as measured once it is. The defaults leave room for a network

@@ -24,6 +24,9 @@ internal sealed class RegistrationRequest
     /// <summary>Trigrams of the files prepared so far that the index has never seen (each counted once, nearly always).</summary>
     public long NewTrigrams { get; set; }
 
+    /// <summary>What the files of an ADD that replace registered ones (same name) take back: their count and name bytes.</summary>
+    public RegisteredAmount Replaced { get; set; }
+
     /// <summary>Files (and their trigrams) already looked up in the index.</summary>
     public int FilesLookedUp { get; set; }
 
@@ -37,6 +40,7 @@ internal sealed class RegistrationRequest
         Group = group;
         Replacing = replacing;
         NewTrigrams = 0;
+        Replaced = default;
         FilesLookedUp = 0;
         TrigramsLookedUp = 0;
         NewTrigramBits.Reset((int)Math.Min(nameBytes, int.MaxValue));
