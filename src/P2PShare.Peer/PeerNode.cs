@@ -51,14 +51,25 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         _logger = loggerFactory.CreateLogger("p2pshare.peer");
         _cache = options.StateFolder is { Length: > 0 } state ? HashCache.Open(state, loggerFactory.CreateLogger("p2pshare.hashcache")) : null;
         _share = new ShareIndex(options.ShareFolder, _cache);
-        _uploads = new UploadServer(new IPEndPoint(options.ListenAddress, options.Port), _share, Transfers, options.UploadLimit, loggerFactory.CreateLogger("p2pshare.upload"))
+        _uploads = new UploadServer(new IPEndPoint(options.ListenAddress ?? AnyAddress, options.Port), _share, Transfers, options.UploadLimit, loggerFactory.CreateLogger("p2pshare.upload"))
         {
             MaxConnections = options.MaxConnections,
             MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
             StallTimeout = options.UploadStallTimeout,
         };
-        _downloader = new Downloader(options.DownloadsFolder, loggerFactory.CreateLogger("p2pshare.download")) { MaxSources = options.MaxSources };
+        _downloader = new Downloader(options.DownloadsFolder, loggerFactory.CreateLogger("p2pshare.download"))
+        {
+            MaxSources = options.MaxSources,
+            SourceLimits = options.SourceLimits,
+        };
     }
+
+    /// <summary>
+    /// Where uploads listen unless told otherwise: <c>[::]</c>, which the upload server opens
+    /// dual-stack (IPv4 arrives there as IPv4-mapped addresses), or <c>0.0.0.0</c> where the
+    /// machine has no IPv6.
+    /// </summary>
+    internal static IPAddress AnyAddress => System.Net.Sockets.Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any;
 
     public TransferTracker Transfers { get; } = new();
 
@@ -324,30 +335,33 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         _stopping.Dispose();
     }
 
+    /// <summary>
+    /// One download from the menu, from search to saved file. Whatever happens, the transfer ends
+    /// completed, failed or cancelled: none stays "running" after its task has ended.
+    /// </summary>
     private async Task<DownloadResult> DownloadAsync(string name, ContentId? id, Transfer transfer, CancellationToken cancellationToken)
     {
-        DownloadPlan plan;
         try
         {
-            var results = await SearchAsync(name, cancellationToken).ConfigureAwait(false);
-            plan = DownloadPlan.Choose(results, name, id, out var error) ?? throw new DownloadException(error!);
-        }
-        catch (Exception ex) when (ex is DownloadException or DirectoryException)
-        {
-            transfer.Fail(ex.Message);
-            throw;
+            var plan = DownloadPlan.Choose(await SearchAsync(name, cancellationToken).ConfigureAwait(false), name, id, out var error)
+                ?? throw new DownloadException(error!);
+            return await _downloader.DownloadAsync(plan, transfer, FindSourcesAsync, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             transfer.Cancel("cancelled");
             throw;
         }
+        catch (Exception ex)
+        {
+            // The downloader has already failed it for the failures it knows; this is for the rest.
+            _logger.LogError(ex, "download of {File} failed", name);
+            transfer.Fail(ex.Message);
+            throw;
+        }
 
-        transfer.TotalBytes = (long)plan.Size;
-        return await _downloader.DownloadAsync(plan, transfer, FindSourcesAsync, cancellationToken).ConfigureAwait(false);
-
-        async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(CancellationToken token) =>
-            DownloadPlan.SourcesOf(await SearchAsync(plan.Name, token).ConfigureAwait(false), plan.Id, plan.Name);
+        async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(DownloadPlan content, CancellationToken token) =>
+            content.SourcesIn(await SearchAsync(content.Name, token).ConfigureAwait(false));
     }
 
     /// <summary>The first scan: logs what it skipped and how it went; never throws.</summary>

@@ -12,8 +12,12 @@ public sealed record PeerOptions
     /// <summary>Port uploads are served on; 0 picks a free one.</summary>
     public ushort Port { get; init; } = DefaultPort;
 
-    /// <summary>Address uploads listen on.</summary>
-    public System.Net.IPAddress ListenAddress { get; init; } = System.Net.IPAddress.Any;
+    /// <summary>
+    /// Address uploads listen on. Null (the default) listens on every address of both families
+    /// (<c>[::]</c> accepting IPv4 too), or of IPv4 alone where the machine has no IPv6: a peer
+    /// that reaches the directory over IPv6 is listed at its IPv6 address and must accept there.
+    /// </summary>
+    public System.Net.IPAddress? ListenAddress { get; init; }
 
     public string ShareFolder { get; init; } = "shared";
 
@@ -31,6 +35,9 @@ public sealed record PeerOptions
 
     /// <summary>Most sources one download uses at once (<c>--sources</c>).</summary>
     public int MaxSources { get; init; } = 8;
+
+    /// <summary>What downloads demand of their sources (<c>--min-source-rate</c>, <c>--sources-per-address</c>).</summary>
+    public SourceLimits SourceLimits { get; init; } = new();
 
     /// <summary>
     /// How long the start waits for the first scan of the shared folder before it registers with

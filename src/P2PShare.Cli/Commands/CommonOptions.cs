@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using P2PShare.Peer;
 using P2PShare.Protocol;
 
 namespace P2PShare.Cli.Commands;
@@ -31,6 +32,42 @@ internal static class CommonOptions
             if (result.GetValueOrDefault<int>() is < 1 or > 256)
             {
                 result.AddError("--sources must be between 1 and 256");
+            }
+        });
+        return option;
+    }
+
+    /// <summary><c>--sources-per-address</c>: most sources one address supplies to a download (default from <see cref="SourceLimits"/>).</summary>
+    public static Option<int> SourcesPerAddress()
+    {
+        var option = new Option<int>("--sources-per-address")
+        {
+            Description = "Most sources one address (an IPv4 address or an IPv6 /64) supplies to one download, those dropped included",
+            DefaultValueFactory = _ => new SourceLimits().MaxPerAddress,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 256)
+            {
+                result.AddError("--sources-per-address must be between 1 and 256");
+            }
+        });
+        return option;
+    }
+
+    /// <summary><c>--min-source-rate</c>: bytes per second a source must deliver each chunk and the hash list at, or be dropped (default from <see cref="SourceLimits"/>).</summary>
+    public static Option<long> MinSourceRate()
+    {
+        var option = new Option<long>("--min-source-rate")
+        {
+            Description = "Bytes per second a source must deliver at least: each chunk (and the hash list) must arrive within 10 s plus its size at this rate, or the source is dropped",
+            DefaultValueFactory = _ => new SourceLimits().MinRate,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<long>() < 1)
+            {
+                result.AddError("--min-source-rate must be a positive number of bytes per second");
             }
         });
         return option;

@@ -8,9 +8,12 @@ using Spectre.Console;
 namespace P2PShare.Cli.Commands;
 
 /// <summary>
-/// <c>p2pshare get NAME --server HOST:PORT [--id HEX] [--output DIR] [--sources N]</c>: downloads
-/// one file from every peer that holds it and exits 0 only once it is complete and verified in
-/// DIR. Interrupted, it leaves <c>NAME.part</c> and its resume record; run again, it resumes.
+/// <c>p2pshare get NAME --server HOST:PORT [--id HEX] [--output DIR] [--sources N]
+/// [--sources-per-address N] [--min-source-rate BYTES_PER_S]</c>: downloads one file from every
+/// peer that holds it and exits 0 only once it is complete and verified in DIR. When the name
+/// stands for several contents, the one held by the most addresses is tried first and the next
+/// when it has no working source. Interrupted, it leaves <c>NAME.part</c> and its resume record;
+/// run again, it resumes.
 /// </summary>
 internal static class GetCommand
 {
@@ -25,8 +28,10 @@ internal static class GetCommand
             DefaultValueFactory = _ => ".",
         };
         var sources = CommonOptions.Sources();
+        var sourcesPerAddress = CommonOptions.SourcesPerAddress();
+        var minSourceRate = CommonOptions.MinSourceRate();
         var logLevel = CommonOptions.LogLevelOption();
-        var command = new Command("get", "Download a file from the peers that share it") { name, server, id, output, sources, logLevel };
+        var command = new Command("get", "Download a file from the peers that share it") { name, server, id, output, sources, sourcesPerAddress, minSourceRate, logLevel };
         command.Validators.Add(result =>
         {
             var text = result.GetValue(id);
@@ -41,11 +46,12 @@ internal static class GetCommand
             parse.GetValue(id) is { } hex ? ContentId.Parse(hex.ToLowerInvariant()) : null,
             parse.GetValue(output)!,
             parse.GetValue(sources),
+            new SourceLimits { MaxPerAddress = parse.GetValue(sourcesPerAddress), MinRate = parse.GetValue(minSourceRate) },
             parse.GetValue(logLevel) ?? LogLevel.Warning));
         return command;
     }
 
-    private static async Task<int> RunAsync(string name, HostPort server, ContentId? id, string output, int maxSources, LogLevel logLevel)
+    private static async Task<int> RunAsync(string name, HostPort server, ContentId? id, string output, int maxSources, SourceLimits sourceLimits, LogLevel logLevel)
     {
         using var shutdown = new Shutdown();
         using var loggers = Logging.Create(logLevel);
@@ -81,8 +87,8 @@ internal static class GetCommand
         // The directory connection stays open while the download runs: it searches again for new sources.
         await using (directory)
         {
-            var downloader = new Downloader(output, loggers.CreateLogger("p2pshare.download")) { MaxSources = maxSources };
-            var transfer = new TransferTracker().Start(TransferDirection.Download, "-", plan.Name, (long)plan.Size);
+            var downloader = new Downloader(output, loggers.CreateLogger("p2pshare.download")) { MaxSources = maxSources, SourceLimits = sourceLimits };
+            var transfer = new TransferTracker().Start(TransferDirection.Download, "-", plan.Name, plan.Refusal is null ? (long)plan.Size : 0);
             var download = downloader.DownloadAsync(plan, transfer, FindSourcesAsync, shutdown.Token);
             await ShowProgressAsync(transfer, download);
             var stdout = Terminal.CreateStdout();
@@ -95,7 +101,8 @@ internal static class GetCommand
                     stdout.WriteLine($"resumed: {result.ResumedChunks} chunk(s) were already verified in {Path.GetFileName(result.PartPath)}");
                 }
 
-                stdout.WriteLine($"saved {result.Path} ({result.Size} bytes, id {result.Id}, verified, from {result.SourceNames} in {result.Elapsed.TotalSeconds:0.00} s)");
+                var from = result.SourceNames is { Length: > 0 } names ? names : result.Size == 0 ? "no source (it is empty)" : "no source (every chunk was here already)";
+                stdout.WriteLine($"saved {result.Path} ({result.Size} bytes, id {result.Id}, verified, from {from} in {result.Elapsed.TotalSeconds:0.00} s)");
                 return 0;
             }
             catch (DownloadException ex)
@@ -111,10 +118,19 @@ internal static class GetCommand
                 await Console.Error.WriteLineAsync($"p2pshare get: interrupted; {transfer.Error}");
                 return 130;
             }
+            catch (Exception ex)
+            {
+                // A fault of this program, not of the sources or the disk: the reason, and the
+                // details in the log (--log-level Debug), rather than a stack trace on the terminal.
+                loggers.CreateLogger("p2pshare.get").LogDebug(ex, "download of {File} failed", plan.Name);
+                stdout.Write(Tables.Sources(transfer.Sources));
+                await Console.Error.WriteLineAsync($"p2pshare get: could not download \"{plan.Name}\": {ex.Message}");
+                return 1;
+            }
         }
 
-        async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(CancellationToken cancellationToken) =>
-            DownloadPlan.SourcesOf(await SearchAllAsync(cancellationToken), plan.Id, plan.Name);
+        async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(DownloadPlan content, CancellationToken cancellationToken) =>
+            content.SourcesIn(await SearchAllAsync(cancellationToken));
 
         async Task<IReadOnlyList<PeerFiles>> SearchAllAsync(CancellationToken cancellationToken)
         {
@@ -130,17 +146,28 @@ internal static class GetCommand
 
     /// <summary>
     /// Progress on stderr while the download runs (stdout stays for the result): a live bar on a
-    /// terminal; otherwise a line when the download starts and one for each source dropped.
+    /// terminal; otherwise a line when the download starts and one for each source dropped, and one
+    /// for each content given up for the next one found under the name, saying why (on a
+    /// terminal, those lines follow the bar).
     /// </summary>
     private static async Task ShowProgressAsync(Transfer transfer, Task download)
     {
         var console = Terminal.CreateStderr();
         var reported = new HashSet<string>(StringComparer.Ordinal);
+        var switchesReported = 0;
+        // One line per event, never wrapped (a content's line holds two full ids): scripts match them whole.
+        var events = console.Profile.Out.Writer;
         void ReportDrops()
         {
             foreach (var source in transfer.Sources.Where(s => s.DroppedReason is not null && reported.Add(s.Source)))
             {
-                console.WriteLine($"dropped source {source.Source}: {source.DroppedReason}");
+                events.WriteLine($"dropped source {source.Source}: {source.DroppedReason}");
+            }
+
+            foreach (var change in transfer.ContentSwitches.Skip(switchesReported))
+            {
+                events.WriteLine($"{change.From.Describe()} failed: {change.Reason}; trying {change.To.Describe()}");
+                switchesReported++;
             }
         }
 

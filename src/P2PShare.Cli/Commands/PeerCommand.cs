@@ -42,7 +42,9 @@ internal static class PeerCommand
         var noMenu = new Option<bool>("--no-menu") { Description = "Run without the menu until SIGINT/SIGTERM" };
         var logLevel = CommonOptions.LogLevelOption();
         var sources = CommonOptions.Sources();
-        var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, state, uploadLimit, sources, noMenu, logLevel };
+        var sourcesPerAddress = CommonOptions.SourcesPerAddress();
+        var minSourceRate = CommonOptions.MinSourceRate();
+        var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, state, uploadLimit, sources, sourcesPerAddress, minSourceRate, noMenu, logLevel };
         var pingInterval = new Option<double>("--ping-interval")
         {
             Description = "Seconds of silence from the directory after which the peer PINGs it",
@@ -143,6 +145,7 @@ internal static class PeerCommand
                 StateFolder = parse.GetValue(state) ?? PeerOptions.DefaultStateFolder(),
                 UploadLimit = parse.GetValue(uploadLimit),
                 MaxSources = parse.GetValue(sources),
+                SourceLimits = new SourceLimits { MaxPerAddress = parse.GetValue(sourcesPerAddress), MinRate = parse.GetValue(minSourceRate) },
                 PingInterval = TimeSpan.FromSeconds(parse.GetValue(pingInterval)),
                 PeerTimeout = TimeSpan.FromSeconds(parse.GetValue(peerTimeout)),
                 WatchShare = true,

@@ -156,8 +156,10 @@ internal sealed class PeerMenu
         {
             Write(console => console.WriteLine($"download #{transfer.Number} of {transfer.FileName} stopped; {transfer.Error}"));
         }
-        catch (Exception ex) when (ex is DownloadException or DirectoryException or ProtocolException)
+        catch (Exception ex)
         {
+            // Any failure, expected or not, is reported here: the download runs in the background
+            // and nothing else would ever see it (the transfer itself is already marked failed).
             Write(console => console.MarkupLine($"[red]download #{transfer.Number} of {Markup.Escape(transfer.FileName)} failed:[/] {Markup.Escape(ex.Message)}"));
         }
     }

@@ -114,6 +114,34 @@ internal sealed class DownloadFiles : IDisposable
         throw new DownloadException($"could not make {folder.PathOf(PartNameOf(fileName, 0))}: other processes kept taking the free names");
     }
 
+    /// <summary>
+    /// The <c>.part</c> an earlier run left for this content under one of the names
+    /// <see cref="Claim"/> tries, and how many chunks its record lists as verified, without
+    /// opening the <c>.part</c> or taking anything; null when there is none, or when the folder
+    /// cannot be read (this only informs what a download says it leaves behind).
+    /// </summary>
+    public static (string PartPath, int ListedChunks)? FindEarlier(DownloadFolder folder, string fileName, ContentId id, ulong size, int chunkCount)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        try
+        {
+            for (var index = 0; index < MaxPartNames; index++)
+            {
+                var partName = PartNameOf(fileName, index);
+                if (folder.Look(partName) is { } part && ReadRecordOf(folder, partName, part, id, size, chunkCount, out _) is { } content)
+                {
+                    return (folder.PathOf(partName), content.Chunks.Count);
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Unreadable now: nothing is claimed about it.
+        }
+
+        return null;
+    }
+
     /// <summary><c>NAME.part</c>, then <c>NAME (1).part</c>, ...</summary>
     public static string PartNameOf(string fileName, int index) =>
         (index == 0 ? fileName : $"{fileName} ({index})") + ShareIndex.PartialSuffix;
@@ -222,19 +250,7 @@ internal sealed class DownloadFiles : IDisposable
     private static DownloadFiles? TryAdopt(DownloadFolder folder, string partName, in FileStatus part, ContentId id, ulong size, int chunkCount, bool directWrites)
     {
         var recordName = partName + ResumeRecordFormat.Suffix;
-        if (!IsOwnFile(part) || part.Length > (long)size
-            || folder.Look(recordName) is not { } record || !IsOwnFile(record) || record.Length != ResumeRecordFormat.FileLength(chunkCount))
-        {
-            return null;
-        }
-
-        ResumeRecordContent? content;
-        using (var reading = folder.OpenExisting(recordName, write: false, record))
-        {
-            content = reading is null ? null : ResumeRecordFormat.Decode(ReadAll(reading, record.Length), id, size, chunkCount);
-        }
-
-        if (content is null)
+        if (ReadRecordOf(folder, partName, part, id, size, chunkCount, out var record) is not { } content)
         {
             return null;
         }
@@ -270,6 +286,27 @@ internal sealed class DownloadFiles : IDisposable
             partHandle.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The record beside <paramref name="partName"/> (whose status is <paramref name="part"/>)
+    /// when the two are this content's download: each a file of this user with one link, the
+    /// <c>.part</c> no longer than the file, the record valid for this id, size and chunk count;
+    /// null otherwise. <paramref name="record"/> is the record's status, for opening it again.
+    /// </summary>
+    private static ResumeRecordContent? ReadRecordOf(DownloadFolder folder, string partName, in FileStatus part, ContentId id, ulong size, int chunkCount, out FileStatus record)
+    {
+        var recordName = partName + ResumeRecordFormat.Suffix;
+        record = default;
+        if (!IsOwnFile(part) || part.Length > (long)size
+            || folder.Look(recordName) is not { } status || !IsOwnFile(status) || status.Length != ResumeRecordFormat.FileLength(chunkCount))
+        {
+            return null;
+        }
+
+        record = status;
+        using var reading = folder.OpenExisting(recordName, write: false, status);
+        return reading is null ? null : ResumeRecordFormat.Decode(ReadAll(reading, status.Length), id, size, chunkCount);
     }
 
     /// <summary>A new <c>.part</c> and record under <paramref name="partName"/>; null when another process took the name first.</summary>

@@ -8,27 +8,93 @@ public sealed record DownloadSource(IPEndPoint EndPoint, string FileName)
 {
     /// <summary>The peer as <c>address:port</c>.</summary>
     public string Name => HostPort.FormatEndPoint(EndPoint.Address, EndPoint.Port);
+
+    /// <summary>The address it counts against in per-address limits: its IPv4 address or its IPv6 /64.</summary>
+    public IPAddress AddressGroup => P2PShare.Protocol.AddressGroup.Of(EndPoint.Address);
 }
 
-/// <summary>What to download (one name, size and id) and the peers that hold exactly that content.</summary>
+/// <summary>
+/// What to download (one name, size and id) and the peers that hold exactly that content; and,
+/// when other contents were found under the same name, those to try next.
+/// </summary>
 public sealed record DownloadPlan(string Name, ulong Size, ContentId Id, IReadOnlyList<DownloadSource> Sources)
 {
     /// <summary>
-    /// Every peer in <paramref name="results"/> that holds content <paramref name="id"/>, each
-    /// with the name it shares it under (the file named <paramref name="preferredName"/> when it
-    /// has several copies).
+    /// The largest file p2pshare can fetch: 524,287 MiB (549,754,765,312 bytes). A download needs
+    /// the file's list of chunk digests, and one HASH_LIST frame (16 MiB) carries at most 524,287
+    /// of them (PROTOCOL.md section 4). It is far below what the file systems in use and a
+    /// <c>long</c> offset allow, and every size, offset and chunk number up to it fits in the
+    /// <c>long</c> and <c>int</c> arithmetic of a download.
     /// </summary>
-    public static IReadOnlyList<DownloadSource> SourcesOf(IReadOnlyList<PeerFiles> results, ContentId id, string preferredName)
+    public const ulong MaxFetchableSize = (ulong)MaxHashListDigests * Limits.ChunkSize;
+
+    private const int MaxHashListDigests = (Limits.MaxControlPayload - 8) / Limits.IdLength;
+
+    /// <summary>The id of an empty file: SHA-256 of nothing, since it has no chunks (PROTOCOL.md section 3.4).</summary>
+    public static ContentId EmptyFileId { get; } = ContentHasher.Compute([]);
+
+    /// <summary>Distinct addresses (IPv4 addresses, IPv6 /64s) that hold this content: what ranks the contents found under one name.</summary>
+    public int AddressCount { get; init; }
+
+    /// <summary>The other contents found under the same name (or id), best first: each is tried in turn when the one before has no working source.</summary>
+    public IReadOnlyList<DownloadPlan> Fallbacks { get; init; } = [];
+
+    /// <summary>
+    /// Why this entry cannot be fetched, whatever its sources do, or null: its size is past
+    /// <see cref="MaxFetchableSize"/>, or it claims an empty file under another id than
+    /// <see cref="EmptyFileId"/> (nothing could ever be checked against such an id).
+    /// </summary>
+    public string? Refusal =>
+        Size > MaxFetchableSize
+            ? $"too large: {Size} bytes, and p2pshare fetches files of at most {MaxFetchableSize} bytes (524,287 chunks of 1 MiB, the most chunk digests one HASH_LIST carries)"
+            : Size == 0 && Id != EmptyFileId
+                ? $"the entry is false: an empty file's id is {EmptyFileId} (SHA-256 of nothing), not {Id}"
+                : null;
+
+    /// <summary>How the content is named in messages: <c>content ID (SIZE bytes, from N addresses)</c>.</summary>
+    public string Describe() => $"content {Id} ({Size} bytes, from {AddressCount} address{(AddressCount == 1 ? "" : "es")})";
+
+    /// <summary>
+    /// Every peer in <paramref name="results"/> that holds this content (this id and size), each
+    /// with the name it shares it under (<see cref="Name"/> when it has several copies), ordered
+    /// so that addresses take turns: the first source of each address in the order the addresses
+    /// first appear, then the second of each, and so on. One address listed under many ports
+    /// thus never fills the front of the list.
+    /// </summary>
+    public IReadOnlyList<DownloadSource> SourcesIn(IReadOnlyList<PeerFiles> results)
     {
         ArgumentNullException.ThrowIfNull(results);
-        var sources = new List<DownloadSource>();
+        var byAddress = new Dictionary<IPAddress, Queue<DownloadSource>>();
+        var addresses = new List<Queue<DownloadSource>>();
+        var seen = new HashSet<IPEndPoint>();
         foreach (var peer in results)
         {
-            var copies = peer.Files.Where(f => f.Id == id).ToList();
-            if (copies.Count > 0 && !sources.Any(s => s.EndPoint.Equals(peer.EndPoint)))
+            var copies = peer.Files.Where(f => f.Id == Id && f.Size == Size).ToList();
+            if (copies.Count == 0 || !seen.Add(peer.EndPoint))
             {
-                var copy = copies.FirstOrDefault(f => f.Name == preferredName) ?? copies[0];
-                sources.Add(new DownloadSource(peer.EndPoint, copy.Name));
+                continue;
+            }
+
+            var copy = copies.FirstOrDefault(f => f.Name == Name) ?? copies[0];
+            var source = new DownloadSource(peer.EndPoint, copy.Name);
+            if (!byAddress.TryGetValue(source.AddressGroup, out var queue))
+            {
+                byAddress[source.AddressGroup] = queue = new Queue<DownloadSource>();
+                addresses.Add(queue);
+            }
+
+            queue.Enqueue(source);
+        }
+
+        var sources = new List<DownloadSource>(seen.Count);
+        while (sources.Count < seen.Count)
+        {
+            foreach (var queue in addresses)
+            {
+                if (queue.TryDequeue(out var source))
+                {
+                    sources.Add(source);
+                }
             }
         }
 
@@ -38,9 +104,12 @@ public sealed record DownloadPlan(string Name, ulong Size, ContentId Id, IReadOn
     /// <summary>
     /// Picks the file to fetch from search results: the files named exactly <paramref name="name"/>,
     /// or, when <paramref name="id"/> is given, the files with that id (under any name; one named
-    /// <paramref name="name"/> is preferred). When several contents share the name, the one held by
-    /// the most peers wins. Every peer holding the chosen content is a source, whatever it calls
-    /// it. Returns null with a reason when nothing fits.
+    /// <paramref name="name"/> is preferred). The contents found (an id and a size) are ranked by
+    /// the number of distinct addresses that hold them, never by ports, so one address cannot
+    /// take a name over by registering it many times; on a tie the one listed first wins. Entries
+    /// that cannot be fetched (<see cref="Refusal"/>) come last. The best is returned, with the
+    /// others as its <see cref="Fallbacks"/>; every peer holding a content is one of its sources,
+    /// whatever it calls it. Returns null with a reason when nothing fits.
     /// </summary>
     public static DownloadPlan? Choose(IReadOnlyList<PeerFiles> results, string name, ContentId? id, out string? error)
     {
@@ -57,13 +126,28 @@ public sealed record DownloadPlan(string Name, ulong Size, ContentId Id, IReadOn
             return null;
         }
 
-        var best = candidates
+        // GroupBy keeps the order in which the contents first appear, and OrderBy is stable.
+        var ranked = candidates
             .GroupBy(c => (c.File.Id, c.File.Size))
-            .OrderByDescending(g => g.Any(c => c.File.Name == name))
-            .ThenByDescending(g => g.Select(c => c.Peer.EndPoint).Distinct().Count())
-            .First();
-        var file = best.FirstOrDefault(c => c.File.Name == name).File ?? best.First().File;
+            .Select(g =>
+            {
+                var addresses = g.Select(c => P2PShare.Protocol.AddressGroup.Of(c.Peer.Address)).Distinct().Count();
+                var content = new DownloadPlan(name, g.Key.Size, g.Key.Id, []) { AddressCount = addresses };
+                return (Content: content, Named: g.Any(c => c.File.Name == name), FirstName: g.First().File.Name);
+            })
+            .OrderBy(c => c.Content.Refusal is not null)
+            .ThenByDescending(c => c.Named)
+            .ThenByDescending(c => c.Content.AddressCount)
+            .ToList();
+
+        // Saved under the best content's name whichever content lands: with an id, a peer's own
+        // name for it; otherwise the name asked for.
+        var savedName = ranked[0].Named ? name : ranked[0].FirstName;
+        var plans = ranked
+            .Select(c => c.Content with { Name = savedName })
+            .Select(c => c with { Sources = c.SourcesIn(results) })
+            .ToList();
         error = null;
-        return new DownloadPlan(file.Name, file.Size, file.Id, SourcesOf(results, file.Id, file.Name));
+        return plans[0] with { Fallbacks = plans[1..] };
     }
 }

@@ -81,17 +81,21 @@ public sealed class Downloader
     /// <summary>How often a running download searches again for new sources.</summary>
     public TimeSpan ResearchInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The minimum rate sources must deliver at, and how many one address may supply.</summary>
+    public SourceLimits SourceLimits { get; init; } = new();
+
     internal ILogger Logger => _logger;
 
     /// <summary>
-    /// Downloads <paramref name="plan"/>. <paramref name="findSources"/>, when given, is asked
-    /// every <see cref="ResearchInterval"/> (and when every source has failed) for the peers
-    /// that now hold the content.
+    /// Downloads <paramref name="plan"/>, or, when it has no working source, the first of its
+    /// fallbacks that has one. <paramref name="findSources"/>, when given, is asked every
+    /// <see cref="ResearchInterval"/> (and when every source has failed) for the peers that now
+    /// hold the content being fetched.
     /// </summary>
     public async Task<DownloadResult> DownloadAsync(
         DownloadPlan plan,
         Transfer transfer,
-        Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources = null,
+        Func<DownloadPlan, CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -104,26 +108,25 @@ public sealed class Downloader
         }
 
         var slash = plan.Name.LastIndexOf('/');
-        SwarmDownload? download = null;
+        var attempts = new List<SwarmDownload>();
         try
         {
             using var folder = DownloadFolder.Open(_folder, slash < 0 ? string.Empty : plan.Name[..slash]);
-            download = new SwarmDownload(this, plan, transfer, folder, plan.Name[(slash + 1)..], findSources);
-            var path = await download.RunAsync(cancellationToken).ConfigureAwait(false);
+            var (download, path) = await SwarmDownload.RunFirstWorkingAsync(this, plan, transfer, folder, plan.Name[(slash + 1)..], findSources, attempts, cancellationToken).ConfigureAwait(false);
             transfer.Complete(path);
-            var result = new DownloadResult(path, (long)plan.Size, plan.Id, transfer.Sources, transfer.Elapsed, download.ResumedChunks, download.PartPath!);
-            _logger.LogInformation("download of {File} finished: {Size} bytes verified from {Sources}, saved as {Path}", plan.Name, plan.Size, result.SourceNames, path);
+            var result = new DownloadResult(path, (long)download.Plan.Size, download.Plan.Id, transfer.Sources, transfer.Elapsed, download.ResumedChunks, download.PartPath!);
+            _logger.LogInformation("download of {File} finished: {Size} bytes verified from {Sources}, saved as {Path}", plan.Name, download.Plan.Size, result.SourceNames, path);
             return result;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            transfer.Cancel(Leftover(download));
+            transfer.Cancel(Leftover(attempts));
             throw;
         }
         catch (Exception ex) when (ex is DownloadException or IOException or UnauthorizedAccessException)
         {
             var reason = ex is IOException io && IsDiskFull(io) ? $"the disk is full: {io.Message}" : ex.Message;
-            var message = $"{(ex is DownloadException ? reason : $"could not save \"{plan.Name}\": {reason}")}; {Leftover(download)}";
+            var message = $"{(ex is DownloadException ? reason : $"could not save \"{plan.Name}\": {reason}")}; {Leftover(attempts)}";
             transfer.Fail(message);
             throw new DownloadException(message, ex);
         }
@@ -136,9 +139,17 @@ public sealed class Downloader
     internal static bool IsDiskFull(IOException exception) =>
         exception.HResult == LibC.NoSpace || exception.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>What a download that did not finish left on disk, in words: said after every failure and cancellation, so it is always the truth.</summary>
-    private static string Leftover(SwarmDownload? download) =>
-        download?.KeptPartPath is { } part
-            ? $"{part} is kept with {download.StoredChunks} of {download.ChunkCount} chunks verified, with its resume record: run the download again to resume"
-            : "nothing was saved";
+    /// <summary>
+    /// What a download that did not finish left on disk, in words: said after every failure and
+    /// cancellation, so it is always the truth. Each content tried has a <c>.part</c> of its own,
+    /// so each one kept is named.
+    /// </summary>
+    private static string Leftover(IReadOnlyList<SwarmDownload> attempts)
+    {
+        var kept = attempts
+            .Where(a => a.KeptPartPath is not null)
+            .Select(a => $"{a.KeptPartPath} is kept with {a.KeptChunks} of {a.ChunkCount} chunks verified, with its resume record")
+            .ToList();
+        return kept.Count == 0 ? "nothing was saved" : $"{string.Join("; ", kept)}: run the download again to resume";
+    }
 }

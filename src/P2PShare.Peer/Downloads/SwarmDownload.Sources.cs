@@ -45,8 +45,13 @@ internal sealed partial class SwarmDownload
                     // Every source is gone: one more search before giving up.
                     if (searchedSinceLastLoss || _findSources is null)
                     {
-                        throw new DownloadException(
-                            $"could not download \"{_plan.Name}\": no source left after {StoredCount} of {_chunkCount} chunks ({DroppedSummary()})");
+                        // With nothing of it stored, this content may be a false one: the next
+                        // content found under the name is worth a try. Otherwise it is the
+                        // right one, and what is stored waits for its sources to return (the
+                        // downloader says what is kept).
+                        throw StoredCount == 0
+                            ? new ContentFailedException($"no source left after 0 of {_chunkCount} chunks", DroppedSummary())
+                            : new DownloadException($"could not download \"{_plan.Name}\": no source left after {StoredCount} of {_chunkCount} chunks ({DroppedSummary()})");
                     }
 
                     searchedSinceLastLoss = true;
@@ -102,7 +107,7 @@ internal sealed partial class SwarmDownload
             foreach (var source in sources)
             {
                 var name = source.Name;
-                if (workers.Count >= _owner.MaxSources || workers.ContainsKey(name) || IsDropped(name))
+                if (workers.Count >= _owner.MaxSources || workers.ContainsKey(name) || IsDropped(name) || !Admit(source))
                 {
                     continue;
                 }
@@ -160,7 +165,7 @@ internal sealed partial class SwarmDownload
         var window = new RateWindow();
         try
         {
-            using var connection = await ConnectAsync(source.EndPoint, run.Token).ConfigureAwait(false);
+            using var connection = await ConnectAsync(source.EndPoint, 0, _owner.StallTimeout, run.Token).ConfigureAwait(false);
             await FetchAsync(connection, source, run, new Queue<int>(), ChunkReceived, run.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.Failure is { } failure)
@@ -227,7 +232,7 @@ internal sealed partial class SwarmDownload
         var pending = new Queue<int>();
         try
         {
-            using var connection = await ConnectAsync(source.EndPoint, cancellationToken).ConfigureAwait(false);
+            using var connection = await ConnectAsync(source.EndPoint, 0, _owner.StallTimeout, cancellationToken).ConfigureAwait(false);
             Logger.LogDebug("download of {File}: second connection to {Source}", _plan.Name, run.Name);
             await FetchAsync(connection, source, run, pending, null, cancellationToken).ConfigureAwait(false);
         }
@@ -347,22 +352,51 @@ internal sealed partial class SwarmDownload
         }
     }
 
+    /// <summary>
+    /// Receives the answer to the GET for <paramref name="chunk"/> into <paramref name="destination"/>.
+    /// Besides the stall timeout for each read, the whole chunk must arrive within its deadline
+    /// (<see cref="SourceLimits.Deadline"/>: the stall timeout plus the chunk's bytes at the
+    /// minimum rate), counted from now, when this connection's earlier chunks are in and this
+    /// one's GET has been sent: a source that drips bytes just often enough never stalls, but it
+    /// misses this.
+    /// </summary>
     private async Task ReceiveChunkAsync(FrameConnection connection, int chunk, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        var reply = await connection.ReadFrameAsync(_owner.StallTimeout, cancellationToken).ConfigureAwait(false);
-        CheckDataHeader(reply, chunk, destination.Length);
-
+        var started = Stopwatch.GetTimestamp();
+        var allowed = _owner.SourceLimits.Deadline(destination.Length, _owner.StallTimeout);
         var filled = 0;
-        while (filled < destination.Length)
+        var deadlineBound = false;
+        try
         {
-            var read = await connection.ReadRawAsync(destination[filled..], _owner.StallTimeout, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
+            var reply = await connection.ReadFrameAsync(NextWait(started, allowed, out deadlineBound), cancellationToken).ConfigureAwait(false);
+            CheckDataHeader(reply, chunk, destination.Length);
+            while (filled < destination.Length)
             {
-                throw new SourceFailedException($"closed the connection in the middle of chunk {chunk}");
-            }
+                var read = await connection.ReadRawAsync(destination[filled..], NextWait(started, allowed, out deadlineBound), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new SourceFailedException($"closed the connection in the middle of chunk {chunk}");
+                }
 
-            filled += read;
+                filled += read;
+            }
         }
+        catch (TimeoutException) when (deadlineBound)
+        {
+            throw new SourceFailedException(
+                $"too slow: {filled} of the {destination.Length} bytes of chunk {chunk} in {allowed.TotalSeconds:0} s, at {_owner.SourceLimits.MinRate} bytes/s at least (--min-source-rate)");
+        }
+    }
+
+    /// <summary>
+    /// The longest the next read of a chunk may wait: the stall timeout, or what is left of the
+    /// chunk's deadline when that is less (<paramref name="deadlineBound"/> then says so).
+    /// </summary>
+    private TimeSpan NextWait(long started, TimeSpan allowed, out bool deadlineBound)
+    {
+        var left = allowed - Stopwatch.GetElapsedTime(started);
+        deadlineBound = left <= _owner.StallTimeout;
+        return !deadlineBound ? _owner.StallTimeout : left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
     }
 
     /// <summary>

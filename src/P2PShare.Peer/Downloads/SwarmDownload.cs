@@ -23,7 +23,9 @@ internal sealed partial class SwarmDownload
     private readonly DownloadFolder _folder;
     private readonly string _fileName;
     private readonly Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? _findSources;
+    private readonly SourceAdmission _admission;
     private readonly Dictionary<string, string> _dropped = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _notAdmitted = new(StringComparer.Ordinal);
     private readonly ChangeSignal _changed = new();
     private readonly int _chunkCount;
     private HashListMessage? _hashList;
@@ -35,18 +37,29 @@ internal sealed partial class SwarmDownload
     /// <summary>
     /// A download of <paramref name="plan"/> into <paramref name="folder"/> (the downloads folder,
     /// or the folder of a name with '/') as <paramref name="fileName"/> (the last component of
-    /// the plan's name).
+    /// the plan's name), taking its sources through <paramref name="admission"/>.
     /// </summary>
-    public SwarmDownload(Downloader owner, DownloadPlan plan, Transfer transfer, DownloadFolder folder, string fileName, Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources)
+    /// <exception cref="ContentFailedException">The plan's entry cannot be fetched (<see cref="DownloadPlan.Refusal"/>).</exception>
+    private SwarmDownload(Downloader owner, DownloadPlan plan, Transfer transfer, DownloadFolder folder, string fileName, Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources, SourceAdmission admission)
     {
+        if (plan.Refusal is { } refusal)
+        {
+            // Before any arithmetic on the size: past the limit it need not even fit in a long.
+            throw new ContentFailedException(refusal, null);
+        }
+
         _owner = owner;
         _plan = plan;
         _transfer = transfer;
         _folder = folder;
         _fileName = fileName;
         _findSources = findSources;
-        _chunkCount = checked((int)HashListMessage.ChunkCount(plan.Size));
+        _admission = admission;
+        _chunkCount = (int)HashListMessage.ChunkCount(plan.Size);
     }
+
+    /// <summary>The content this download fetched.</summary>
+    public DownloadPlan Plan => _plan;
 
     /// <summary>Chunks found verified in an earlier attempt's <c>.part</c>.</summary>
     public int ResumedChunks { get; private set; }
@@ -55,32 +68,110 @@ internal sealed partial class SwarmDownload
     public string? PartPath => _files?.PartPath;
 
     /// <summary>
-    /// Once the download has failed or been cancelled: the <c>.part</c> left for a resume, or
-    /// null when none is (nothing was claimed, or what this run made held nothing verified and
-    /// was removed).
+    /// Once the download has failed or been cancelled: the <c>.part</c> of this content left for
+    /// a resume, or null when none is (what this run made held nothing verified and was removed,
+    /// or there was none). Before the <c>.part</c> is claimed, that is an earlier run's, untouched.
     /// </summary>
     public string? KeptPartPath { get; private set; }
 
-    /// <summary>Chunks written to the .part and recorded (this run's and those verified on resume).</summary>
-    public int StoredChunks => StoredCount;
+    /// <summary>With <see cref="KeptPartPath"/>: the verified chunks its resume record lists.</summary>
+    public int KeptChunks { get; private set; }
 
     public int ChunkCount => _chunkCount;
 
     private ILogger Logger => _owner.Logger;
 
+    /// <summary>
+    /// Downloads the first of <paramref name="plan"/> and its <see cref="DownloadPlan.Fallbacks"/>
+    /// that has a working source into <paramref name="folder"/> as <paramref name="fileName"/>.
+    /// A content that fails for want of one (refused on sight, no source gives a hash list that
+    /// matches its id, every source fails before a chunk of it is stored) gives way to the next,
+    /// and the transfer records why. The sources one address may supply are counted over all of
+    /// them together. A content with chunks stored, in this run or an earlier one, is never given
+    /// up for another: its <c>.part</c> stays for a resume. Each content claims a <c>.part</c> of
+    /// its own (<see cref="DownloadFiles"/>: one that is not its own is left alone), so the next
+    /// one never touches the one before's. Every download tried is added to
+    /// <paramref name="attempts"/>, for what each left on disk.
+    /// </summary>
+    /// <returns>The download that finished; its file has its name.</returns>
+    /// <exception cref="DownloadException">No content could be fetched; the message says why for each.</exception>
+    public static async Task<(SwarmDownload Download, string Path)> RunFirstWorkingAsync(
+        Downloader owner,
+        DownloadPlan plan,
+        Transfer transfer,
+        DownloadFolder folder,
+        string fileName,
+        Func<DownloadPlan, CancellationToken, Task<IReadOnlyList<DownloadSource>>>? findSources,
+        ICollection<SwarmDownload> attempts,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attempts);
+        var admission = new SourceAdmission(owner.SourceLimits.MaxPerAddress);
+        List<DownloadPlan> contents = [plan, .. plan.Fallbacks];
+        var failures = new List<string>();
+        for (var i = 0; ; i++)
+        {
+            var content = contents[i];
+            try
+            {
+                var download = new SwarmDownload(owner, content, transfer, folder, fileName, findSources is null ? null : token => findSources(content, token), admission);
+                attempts.Add(download);
+                var path = await download.RunAsync(cancellationToken).ConfigureAwait(false);
+                return (download, path);
+            }
+            catch (ContentFailedException ex)
+            {
+                var failure = ex.Details is null ? ex.Message : $"{ex.Message} ({ex.Details})";
+                if (contents.Count == 1)
+                {
+                    throw new DownloadException($"could not download \"{plan.Name}\": {failure}");
+                }
+
+                failures.Add($"{content.Describe()}: {failure}");
+                if (i + 1 == contents.Count)
+                {
+                    throw new DownloadException($"could not download \"{plan.Name}\": none of the {contents.Count} contents found under this name has a working source: {string.Join("; ", failures)}");
+                }
+
+                transfer.SwitchContent(new ContentSwitch(content, ex.Message, contents[i + 1]));
+                owner.Logger.LogWarning("download of {File}: {Content} failed: {Reason}; trying {Next}", plan.Name, content.Describe(), failure, contents[i + 1].Describe());
+            }
+        }
+    }
+
     /// <summary>Runs the download to its end; returns the path of the complete, verified file.</summary>
-    public async Task<string> RunAsync(CancellationToken cancellationToken)
+    private async Task<string> RunAsync(CancellationToken cancellationToken)
     {
         _transfer.TotalBytes = (long)_plan.Size;
         if (_chunkCount == 0)
         {
-            // An empty file has no chunks and nothing to fetch; its id is that of no bytes.
+            // An empty file has no chunks and nothing to fetch; its id is that of no bytes, as
+            // the constructor has checked.
             return await StoreAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        _hashList = await FetchHashListAsync(_plan.Sources, cancellationToken).ConfigureAwait(false)
-            ?? await FetchHashListAsync(await FindMoreSourcesAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)
-            ?? throw new DownloadException($"could not download \"{_plan.Name}\": no source gave a hash list for id {_plan.Id} ({DroppedSummary()})");
+        try
+        {
+            _hashList = await FetchHashListAsync(_plan.Sources, cancellationToken).ConfigureAwait(false)
+                ?? await FetchHashListAsync(await FindMoreSourcesAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing is claimed yet, but an earlier run may have left this content's .part: it
+            // stays as it is, and what a failure or cancellation says it leaves is the truth.
+            if (_hashList is null && DownloadFiles.FindEarlier(_folder, _fileName, _plan.Id, _plan.Size, _chunkCount) is { } earlier)
+            {
+                (KeptPartPath, KeptChunks) = earlier;
+            }
+        }
+
+        if (_hashList is null)
+        {
+            var reason = $"no source gave a hash list for id {_plan.Id}";
+            throw KeptChunks == 0
+                ? new ContentFailedException(reason, DroppedSummary())
+                : new DownloadException($"could not download \"{_plan.Name}\": {reason} ({DroppedSummary()}); a content with verified chunks kept is never given up for another");
+        }
 
         return await StoreAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -145,6 +236,7 @@ internal sealed partial class SwarmDownload
 
         FlushRecord();
         KeptPartPath = files.PartPath;
+        KeptChunks = StoredCount;
     }
 
     private long ChunkLength(int chunk) =>
@@ -204,22 +296,34 @@ internal sealed partial class SwarmDownload
         }
     }
 
-    /// <summary>Asks <paramref name="sources"/> in turn for the hash list; null when none gave a trustworthy one.</summary>
+    /// <summary>The HASH_LIST payload this file's list takes: <c>u32 chunk size, u32 count</c>, then a digest per chunk.</summary>
+    private int HashListPayload => 8 + (_chunkCount * Limits.IdLength);
+
+    /// <summary>
+    /// Asks <paramref name="sources"/> in turn for the hash list; null when none gave a
+    /// trustworthy one. Each must deliver it, from the HASHES request on, within
+    /// <see cref="HashListDeadline"/>, or it is dropped as too slow and the next one is asked.
+    /// </summary>
     private async Task<HashListMessage?> FetchHashListAsync(IReadOnlyList<DownloadSource> sources, CancellationToken cancellationToken)
     {
+        var allowed = HashListDeadline;
         foreach (var source in sources)
         {
             var name = source.Name;
-            if (IsDropped(name))
+            if (IsDropped(name) || !Admit(source))
             {
                 continue;
             }
 
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             try
             {
-                using var connection = await ConnectAsync(source.EndPoint, cancellationToken).ConfigureAwait(false);
-                await connection.SendAsync(new HashesMessage(_plan.Id), cancellationToken).ConfigureAwait(false);
-                var reply = await connection.ReadMessageAsync(_owner.StallTimeout, cancellationToken).ConfigureAwait(false);
+                // The list is read as one frame: no larger frame is worth receiving, and the frame
+                // may take as long as the whole list is allowed to.
+                using var connection = await ConnectAsync(source.EndPoint, HashListPayload, allowed, cancellationToken).ConfigureAwait(false);
+                deadline.CancelAfter(allowed);
+                await connection.SendAsync(new HashesMessage(_plan.Id), deadline.Token).ConfigureAwait(false);
+                var reply = await connection.ReadMessageAsync(allowed, deadline.Token).ConfigureAwait(false);
                 switch (reply)
                 {
                     case HashListMessage list when list.Count == _chunkCount && list.Matches(_plan.Id):
@@ -235,6 +339,10 @@ internal sealed partial class SwarmDownload
                         break;
                 }
             }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                Drop(name, $"too slow: the hash list ({HashListPayload} bytes) did not arrive within {allowed.TotalSeconds:0} s, at {_owner.SourceLimits.MinRate} bytes/s at least (--min-source-rate)");
+            }
             catch (SourceFailedException ex)
             {
                 Drop(name, ex.Message);
@@ -246,6 +354,29 @@ internal sealed partial class SwarmDownload
         }
 
         return null;
+    }
+
+    /// <summary>How long a source may take to deliver the hash list once asked: the stall timeout plus its bytes at the minimum rate.</summary>
+    private TimeSpan HashListDeadline => _owner.SourceLimits.Deadline(HashListPayload, _owner.StallTimeout);
+
+    /// <summary>
+    /// Whether <paramref name="source"/> may be used: its address has not supplied its share of
+    /// sources to this download yet (see <see cref="SourceAdmission"/>). A source turned away is
+    /// remembered for the reason a download gives when it fails.
+    /// </summary>
+    private bool Admit(DownloadSource source)
+    {
+        if (_admission.TryTake(source))
+        {
+            return true;
+        }
+
+        lock (_dropped)
+        {
+            _notAdmitted.Add(source.Name);
+        }
+
+        return false;
     }
 
     /// <summary>Searches again; returns the sources not tried and dropped yet.</summary>
@@ -268,7 +399,13 @@ internal sealed partial class SwarmDownload
         }
     }
 
-    private async Task<FrameConnection> ConnectAsync(IPEndPoint source, CancellationToken cancellationToken)
+    /// <summary>
+    /// A connection to a source: it may send what a downloader receives (<see cref="FrameLimits.Downloader"/>),
+    /// a HASH_LIST of at most <paramref name="maxHashList"/> bytes (0 where none was asked for),
+    /// larger frames refused before they are read; a frame must complete within
+    /// <paramref name="frameTimeout"/> of its first byte.
+    /// </summary>
+    private async Task<FrameConnection> ConnectAsync(IPEndPoint source, int maxHashList, TimeSpan frameTimeout, CancellationToken cancellationToken)
     {
         System.Net.Sockets.Socket socket;
         try
@@ -280,7 +417,7 @@ internal sealed partial class SwarmDownload
             throw new SourceFailedException(ex.Message);
         }
 
-        return new FrameConnection(socket, FrameLimits.Downloader) { FrameTimeout = _owner.StallTimeout };
+        return new FrameConnection(socket, FrameLimits.Downloader.WithMaxPayload(MessageType.HashList, maxHashList)) { FrameTimeout = frameTimeout };
     }
 
     private bool IsDropped(string source)
@@ -307,10 +444,23 @@ internal sealed partial class SwarmDownload
     {
         lock (_dropped)
         {
-            return _dropped.Count == 0 ? "no source answered" : string.Join("; ", _dropped.Select(d => $"{d.Key}: {d.Value}"));
+            var summary = _dropped.Count == 0 ? "no source answered" : string.Join("; ", _dropped.Select(d => $"{d.Key}: {d.Value}"));
+            return _notAdmitted.Count == 0
+                ? summary
+                : $"{summary}; {_notAdmitted.Count} more not tried: their addresses had supplied {_owner.SourceLimits.MaxPerAddress} sources already (--sources-per-address)";
         }
     }
 
     /// <summary>One source could not deliver; it is dropped and its chunks go to others.</summary>
     private sealed class SourceFailedException(string message) : Exception(message);
+
+    /// <summary>
+    /// This content cannot be fetched (refused on sight, or no working source, nothing of it
+    /// stored): the next content found under the name may be. The message is the reason in a
+    /// few words, <see cref="Details"/> what each source did.
+    /// </summary>
+    private sealed class ContentFailedException(string reason, string? details) : Exception(reason)
+    {
+        public string? Details { get; } = details;
+    }
 }

@@ -25,6 +25,7 @@ public sealed class Transfer
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly ConcurrentDictionary<string, SourceProgress> _sources = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<ContentSwitch> _contentSwitches = new();
     private long _bytesDone;
     private long _totalBytes;
     private long _elapsedTicksAtEnd = -1;
@@ -113,7 +114,12 @@ public sealed class Transfer
     /// <summary>For a download: every source used so far, by address.</summary>
     public IReadOnlyList<SourceProgress> Sources => [.. _sources.Values.OrderBy(s => s.Source, StringComparer.Ordinal)];
 
+    /// <summary>For a download: the contents found under its name that it gave up on, and why, in order.</summary>
+    public IReadOnlyList<ContentSwitch> ContentSwitches => [.. _contentSwitches];
+
     internal SourceProgress Source(string source) => _sources.GetOrAdd(source, static name => new SourceProgress(name));
+
+    internal void SwitchContent(ContentSwitch contentSwitch) => _contentSwitches.Enqueue(contentSwitch);
 
     internal void AddBytes(long count) => Interlocked.Add(ref _bytesDone, count);
 

@@ -21,11 +21,18 @@ public enum FakePeerBehavior
     /// other sources' chunks are arriving in full flow.
     /// </summary>
     CorruptChunksLate,
+
+    /// <summary>GET is answered with the DATA header, then the true bytes one every <see cref="FakePeer.DripInterval"/>.</summary>
+    DripsChunks,
+
+    /// <summary>HASHES is answered with the true HASH_LIST, sent one byte every <see cref="FakePeer.DripInterval"/>.</summary>
+    DripsHashList,
 }
 
 /// <summary>
 /// A peer written in the test with the Protocol library, to behave as the real one never would.
-/// It listens on 127.0.0.1 (port 0), registers one file with the directory over a raw
+/// It listens on 127.0.0.1 or another loopback address (port 0), registers one file with the
+/// directory from that address over a raw
 /// REGISTER connection that it keeps open (so it stays online), answers HASHES for that file's
 /// id with the true HASH_LIST, and answers GET according to its <see cref="FakePeerBehavior"/>.
 /// Disposing it closes everything, which also takes it off the directory.
@@ -49,6 +56,7 @@ public sealed class FakePeer : IAsyncDisposable
 
     private FakePeer(Socket listener, FrameConnection directory, string path, FileEntry file, HashListMessage hashList, FakePeerBehavior behavior)
     {
+        EndPoint = (IPEndPoint)listener.LocalEndPoint!;
         _listener = listener;
         _directory = directory;
         _path = path;
@@ -58,11 +66,17 @@ public sealed class FakePeer : IAsyncDisposable
         Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
     }
 
+    /// <summary>A dripping peer's pace: one byte this often, each well within a downloader's 10 s stall timeout.</summary>
+    public static TimeSpan DripInterval { get; } = TimeSpan.FromSeconds(4);
+
     /// <summary>The port it listens on.</summary>
     public int Port { get; }
 
+    /// <summary>Where it listens.</summary>
+    public IPEndPoint EndPoint { get; }
+
     /// <summary>How the directory and the downloaders name it.</summary>
-    public string Address => $"127.0.0.1:{Port}";
+    public string Address => HostPort.FormatEndPoint(EndPoint.Address, Port);
 
     /// <summary>The file it claims to share.</summary>
     public FileEntry File => _file;
@@ -81,9 +95,11 @@ public sealed class FakePeer : IAsyncDisposable
 
     /// <summary>
     /// Starts a fake peer that shares the content of <paramref name="path"/> under
-    /// <paramref name="name"/> (default: the file's own name) and registers it with the directory.
+    /// <paramref name="name"/> (default: the file's own name) and registers it with the directory,
+    /// listening on and registering from <paramref name="address"/> (default 127.0.0.1; any of
+    /// 127.0.0.0/8 makes it another address to the directory and the downloaders).
     /// </summary>
-    public static async Task<FakePeer> StartAsync(ServerHandle server, string path, FakePeerBehavior behavior, string? name = null)
+    public static async Task<FakePeer> StartAsync(ServerHandle server, string path, FakePeerBehavior behavior, string? name = null, IPAddress? address = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         var cancellationToken = TestContext.Current.CancellationToken;
@@ -91,15 +107,16 @@ public sealed class FakePeer : IAsyncDisposable
         var file = new FileEntry(name ?? Path.GetFileName(path), (ulong)new FileInfo(path).Length, id);
         var hashList = new HashListMessage(Limits.ChunkSize, digests);
 
-        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        address ??= IPAddress.Loopback;
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         FrameConnection? directory = null;
         try
         {
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Bind(new IPEndPoint(address, 0));
             listener.Listen(16);
             var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
 
-            var socket = await HostPort.ConnectAsync([IPAddress.Loopback], server.Port, TimeSpan.FromSeconds(5), cancellationToken);
+            var socket = await Loopback.ConnectFromAsync(address, server.Host, server.Port, cancellationToken);
             directory = new FrameConnection(socket, Channel.Directory) { FrameTimeout = RawClient.ReplyTimeout };
             await directory.SendAsync(new RegisterMessage((ushort)port, [file]), cancellationToken);
             var reply = await directory.ReadMessageAsync(RawClient.ReplyTimeout, cancellationToken);
@@ -198,6 +215,9 @@ public sealed class FakePeer : IAsyncDisposable
                 {
                     switch (message)
                     {
+                        case HashesMessage hashes when hashes.Id == _file.Id && _behavior == FakePeerBehavior.DripsHashList:
+                            await DripAsync(connection, MessageCodec.EncodeFrame(_hashList));
+                            return;
                         case HashesMessage hashes when hashes.Id == _file.Id:
                             await connection.SendAsync(_hashList, _stop.Token);
                             Interlocked.Increment(ref _hashesAnswered);
@@ -253,6 +273,13 @@ public sealed class FakePeer : IAsyncDisposable
             await stream.ReadExactlyAsync(bytes, _stop.Token);
         }
 
+        if (_behavior == FakePeerBehavior.DripsChunks)
+        {
+            await connection.SendAsync(new DataMessage(get.Offset, length), _stop.Token);
+            await DripAsync(connection, bytes);
+            return;
+        }
+
         if (_behavior == FakePeerBehavior.CorruptChunksLate && Interlocked.Exchange(ref _lateAnswerGiven, 1) == 0)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(50), _stop.Token);
@@ -269,5 +296,15 @@ public sealed class FakePeer : IAsyncDisposable
         await connection.SendAsync(new DataMessage(get.Offset, length), _stop.Token);
         await connection.SendRawAsync(bytes, _stop.Token);
         Interlocked.Increment(ref _getsAnswered);
+    }
+
+    /// <summary>Sends <paramref name="bytes"/> one at a time, <see cref="DripInterval"/> apart, until all are sent or the downloader hangs up.</summary>
+    private async Task DripAsync(FrameConnection connection, ReadOnlyMemory<byte> bytes)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            await connection.SendRawAsync(bytes.Slice(i, 1), _stop.Token);
+            await Task.Delay(DripInterval, _stop.Token);
+        }
     }
 }

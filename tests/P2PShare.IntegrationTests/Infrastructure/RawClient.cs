@@ -19,9 +19,10 @@ public sealed class RawClient : IAsyncDisposable
 
     public FrameConnection Connection { get; }
 
-    public static async Task<RawClient> ConnectAsync(int port, Channel channel)
+    /// <summary>Connects to <paramref name="port"/> at <paramref name="address"/> (127.0.0.1 unless given).</summary>
+    public static async Task<RawClient> ConnectAsync(int port, Channel channel, IPAddress? address = null)
     {
-        var socket = await HostPort.ConnectAsync([IPAddress.Loopback], port, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        var socket = await HostPort.ConnectAsync([address ?? IPAddress.Loopback], port, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
         return new RawClient(new FrameConnection(socket, channel) { FrameTimeout = ReplyTimeout });
     }
 
@@ -96,10 +97,10 @@ public sealed class RawClient : IAsyncDisposable
         }
     }
 
-    /// <summary>One SEARCH on a fresh directory connection.</summary>
-    public static async Task<IReadOnlyList<PeerFiles>> SearchAsync(int serverPort, string query)
+    /// <summary>One SEARCH on a fresh directory connection (to 127.0.0.1 unless <paramref name="address"/> is given).</summary>
+    public static async Task<IReadOnlyList<PeerFiles>> SearchAsync(int serverPort, string query, IPAddress? address = null)
     {
-        await using var client = await ConnectAsync(serverPort, Channel.Directory);
+        await using var client = await ConnectAsync(serverPort, Channel.Directory, address);
         await client.SendAsync(new SearchMessage(query));
         var reply = await client.ReceiveAsync();
         return reply is ResultsMessage results
@@ -111,13 +112,13 @@ public sealed class RawClient : IAsyncDisposable
     /// Searches every 50 ms until <paramref name="condition"/> holds for the results; fails with
     /// the last results when it does not within <paramref name="timeout"/>.
     /// </summary>
-    public static async Task<IReadOnlyList<PeerFiles>> SearchUntilAsync(int serverPort, string query, Func<IReadOnlyList<PeerFiles>, bool> condition, TimeSpan timeout)
+    public static async Task<IReadOnlyList<PeerFiles>> SearchUntilAsync(int serverPort, string query, Func<IReadOnlyList<PeerFiles>, bool> condition, TimeSpan timeout, IPAddress? address = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            var results = await SearchAsync(serverPort, query);
+            var results = await SearchAsync(serverPort, query, address);
             if (condition(results))
             {
                 return results;

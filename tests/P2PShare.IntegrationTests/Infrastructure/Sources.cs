@@ -17,7 +17,8 @@ public static class Sources
             server.Port,
             name,
             results => ports.All(port => results.Any(peer => peer.Port == port && peer.Files.Any(file => file.Name == name))),
-            Timeout);
+            Timeout,
+            server.Host);
     }
 
     /// <summary>Like <see cref="WaitForAsync"/>, for a file of content id <paramref name="id"/> (hex) under any name.</summary>
@@ -28,6 +29,7 @@ public static class Sources
             server.Port,
             "",
             results => ports.All(port => results.Any(peer => peer.Port == port && peer.Files.Any(file => file.Id.ToString() == id))),
-            Timeout);
+            Timeout,
+            server.Host);
     }
 }

@@ -6,7 +6,11 @@ namespace P2PShare.IntegrationTests.Infrastructure;
 /// <summary>A running <c>p2pshare server</c> and the address peers reach it at.</summary>
 public sealed record ServerHandle(CliProcess Process, int Port)
 {
-    public string Address => $"127.0.0.1:{Port}";
+    /// <summary>The IP address clients connect to (<c>server with { Host = IPAddress.IPv6Loopback }</c> reaches a dual-stack server over IPv6).</summary>
+    public System.Net.IPAddress Host { get; init; } = System.Net.IPAddress.Loopback;
+
+    /// <summary>As <c>--server</c> takes it: <c>127.0.0.1:PORT</c> or <c>[::1]:PORT</c>.</summary>
+    public string Address => P2PShare.Protocol.HostPort.FormatEndPoint(Host, Port);
 }
 
 /// <summary>A running <c>p2pshare peer</c>.</summary>
@@ -77,16 +81,19 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>
     /// Starts <c>p2pshare server --listen 127.0.0.1:PORT</c> (0 by default: a free one) and reads
     /// its real port from the startup line. <paramref name="arguments"/> are added to the command
-    /// line (e.g. <c>--ping-interval 1</c>).
+    /// line (e.g. <c>--ping-interval 1</c>). <paramref name="listen"/> listens elsewhere: <c>::1</c>
+    /// (IPv6 only) or <c>::</c> (both families; the handle then reaches it over IPv4).
     /// </summary>
-    public async Task<ServerHandle> StartServerAsync(string name = "server", int port = 0, IEnumerable<string>? arguments = null)
+    public async Task<ServerHandle> StartServerAsync(string name = "server", int port = 0, IEnumerable<string>? arguments = null, System.Net.IPAddress? listen = null)
     {
-        var process = Start(name, ["server", "--listen", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", .. arguments ?? []]);
+        listen ??= System.Net.IPAddress.Loopback;
+        var process = Start(name, ["server", "--listen", P2PShare.Protocol.HostPort.FormatEndPoint(listen, port), .. arguments ?? []]);
         var line = await process.ExpectAsync(ServerLinePattern, StartupTimeout);
-        Assert.Equal("127.0.0.1", line.Groups["host"].Value);
+        Assert.Equal(listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{listen}]" : listen.ToString(), line.Groups["host"].Value);
         var listening = int.Parse(line.Groups["port"].Value, CultureInfo.InvariantCulture);
         Assert.InRange(listening, 1, 65535);
-        return new ServerHandle(process, listening);
+        var host = listen.Equals(System.Net.IPAddress.IPv6Any) ? System.Net.IPAddress.Loopback : listen;
+        return new ServerHandle(process, listening) { Host = host };
     }
 
     /// <summary>
@@ -123,7 +130,7 @@ public sealed class TestCluster : IAsyncDisposable
         {
             // Large files are still being hashed; they are announced as they are done. Callers
             // expect every file to be searchable once the peer is started, so wait for them.
-            await RawClient.SearchUntilAsync(server.Port, "", results => results.Where(p => p.Port == port).Sum(p => p.Files.Count) >= expected, StartupTimeout);
+            await RawClient.SearchUntilAsync(server.Port, "", results => results.Where(p => p.Port == port).Sum(p => p.Files.Count) >= expected, StartupTimeout, server.Host);
             count = expected;
         }
 

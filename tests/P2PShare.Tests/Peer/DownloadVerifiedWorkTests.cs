@@ -55,6 +55,7 @@ public sealed class DownloadVerifiedWorkTests : IDisposable
         }
 
         var before = File.ReadAllBytes(PartPath);
+        var listed = ResumeRecordFormat.Decode(File.ReadAllBytes(PartPath + ResumeRecordFormat.Suffix), plan.Id, Size, Chunks)!.Chunks.Count;
         var transfer = DownloadRuns.NewTransfer(plan);
 
         // The source is gone: the resume fails before it fetches anything.
@@ -63,6 +64,7 @@ public sealed class DownloadVerifiedWorkTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(PartPath));
         Assert.True(File.Exists(PartPath + ".state"));
         Assert.Equal(TransferState.Failed, transfer.State);
+        Assert.EndsWith($"{PartPath} is kept with {listed} of {Chunks} chunks verified, with its resume record: run the download again to resume", error.Message, StringComparison.Ordinal);
         Assert.Equal(error.Message, transfer.Error);
     }
 

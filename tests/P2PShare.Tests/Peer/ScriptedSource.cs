@@ -17,6 +17,15 @@ public enum ConnectionScript
 
     /// <summary>Answers the first GET with its DATA header and half the chunk, then closes the connection.</summary>
     DiesInFirstChunk,
+
+    /// <summary>Answers GET with its DATA header, then drips the chunk one byte every <see cref="ScriptedSource.DripInterval"/>.</summary>
+    DripsChunks,
+
+    /// <summary>Answers HASHES with the true HASH_LIST, dripped one byte every <see cref="ScriptedSource.DripInterval"/>.</summary>
+    DripsHashList,
+
+    /// <summary>Answers HASHES and GET with the header of a 16 MiB HASH_LIST, then nothing.</summary>
+    SendsHugeFrames,
 }
 
 /// <summary>
@@ -56,6 +65,9 @@ internal sealed class ScriptedSource : IAsyncDisposable
     }
 
     public ContentId Id { get; }
+
+    /// <summary>How often a dripping script sends its next byte: often enough that no read waits long, far too slowly to deliver.</summary>
+    public static TimeSpan DripInterval { get; } = TimeSpan.FromMilliseconds(250);
 
     public DownloadSource Source => new((IPEndPoint)_listener.LocalEndPoint!, "file.bin");
 
@@ -122,14 +134,29 @@ internal sealed class ScriptedSource : IAsyncDisposable
                         return;
                     }
 
+                    if (script == ConnectionScript.SendsHugeFrames)
+                    {
+                        await connection.SendRawAsync(new byte[] { (byte)MessageType.HashList, 0x01, 0x00, 0x00, 0x00 }, _stop.Token);
+                        continue;
+                    }
+
                     switch (message)
                     {
+                        case HashesMessage when script == ConnectionScript.DripsHashList:
+                            await DripAsync(connection, MessageCodec.EncodeFrame(_hashList));
+                            return;
                         case HashesMessage:
                             await connection.SendAsync(_hashList, _stop.Token);
                             break;
                         case GetMessage get:
                             var length = (int)get.Length;
                             await connection.SendAsync(new DataMessage(get.Offset, get.Length), _stop.Token);
+                            if (script == ConnectionScript.DripsChunks)
+                            {
+                                await DripAsync(connection, _content.AsMemory((int)get.Offset, length));
+                                return;
+                            }
+
                             if (script == ConnectionScript.DiesInFirstChunk)
                             {
                                 await connection.SendRawAsync(_content.AsMemory((int)get.Offset, length / 2), _stop.Token);
@@ -153,6 +180,16 @@ internal sealed class ScriptedSource : IAsyncDisposable
             {
                 // The downloader hung up, or the test is over.
             }
+        }
+    }
+
+    /// <summary>Sends <paramref name="bytes"/> one at a time, <see cref="DripInterval"/> apart, until they are sent or the test ends.</summary>
+    private async Task DripAsync(FrameConnection connection, ReadOnlyMemory<byte> bytes)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            await connection.SendRawAsync(bytes.Slice(i, 1), _stop.Token);
+            await Task.Delay(DripInterval, _stop.Token);
         }
     }
 }
