@@ -98,7 +98,7 @@ public sealed class DownloadSourceLimitTests : IDisposable
 
         Assert.Equal(_content, await File.ReadAllBytesAsync(result.Path, Token));
         var dropped = transfer.Sources.Single(s => s.Source == bloated.Source.Name);
-        Assert.Contains("frame payload length 16777216 exceeds the limit of 65539 bytes", dropped.DroppedReason, StringComparison.Ordinal);
+        Assert.Contains("payload length 16777216 exceeds the limit of 200 bytes", dropped.DroppedReason, StringComparison.Ordinal);
     }
 
     [Theory]
