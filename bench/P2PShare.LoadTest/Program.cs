@@ -10,7 +10,7 @@ using P2PShare.Protocol;
 //   p2pshare-loadtest directory --server 127.0.0.1:PORT [--peers 10000] [--files 100] [--connections 50]
 //       [--warmup 2] [--duration 10] [--register-concurrency 64] [--seed 1] [--server-pid PID]
 //   p2pshare-loadtest downloads --server 127.0.0.1:PORT --name NAME --output DIR [--count 100] [--sources 1]
-//   p2pshare-loadtest flood --server 127.0.0.1:PORT [--gib 5] [--addresses 4] [--connections 32] [--server-pid PID]
+//   p2pshare-loadtest flood --server 127.0.0.1:PORT [--gib 5] [--addresses 4] [--connections 32] [--names N (per frame; default: 16 MiB frames)] [--server-pid PID]
 //   p2pshare-loadtest slow-search --server 127.0.0.1:PORT [--peers 3000] [--files 100] [--query-bytes 65534] [--attackers 2] [--duration 20]
 const string Usage = "usage: p2pshare-loadtest directory --server 127.0.0.1:PORT [options] | downloads --server HOST:PORT --name NAME --output DIR [options] | flood --server 127.0.0.1:PORT [options] | slow-search --server 127.0.0.1:PORT [options]";
 if (args.Length == 0)
@@ -62,6 +62,7 @@ try
                     double.Parse(options.String("--gib", "5"), System.Globalization.CultureInfo.InvariantCulture),
                     options.Int("--addresses", 4),
                     options.Int("--connections", 32),
+                    options.Int("--names", int.MaxValue),
                     options.OptionalInt("--server-pid"),
                     options.Int("--seed", 1)),
                 cancel.Token);

@@ -5,12 +5,12 @@ using P2PShare.Protocol;
 namespace P2PShare.LoadTest.Attacks;
 
 /// <summary>Settings of <c>p2pshare-loadtest flood</c>.</summary>
-internal sealed record RegistrationFloodOptions(IPEndPoint Server, double GiB, int Addresses, int Connections, int? ServerPid, int Seed);
+internal sealed record RegistrationFloodOptions(IPEndPoint Server, double GiB, int Addresses, int Connections, int NamesPerFrame, int? ServerPid, int Seed);
 
 /// <summary>
 /// Issue 13's registration flood: <see cref="RegistrationFloodOptions.Connections"/> connections
 /// from <see cref="RegistrationFloodOptions.Addresses"/> loopback addresses send REGISTER and then
-/// ADD frames of 16 MiB full of never-seen CJK names, pipelined, until the given amount has been
+/// ADD frames full of never-seen CJK names (16 MiB by default, or fewer names a frame), pipelined, until the given amount has been
 /// sent (a connection the server closes connects again). Meanwhile a probe searches twice a
 /// second and the server's memory is sampled; afterwards an ordinary peer from another address
 /// registers 100 files and searches for them. One JSON line of figures on stdout.
@@ -18,6 +18,9 @@ internal sealed record RegistrationFloodOptions(IPEndPoint Server, double GiB, i
 internal static class RegistrationFlood
 {
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>What a connection sends at a time.</summary>
+    private const int Piece = 1 << 20;
 
     public static async Task<int> RunAsync(RegistrationFloodOptions options, CancellationToken cancellationToken)
     {
@@ -32,7 +35,7 @@ internal static class RegistrationFlood
         var floodSeconds = clock.Elapsed.TotalSeconds;
         await stopProbe.CancelAsync().ConfigureAwait(false);
         var probed = await probe.ConfigureAwait(false);
-        Log($"flood: {state.SentBytes / 1048576.0:0} MiB in {state.Frames} frames over {floodSeconds:0.0} s: {state.Accepted} accepted, {state.Refused} refused, {state.Closed} connections closed by the server; first refusal: {state.FirstRefusal}");
+        Log($"flood: {state.SentBytes / 1048576.0:0} MiB sent, {state.Frames} frames whole, over {floodSeconds:0.0} s: {state.Accepted} accepted, {state.Refused} refused, {state.Closed} connections closed by the server; first refusal: {state.FirstRefusal}");
         Log($"probe: {probed.Searches} searches, max wait {probed.MaxWaitMs:0} ms, {probed.Over1s} over 1 s, {probed.Failures} failures; server VmRSS max {probed.MaxRssMiB:0} MiB, VmHWM {probed.PeakMiB:0} MiB");
         report.Add("sent_mib", state.SentBytes / 1048576.0).Add("frames", state.Frames).Add("accepted", state.Accepted).Add("refused", state.Refused)
             .Add("closed", state.Closed).Add("first_refusal", state.FirstRefusal).Add("flood_s", floodSeconds)
@@ -50,7 +53,7 @@ internal static class RegistrationFlood
     {
         var frames = new HostileFrames(options.Seed * 1000 + index);
         var local = SocketIO.LoopbackAddress(3, index % options.Addresses);
-        while (!state.AllClaimed)
+        while (!state.Done)
         {
             FrameConnection connection;
             try
@@ -69,12 +72,20 @@ internal static class RegistrationFlood
                 try
                 {
                     var first = true;
-                    while (!answers.IsCompleted && state.TryTake(out var _))
+                    while (!answers.IsCompleted && !state.Done)
                     {
-                        var frame = frames.Registration(first ? (ushort)(10_000 + index) : null, HostileFrames.EntriesPerFrame);
+                        var frame = frames.Registration(first ? (ushort)(10_000 + index) : null, Math.Min(options.NamesPerFrame, HostileFrames.EntriesPerFrame));
                         first = false;
-                        await connection.SendRawAsync(frame, cancellationToken).ConfigureAwait(false);
-                        state.Sent(frame.Length);
+                        // In pieces, counting what really went out: a server that refuses a frame
+                        // part-way closes the connection, and that part was sent all the same.
+                        for (var at = 0; at < frame.Length; at += Piece)
+                        {
+                            var piece = Math.Min(Piece, frame.Length - at);
+                            await SocketIO.SendAllAsync(connection.Socket, frame.AsMemory(at, piece), cancellationToken).ConfigureAwait(false);
+                            state.Sent(piece);
+                        }
+
+                        state.FrameSent();
                     }
                 }
                 catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or ObjectDisposedException or TimeoutException)
@@ -110,7 +121,8 @@ internal static class RegistrationFlood
                         Interlocked.CompareExchange(ref state.FirstRefusal, error.Text, null);
                         break;
                     case PingMessage:
-                        await connection.SendAsync(PongMessage.Instance, cancellationToken).ConfigureAwait(false);
+                        // Not answered: the frames go out on the socket directly, and a PONG
+                        // could land inside one. A flooding connection lives less than a PING interval.
                         break;
                 }
             }
@@ -162,9 +174,9 @@ internal static class RegistrationFlood
                 ReceiveExactly(socket, new byte[System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1))]);
                 figures.Searches++;
                 figures.MaxWaitMs = Math.Max(figures.MaxWaitMs, clock.Elapsed.TotalMilliseconds);
-                if (clock.Elapsed > TimeSpan.FromSeconds(1))
+                if (clock.Elapsed > TimeSpan.FromMilliseconds(250))
                 {
-                    figures.Over1s++;
+                    figures.Over1s += clock.Elapsed > TimeSpan.FromSeconds(1) ? 1 : 0;
                     Log($"probe search {figures.Searches} waited {clock.Elapsed.TotalMilliseconds:0} ms ({figures.Since.Elapsed.TotalSeconds:0.0} s into the flood)");
                 }
             }
@@ -245,22 +257,12 @@ internal static class RegistrationFlood
         public int Refused;
         public int Closed;
         public string? FirstRefusal;
-        private long _reserved;
+        /// <summary>Whether the whole amount has gone out.</summary>
+        public bool Done => Interlocked.Read(ref SentBytes) >= TotalBytes;
 
-        public bool AllClaimed => Volatile.Read(ref _reserved) >= TotalBytes;
+        public void Sent(int bytes) => Interlocked.Add(ref SentBytes, bytes);
 
-        /// <summary>Claims the next frame's worth of the total; false once it is all claimed.</summary>
-        public bool TryTake(out long reserved)
-        {
-            reserved = Interlocked.Add(ref _reserved, 16L << 20);
-            return reserved - (16L << 20) < TotalBytes;
-        }
-
-        public void Sent(int bytes)
-        {
-            Interlocked.Add(ref SentBytes, bytes);
-            Interlocked.Increment(ref Frames);
-        }
+        public void FrameSent() => Interlocked.Increment(ref Frames);
     }
 
     private sealed class ProbeFigures

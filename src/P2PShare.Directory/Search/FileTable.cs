@@ -15,11 +15,16 @@ internal sealed class FileTable
 {
     private readonly NameArena _names = new();
     private readonly TrigramIndex _index = new();
-    private FileRecord[] _records;
+    // Records in chunks of RecordChunkSize (57 KB each, below the large object heap's threshold):
+    // the table grows without ever copying a large array under the registry's write lock.
+    private const int RecordChunkBits = 10;
+    private const int RecordChunkSize = 1 << RecordChunkBits;
+
+    private FileRecord[][] _records = new FileRecord[16][];
     private int _count;
     private int _live;
 
-    public FileTable(int capacity = 1024) => _records = new FileRecord[Math.Max(capacity, 16)];
+    public FileTable(int capacity = 1024) => _records = new FileRecord[Math.Max((capacity + RecordChunkSize - 1) >> RecordChunkBits, 16)][];
 
     /// <summary>Ids handed out so far: live and dead entries.</summary>
     public int Count => _count;
@@ -30,14 +35,15 @@ internal sealed class FileTable
 
     public TrigramIndex Index => _index;
 
-    public ref readonly FileRecord this[int id] => ref _records[id];
+    public ref readonly FileRecord this[int id] => ref _records[id >> RecordChunkBits][id & (RecordChunkSize - 1)];
 
     /// <summary>Bytes of the table's arrays: records, names and postings (what the memory budget counts).</summary>
-    public long AllocatedBytes => ((long)_records.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _index.AllocatedBytes;
+    public long AllocatedBytes =>
+        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _index.AllocatedBytes;
 
     public ReadOnlySpan<byte> Name(int id)
     {
-        ref readonly var record = ref _records[id];
+        ref readonly var record = ref this[id];
         return _names.Get(record.NameReference, record.NameLength);
     }
 
@@ -49,13 +55,19 @@ internal sealed class FileTable
             throw new ArgumentException($"a file name of {utf8Name.Length} bytes is longer than a protocol string can be", nameof(utf8Name));
         }
 
-        if (_count == _records.Length)
+        var id = _count;
+        var chunk = id >> RecordChunkBits;
+        if ((id & (RecordChunkSize - 1)) == 0)
         {
-            Array.Resize(ref _records, _records.Length * 2);
+            if (chunk == _records.Length)
+            {
+                Array.Resize(ref _records, _records.Length * 2);
+            }
+
+            _records[chunk] = new FileRecord[RecordChunkSize];
         }
 
-        var id = _count;
-        ref var record = ref _records[id];
+        ref var record = ref _records[chunk][id & (RecordChunkSize - 1)];
         record.Id = contentId;
         record.Size = size;
         record.NameReference = _names.Append(utf8Name);
@@ -74,7 +86,7 @@ internal sealed class FileTable
 
     public void Kill(int id)
     {
-        ref var record = ref _records[id];
+        ref var record = ref _records[id >> RecordChunkBits][id & (RecordChunkSize - 1)];
         if (record.IsAlive)
         {
             record.Peer = FileRecord.Dead;

@@ -8,23 +8,47 @@ namespace P2PShare.Directory.Search;
 /// an id they find is still alive.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Registering a million names appends tens of millions of postings, one lookup each, so the
-/// trigram → list map is a small open-addressing table (multiplicative hash, linear probing, at
-/// most half full) rather than a <see cref="Dictionary{TKey, TValue}"/>: a lookup is a multiply,
-/// a shift and usually one compare. The lists themselves sit in an array in order of creation,
-/// so growing the table never moves them.
+/// trigram → list map is open addressing (multiplicative hash, linear probing, at most half
+/// full) rather than a <see cref="Dictionary{TKey, TValue}"/>: a lookup is a multiply, a few
+/// shifts and usually one compare.
+/// </para>
+/// <para>
+/// Nothing grows in one piece, because everything grows under the registry's write lock: the
+/// map is cut into <see cref="Segments"/> tables by the top bits of the hash, each doubled on its
+/// own, and the lists sit in fixed-size chunks in order of creation. One table of a few million
+/// trigrams (what names in a script nobody shared before bring) took a second to rehash, and
+/// the array of lists a copy of a hundred megabytes, while every search waited.
+/// </para>
 /// </remarks>
 internal sealed class TrigramIndex
 {
-    // Key + 1 per slot (0 marks an empty slot; a key is at most 48 bits, so +1 cannot overflow).
-    private ulong[] _keys = new ulong[1024];
-    private int[] _listOfSlot = new int[1024];
-    private PostingList[] _lists = new PostingList[512];
+    private const int SegmentBits = 8;
+    private const int Segments = 1 << SegmentBits;
+    private const int FirstSegmentSlots = 16;
+
+    // Lists per chunk: 2,048 × 32 bytes stays below the large object heap's threshold.
+    private const int ChunkBits = 11;
+    private const int ChunkSize = 1 << ChunkBits;
+
+    private readonly Segment[] _segments = new Segment[Segments];
+    private PostingList[][] _chunks = new PostingList[16][];
     private int _count;
-    private int _shift = 64 - 10;
+    private long _tableBytes;
 
     // The bytes of every posting list's arrays, kept up to date by Add.
     private long _listBytes;
+
+    public TrigramIndex()
+    {
+        for (var i = 0; i < Segments; i++)
+        {
+            _segments[i] = new Segment(FirstSegmentSlots);
+        }
+
+        _tableBytes = (long)Segments * FirstSegmentSlots * SlotBytes;
+    }
 
     public int TrigramCount => _count;
 
@@ -35,31 +59,41 @@ internal sealed class TrigramIndex
     /// Bytes held by the index: the lists' arrays and the tables that find them. Kept as it
     /// changes, so asking costs nothing (the registry checks its memory budget on every write).
     /// </summary>
-    public long AllocatedBytes => _listBytes + (12L * _keys.Length) + ((long)Unsafe.SizeOf<PostingList>() * _lists.Length);
+    public long AllocatedBytes => _listBytes + _tableBytes + (8L * _chunks.Length) + ((long)ChunkBytes * ChunkCount);
+
+    private static int SlotBytes => sizeof(ulong) + sizeof(int);
+
+    private static int ChunkBytes => ChunkSize * Unsafe.SizeOf<PostingList>();
+
+    private int ChunkCount => (_count + ChunkSize - 1) >> ChunkBits;
 
     public void Add(ulong key, int id)
     {
         var stored = key + 1;
-        var slot = SlotOf(stored);
-        if (_keys[slot] == stored)
+        var hash = Hash(stored);
+        var segment = _segments[SegmentOf(hash)];
+        var slot = segment.SlotOf(stored, hash);
+        if (segment.Keys[slot] == stored)
         {
-            _listBytes += _lists[_listOfSlot[slot]].Add(id);
+            _listBytes += List(segment.Lists[slot]).Add(id);
             return;
         }
 
         // A new trigram.
-        if (_count == _lists.Length)
+        var list = _count;
+        if ((list & (ChunkSize - 1)) == 0)
         {
-            Array.Resize(ref _lists, _lists.Length * 2);
+            AddChunk();
         }
 
-        _keys[slot] = stored;
-        _listOfSlot[slot] = _count;
-        _listBytes += _lists[_count].Add(id);
+        segment.Keys[slot] = stored;
+        segment.Lists[slot] = list;
+        _listBytes += List(list).Add(id);
         _count++;
-        if (_count * 2 > _keys.Length)
+        if (++segment.Count * 2 > segment.Keys.Length)
         {
-            Grow();
+            _tableBytes += (long)segment.Keys.Length * SlotBytes;
+            segment.Grow();
         }
     }
 
@@ -70,59 +104,92 @@ internal sealed class TrigramIndex
     public int CountOf(ulong key)
     {
         var list = Find(key);
-        return list < 0 ? 0 : _lists[list].Count;
+        return list < 0 ? 0 : List(list).Count;
     }
 
     /// <summary>Opens the posting list of <paramref name="key"/> (an empty cursor when no entry has that trigram).</summary>
     public PostingCursor Open(ulong key)
     {
         var list = Find(key);
-        return list < 0 ? default(PostingList).Open() : _lists[list].Open();
+        return list < 0 ? default(PostingList).Open() : List(list).Open();
     }
 
-    private int Slot(ulong stored) => (int)((stored * 0x9E3779B97F4A7C15UL) >> _shift);
+    private static ulong Hash(ulong stored) => stored * 0x9E3779B97F4A7C15UL;
+
+    private static int SegmentOf(ulong hash) => (int)(hash >> (64 - SegmentBits));
+
+    private ref PostingList List(int list) => ref _chunks[list >> ChunkBits][list & (ChunkSize - 1)];
+
+    private void AddChunk()
+    {
+        var chunk = _count >> ChunkBits;
+        if (chunk == _chunks.Length)
+        {
+            Array.Resize(ref _chunks, _chunks.Length * 2);
+        }
+
+        _chunks[chunk] = new PostingList[ChunkSize];
+    }
 
     private int Find(ulong key)
     {
-        var slot = SlotOf(key + 1);
-        return _keys[slot] == 0 ? -1 : _listOfSlot[slot];
+        var stored = key + 1;
+        var hash = Hash(stored);
+        var segment = _segments[SegmentOf(hash)];
+        var slot = segment.SlotOf(stored, hash);
+        return segment.Keys[slot] == 0 ? -1 : segment.Lists[slot];
     }
 
-    /// <summary>
-    /// The slot that holds <paramref name="stored"/>, or else the empty slot where linear
-    /// probing from its hash stops (where it would go): the one probe lookups, inserts and
-    /// <see cref="Grow"/> share.
-    /// </summary>
-    private int SlotOf(ulong stored)
+    /// <summary>One table of the map: the trigrams whose hash begins with its number.</summary>
+    private sealed class Segment(int slots)
     {
-        var mask = _keys.Length - 1;
-        var slot = Slot(stored);
-        while (_keys[slot] != stored && _keys[slot] != 0)
-        {
-            slot = (slot + 1) & mask;
-        }
+        // Key + 1 per slot (0 marks an empty slot; a key is at most 48 bits, so +1 cannot overflow).
+        public ulong[] Keys { get; private set; } = new ulong[slots];
 
-        return slot;
-    }
+        public int[] Lists { get; private set; } = new int[slots];
 
-    private void Grow()
-    {
-        var oldKeys = _keys;
-        var oldLists = _listOfSlot;
-        _keys = new ulong[oldKeys.Length * 2];
-        _listOfSlot = new int[oldKeys.Length * 2];
-        _shift--;
-        for (var i = 0; i < oldKeys.Length; i++)
+        public int Count { get; set; }
+
+        // 64 − log2(slots): what a hash (its segment bits shifted out) is shifted right by to give its slot.
+        private int _shift = 64 - System.Numerics.BitOperations.Log2((uint)slots);
+
+        /// <summary>
+        /// The slot that holds <paramref name="stored"/>, or else the empty slot where linear
+        /// probing from its hash stops (where it would go): the one probe lookups, inserts and
+        /// <see cref="Grow"/> share. The slot comes from the hash bits below the segment's.
+        /// </summary>
+        public int SlotOf(ulong stored, ulong hash)
         {
-            if (oldKeys[i] == 0)
+            var keys = Keys;
+            var mask = keys.Length - 1;
+            var slot = (int)((hash << SegmentBits) >> _shift);
+            while (keys[slot] != stored && keys[slot] != 0)
             {
-                continue;
+                slot = (slot + 1) & mask;
             }
 
-            // Keys are unique, so the probe ends at an empty slot.
-            var slot = SlotOf(oldKeys[i]);
-            _keys[slot] = oldKeys[i];
-            _listOfSlot[slot] = oldLists[i];
+            return slot;
+        }
+
+        public void Grow()
+        {
+            var oldKeys = Keys;
+            var oldLists = Lists;
+            Keys = new ulong[oldKeys.Length * 2];
+            Lists = new int[oldKeys.Length * 2];
+            _shift--;
+            for (var i = 0; i < oldKeys.Length; i++)
+            {
+                if (oldKeys[i] == 0)
+                {
+                    continue;
+                }
+
+                // Keys are unique, so the probe ends at an empty slot.
+                var slot = SlotOf(oldKeys[i], Hash(oldKeys[i]));
+                Keys[slot] = oldKeys[i];
+                Lists[slot] = oldLists[i];
+            }
         }
     }
 }
