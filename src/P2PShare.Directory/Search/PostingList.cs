@@ -56,14 +56,17 @@ internal struct PostingList
             return 0;
         }
 
-        var before = AllocatedBytes;
-
+        // Only a resize changes the size: reading both arrays' lengths on every append would
+        // touch one more cache line per posting, on the hottest path of a registration.
+        var grown = 0L;
         if (_count % BlockSize == 0)
         {
             var block = _count / BlockSize;
             if (_blocks is null || _blocks.Length < (2 * block) + 2)
             {
+                grown -= SizeOf(_blocks);
                 Array.Resize(ref _blocks, Math.Max(2, 2 * (block + 1 + (block / 2))));
+                grown += SizeOf(_blocks);
             }
 
             _blocks[2 * block] = id;
@@ -73,7 +76,9 @@ internal struct PostingList
         {
             if (_deltas is null || _deltas.Length - _length < 5)
             {
+                grown -= SizeOf(_deltas);
                 Array.Resize(ref _deltas, Math.Max(8, _length + (_length / 2) + 5));
+                grown += SizeOf(_deltas);
             }
 
             var delta = (uint)(id - _last);
@@ -90,10 +95,10 @@ internal struct PostingList
         _count++;
         if (_count % BlockSize == 0)
         {
-            PackLastBlock();
+            grown += PackLastBlock();
         }
 
-        return (int)(AllocatedBytes - before);
+        return (int)grown;
     }
 
     private static long SizeOf(byte[]? array) => array is null ? 0 : ArrayOverhead + array.Length;
@@ -102,8 +107,8 @@ internal struct PostingList
 
     public readonly PostingCursor Open() => new(_deltas ?? [], _blocks ?? [], _count);
 
-    /// <summary>Rewrites the LEB128 deltas of the block just filled bit-packed.</summary>
-    private void PackLastBlock()
+    /// <summary>Rewrites the LEB128 deltas of the block just filled bit-packed; returns by how many bytes the deltas' array grew.</summary>
+    private long PackLastBlock()
     {
         var block = (_count / BlockSize) - 1;
         var start = _blocks![(2 * block) + 1] >> 5;
@@ -118,9 +123,12 @@ internal struct PostingList
 
         var width = 32 - BitOperations.LeadingZeroCount(largest);
         var end = start + (((deltas.Length * width) + 7) / 8);
+        var grown = 0L;
         if (_deltas!.Length < end + ReadSlack)
         {
+            grown -= SizeOf(_deltas);
             Array.Resize(ref _deltas, end + ReadSlack + ((end - start) / 2));
+            grown += SizeOf(_deltas);
         }
 
         // Little-endian bit order (what the reader's 64-bit loads expect), written 64 bits at a
@@ -142,6 +150,7 @@ internal struct PostingList
 
         _length = end;
         _blocks[(2 * block) + 1] = (start << 5) | width;
+        return grown;
     }
 }
 
