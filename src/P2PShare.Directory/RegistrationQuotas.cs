@@ -13,8 +13,9 @@ namespace P2PShare.Directory;
 /// bytes are their UTF-8 lengths; memory is what the index spends on an entry (its record, its
 /// name, its postings, and the posting lists of trigrams no name had before), estimated before
 /// anything is added and charged as measured once it is. The defaults leave room for a network
-/// of a few million files of ordinary names, ten thousand peers behind one address's quota
-/// would not fit (such a site raises the per-address limits).
+/// of a few million files of ordinary names. A site with many peers behind one address (a NAT,
+/// a shared host) raises the per-address limits: by default, one address holds 2,500 peers of
+/// 100 files.
 /// </remarks>
 public sealed class RegistrationQuotas
 {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using P2PShare.Protocol;
@@ -46,7 +47,7 @@ internal sealed class UploadConnection : IDisposable
         // A request must complete, and a small answer be taken, within the stall timeout too.
         _connection = new FrameConnection(socket, FrameLimits.UploadServer) { FrameTimeout = server.StallTimeout };
         PeerName = _connection.RemoteEndPoint is { } remote
-            ? $"{MessageCodec.NormalizeAddress(remote.Address)}:{remote.Port}"
+            ? new IPEndPoint(MessageCodec.NormalizeAddress(remote.Address), remote.Port).ToString()
             : "unknown";
     }
 
