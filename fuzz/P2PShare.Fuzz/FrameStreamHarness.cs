@@ -36,8 +36,9 @@ internal sealed class FrameStreamHarness : IDisposable
     private readonly Socket _listener;
     private readonly byte[] _rawBuffer = new byte[8 * 1024];
 
-    // What the reader of the current run accepts (see Run).
-    private FrameLimits _limits = FrameLimits.AnyRole(Channel.Directory);
+    // What the reader of the current run accepts (set by Run: the constructor must not run
+    // instrumented code, which only works once the fuzzer has set up its shared memory).
+    private FrameLimits? _limits;
 
     public FrameStreamHarness()
     {
@@ -237,7 +238,7 @@ internal sealed class FrameStreamHarness : IDisposable
 
         try
         {
-            return FrameHeader.Parse(stream.AsSpan(position, Limits.FrameHeaderLength), _limits);
+            return FrameHeader.Parse(stream.AsSpan(position, Limits.FrameHeaderLength), _limits!);
         }
         catch (ProtocolException)
         {
@@ -285,7 +286,7 @@ internal sealed class FrameStreamHarness : IDisposable
         Require(stream.Length - position >= Limits.FrameHeaderLength, $"header refused with only {stream.Length - position} bytes left: {refused.Message}");
         try
         {
-            FrameHeader.Parse(stream.AsSpan(position, Limits.FrameHeaderLength), _limits);
+            FrameHeader.Parse(stream.AsSpan(position, Limits.FrameHeaderLength), _limits!);
         }
         catch (ProtocolException expected)
         {
