@@ -20,6 +20,25 @@ internal static class CommonOptions
         Description = "Log level on stderr: Trace, Debug, Information, Warning, Error, Critical, None",
     };
 
+    /// <summary>An option of a positive count (<c>N</c>) with its default.</summary>
+    public static Option<int> PositiveCount(string name, string description, int defaultValue)
+    {
+        var option = new Option<int>(name)
+        {
+            Description = description,
+            HelpName = "N",
+            DefaultValueFactory = _ => defaultValue,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() <= 0)
+            {
+                result.AddError($"{name} must be a positive number");
+            }
+        });
+        return option;
+    }
+
     public static Option<int> Sources()
     {
         var option = new Option<int>("--sources")

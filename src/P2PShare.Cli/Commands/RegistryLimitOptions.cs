@@ -27,17 +27,17 @@ internal sealed class RegistryLimitOptions
     {
         var quotas = new RegistrationQuotas();
         var search = new SearchLimits();
-        _maxFilesPerPeer = Count("--max-files-per-peer", "Most files one peer may register; more get ERROR 4", quotas.MaxFilesPerPeer);
+        _maxFilesPerPeer = CommonOptions.PositiveCount("--max-files-per-peer", "Most files one peer may register; more get ERROR 4", quotas.MaxFilesPerPeer);
         _maxNameBytesPerPeer = Bytes("--max-name-bytes-per-peer", "Most bytes of file names one peer may register", quotas.MaxNameBytesPerPeer);
-        _maxFilesPerAddress = Count("--max-files-per-address", "Most files the peers of one address (IPv6: one /64) may register", quotas.MaxFilesPerAddress);
+        _maxFilesPerAddress = CommonOptions.PositiveCount("--max-files-per-address", "Most files the peers of one address (IPv6: one /64) may register", quotas.MaxFilesPerAddress);
         _maxNameBytesPerAddress = Bytes("--max-name-bytes-per-address", "Most bytes of file names the peers of one address may register", quotas.MaxNameBytesPerAddress);
         _maxMemoryPerAddress = Bytes("--max-memory-per-address", "Most index memory the files of one address may take", quotas.MaxMemoryPerAddress);
-        _maxFiles = Count("--max-files", "Most files registered in all", quotas.MaxFiles);
+        _maxFiles = CommonOptions.PositiveCount("--max-files", "Most files registered in all", quotas.MaxFiles);
         _maxNameBytes = Bytes("--max-name-bytes", "Most bytes of file names registered in all", quotas.MaxNameBytes);
         _maxMemory = Bytes("--max-memory", "Memory budget of the search index; past it REGISTER and ADD get ERROR 4 while searches go on", quotas.MaxMemory);
-        _maxQueryBytes = Count("--max-query-bytes", "Longest SEARCH query in UTF-8 bytes; longer ones get ERROR 1", search.MaxQueryBytes);
-        _maxQueryWords = Count("--max-query-words", "Most different words in a SEARCH query; more get ERROR 1", search.MaxQueryWords);
-        _maxSearchWork = Count("--max-search-work", "Most entries one SEARCH may look at; past it the answer is what was found so far", search.MaxWork);
+        _maxQueryBytes = CommonOptions.PositiveCount("--max-query-bytes", "Longest SEARCH query in UTF-8 bytes; longer ones get ERROR 1", search.MaxQueryBytes);
+        _maxQueryWords = CommonOptions.PositiveCount("--max-query-words", "Most different words in a SEARCH query; more get ERROR 1", search.MaxQueryWords);
+        _maxSearchWork = CommonOptions.PositiveCount("--max-search-work", "Most entries one SEARCH may look at; past it the answer is what was found so far", search.MaxWork);
         _maxSearchCacheBytes = Bytes("--max-search-cache-bytes", "Most memory the search cache may take", search.MaxCacheBytes, allowZero: true);
         _maxQueryBytes.Validators.Add(result =>
         {
@@ -73,24 +73,6 @@ internal sealed class RegistryLimitOptions
         MaxWork = parse.GetValue(_maxSearchWork),
         MaxCacheBytes = parse.GetValue(_maxSearchCacheBytes),
     };
-
-    private static Option<int> Count(string name, string description, int defaultValue)
-    {
-        var option = new Option<int>(name)
-        {
-            Description = description,
-            HelpName = "N",
-            DefaultValueFactory = _ => defaultValue,
-        };
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() <= 0)
-            {
-                result.AddError($"{name} must be a positive number");
-            }
-        });
-        return option;
-    }
 
     /// <summary>An option of a number of bytes: plain, or with a binary suffix (<c>64K</c>, <c>512M</c>, <c>1G</c>, <c>1GiB</c>).</summary>
     private static Option<long> Bytes(string name, string description, long defaultValue, bool allowZero = false)

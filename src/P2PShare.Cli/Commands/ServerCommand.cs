@@ -31,8 +31,8 @@ internal static class ServerCommand
         var frameTimeout = Seconds("--frame-timeout", "Seconds a client has to complete a frame once it has begun", defaults.FrameTimeout);
         var idleTimeout = Seconds("--idle-timeout", "Seconds a connection that has not registered may stay silent", defaults.UnregisteredIdleTimeout);
         var drainTimeout = Seconds("--drain-timeout", "On SIGINT/SIGTERM, seconds the requests being answered get to finish after accepting stops", defaults.DrainTimeout);
-        var maxPerAddress = Count("--max-per-address", "Most connections open at once from one address; more get ERROR 4 (busy)", defaults.MaxConnectionsPerAddress);
-        var maxConnections = Count("--max-connections", "Most connections open at once in all; more get ERROR 4 (busy)", defaults.MaxConnections);
+        var maxPerAddress = CommonOptions.PositiveCount("--max-per-address", "Most connections open at once from one address; more get ERROR 4 (busy)", defaults.MaxConnectionsPerAddress);
+        var maxConnections = CommonOptions.PositiveCount("--max-connections", "Most connections open at once in all; more get ERROR 4 (busy)", defaults.MaxConnections);
         var frameMemoryPerAddress = Mebibytes("--frame-memory-per-address", "MiB that frames being received from one address (IPv6: one /64) may hold at once; more get ERROR 4 (busy)", defaults.MaxFrameBytesPerAddress);
         var frameMemory = Mebibytes("--frame-memory", "MiB that frames being received from all addresses may hold at once; more get ERROR 4 (busy)", defaults.MaxFrameBytes);
         var noSearchCache = new Option<bool>("--no-search-cache")
@@ -109,25 +109,6 @@ internal static class ServerCommand
             if (value < Least || value > 1024 * 1024)
             {
                 result.AddError($"{name} must be a number of MiB from {Least} (one frame of the largest size) to 1048576");
-            }
-        });
-        return option;
-    }
-
-    /// <summary>An option of a positive count.</summary>
-    private static Option<int> Count(string name, string description, int defaultValue)
-    {
-        var option = new Option<int>(name)
-        {
-            Description = description,
-            HelpName = "N",
-            DefaultValueFactory = _ => defaultValue,
-        };
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() <= 0)
-            {
-                result.AddError($"{name} must be a positive number");
             }
         });
         return option;
