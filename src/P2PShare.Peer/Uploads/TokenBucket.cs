@@ -66,7 +66,7 @@ public sealed class TokenBucket
             // What it reserved goes back; those who asked after it then wait no longer for it.
             lock (_lock)
             {
-                _tokens += count;
+                _tokens = Math.Min(_capacity, _tokens + count);
             }
 
             throw;
