@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using P2PShare.Protocol;
 
 namespace P2PShare.LoadTest;
 
@@ -24,6 +26,16 @@ internal sealed class Arguments
 
     public string String(string name, string? fallback = null) =>
         _values.TryGetValue(name, out var value) ? value : fallback ?? throw new ArgumentException($"{name} is required");
+
+    /// <summary>
+    /// An <c>IP:PORT</c> option as an endpoint: the simulated clients connect from loopback
+    /// addresses of their own, so the server is given by address, not by name.
+    /// </summary>
+    public IPEndPoint EndPoint(string name)
+    {
+        var hostPort = HostPort.Parse(String(name));
+        return new IPEndPoint(IPAddress.Parse(hostPort.Host), hostPort.Port);
+    }
 
     public int Int(string name, int fallback) =>
         _values.TryGetValue(name, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;

@@ -1,4 +1,3 @@
-using System.Net;
 using P2PShare.LoadTest;
 using P2PShare.LoadTest.Attacks;
 using P2PShare.LoadTest.Directory;
@@ -32,10 +31,9 @@ try
     switch (args[0])
     {
         case "directory":
-            var server = HostPort.Parse(options.String("--server"));
             return await DirectoryLoad.RunAsync(
                 new DirectoryLoadOptions(
-                    new IPEndPoint(IPAddress.Parse(server.Host), server.Port),
+                    options.EndPoint("--server"),
                     options.Int("--peers", 10_000),
                     options.Int("--files", 100),
                     options.Int("--connections", 50),
@@ -55,10 +53,9 @@ try
                     options.Int("--sources", 1)),
                 cancel.Token);
         case "flood":
-            var floodServer = HostPort.Parse(options.String("--server"));
             return await RegistrationFlood.RunAsync(
                 new RegistrationFloodOptions(
-                    new IPEndPoint(IPAddress.Parse(floodServer.Host), floodServer.Port),
+                    options.EndPoint("--server"),
                     double.Parse(options.String("--gib", "5"), System.Globalization.CultureInfo.InvariantCulture),
                     options.Int("--addresses", 4),
                     options.Int("--connections", 32),
@@ -67,10 +64,9 @@ try
                     options.Int("--seed", 1)),
                 cancel.Token);
         case "slow-search":
-            var searchServer = HostPort.Parse(options.String("--server"));
             return await SlowSearchStorm.RunAsync(
                 new SlowSearchOptions(
-                    new IPEndPoint(IPAddress.Parse(searchServer.Host), searchServer.Port),
+                    options.EndPoint("--server"),
                     options.Int("--peers", 3000),
                     options.Int("--files", 100),
                     options.Int("--query-bytes", 65_534),

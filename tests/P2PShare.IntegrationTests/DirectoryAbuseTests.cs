@@ -105,7 +105,7 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
         var server = await _cluster.StartServerAsync(arguments: ["--max-query-bytes", "65535", "--max-search-cache-bytes", "4M", "--log-level", "Warning"]);
         var endPoint = new IPEndPoint(IPAddress.Loopback, server.Port);
         using var peer = await RegisterAsync(endPoint, new IPAddress([127, 15, 0, 1]), 10, "anything");
-        using var client = Connect(endPoint, new IPAddress([127, 15, 0, 2]));
+        using var client = BlockingDirectoryClient.Connect(endPoint, new IPAddress([127, 15, 0, 2]), Patience);
         var frames = new HostileFrames(3);
         for (var i = 0; i < 20; i++)
         {
@@ -146,7 +146,7 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
     {
         var hostile = new HostileFrames(index + 1);
         var answers = new List<string>();
-        using var socket = Connect(server, local);
+        using var socket = BlockingDirectoryClient.Connect(server, local, Patience);
         var reading = Task.Run(() =>
         {
             try
@@ -181,7 +181,7 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
     private static async Task<List<double>> ProbeAsync(IPEndPoint server, CancellationToken stop)
     {
         var waits = new List<double>();
-        using var socket = Connect(server, new IPAddress([127, 13, 1, 1]));
+        using var socket = BlockingDirectoryClient.Connect(server, new IPAddress([127, 13, 1, 1]), Patience);
         var query = MessageCodec.EncodeFrame(new SearchMessage("quarterly"));
         while (!stop.IsCancellationRequested)
         {
@@ -206,7 +206,7 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
     {
         var frames = new HostileFrames(100 + index);
         var answers = new List<(double, string)>();
-        using var socket = Connect(server, new IPAddress([127, 14, 1, (byte)(index + 1)]));
+        using var socket = BlockingDirectoryClient.Connect(server, new IPAddress([127, 14, 1, (byte)(index + 1)]), Patience);
         while (!stop.IsCancellationRequested)
         {
             var frame = frames.PathologicalQuery(bytes);
@@ -222,7 +222,7 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
     private static List<double> OrdinarySearches(IPEndPoint server, CancellationToken stop)
     {
         var waits = new List<double>();
-        using var socket = Connect(server, new IPAddress([127, 14, 2, 1]));
+        using var socket = BlockingDirectoryClient.Connect(server, new IPAddress([127, 14, 2, 1]), Patience);
         for (var i = 0; !stop.IsCancellationRequested; i++)
         {
             var clock = Stopwatch.StartNew();
@@ -257,49 +257,23 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
     /// </summary>
     private static async Task<Socket> RegisterAsync(IPEndPoint server, IPAddress local, int files, string prefix)
     {
-        var socket = Connect(server, local);
+        var socket = BlockingDirectoryClient.Connect(server, local, Patience);
         var entries = Enumerable.Range(0, files).Select(i => new FileEntry($"{prefix} file{i:0000} the quick brown fox jumps over the lazy dog.bin", (ulong)i, ContentId.Zero)).ToList();
         await socket.SendAsync(MessageCodec.EncodeFrame(new RegisterMessage(3300, entries)), SocketFlags.None, TestContext.Current.CancellationToken);
         Assert.Equal("OK", ReadAnswer(socket));
         return socket;
     }
 
-    private static Socket Connect(IPEndPoint server, IPAddress local)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = (int)Patience.TotalMilliseconds };
-        socket.Bind(new IPEndPoint(local, 0));
-        socket.Connect(server);
-        return socket;
-    }
-
     /// <summary>Reads one answer: "OK", "RESULTS", or "ERROR code text".</summary>
     private static string ReadAnswer(Socket socket)
     {
-        var header = new byte[Limits.FrameHeaderLength];
-        ReceiveExactly(socket, header);
-        var payload = new byte[BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1))];
-        ReceiveExactly(socket, payload);
-        return (MessageType)header[0] switch
+        var (type, payload) = BlockingDirectoryClient.ReadFrame(socket);
+        return type switch
         {
             MessageType.Ok => "OK",
             MessageType.Results => "RESULTS",
             MessageType.Error => $"ERROR {BinaryPrimitives.ReadUInt16BigEndian(payload)} {Encoding.UTF8.GetString(payload.AsSpan(4))}",
             var other => other.ToString(),
         };
-    }
-
-    private static void ReceiveExactly(Socket socket, byte[] buffer)
-    {
-        var filled = 0;
-        while (filled < buffer.Length)
-        {
-            var read = socket.Receive(buffer, filled, buffer.Length - filled, SocketFlags.None);
-            if (read == 0)
-            {
-                throw new EndOfStreamException("the server closed the connection");
-            }
-
-            filled += read;
-        }
     }
 }

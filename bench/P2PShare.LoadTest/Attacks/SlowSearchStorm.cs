@@ -1,8 +1,6 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using P2PShare.LoadTest.Catalog;
 using P2PShare.LoadTest.Directory;
 using P2PShare.Protocol;
@@ -22,6 +20,8 @@ internal sealed record SlowSearchOptions(IPEndPoint Server, int Peers, int Files
 /// </summary>
 internal static class SlowSearchStorm
 {
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(60);
+
     public static async Task<int> RunAsync(SlowSearchOptions options, CancellationToken cancellationToken)
     {
         var report = new JsonReport();
@@ -83,13 +83,13 @@ internal static class SlowSearchStorm
     private static List<double> OrdinarySearches(SlowSearchOptions options, string[] queries, CancellationToken stop)
     {
         var waits = new List<double>();
-        using var socket = Connect(options.Server, SocketIO.LoopbackAddress(201, 0));
+        using var socket = BlockingDirectoryClient.Connect(options.Server, SocketIO.LoopbackAddress(201, 0), AnswerTimeout);
         var frames = queries.Select(q => MessageCodec.EncodeFrame(new SearchMessage(q))).ToArray();
         for (var i = 0; !stop.IsCancellationRequested; i++)
         {
             var clock = Stopwatch.StartNew();
             socket.Send(frames[i % frames.Length]);
-            ReadAnswer(socket);
+            BlockingDirectoryClient.ReadFrame(socket);
             waits.Add(clock.Elapsed.TotalMilliseconds);
             // An ordinary client: a search every 20 ms, not a load generator.
             Thread.Sleep(20);
@@ -102,13 +102,13 @@ internal static class SlowSearchStorm
     {
         var times = new List<(double, bool)>();
         var frames = new HostileFrames((options.Seed * 100) + index);
-        using var socket = Connect(options.Server, SocketIO.LoopbackAddress(202, index));
+        using var socket = BlockingDirectoryClient.Connect(options.Server, SocketIO.LoopbackAddress(202, index), AnswerTimeout);
         while (!stop.IsCancellationRequested)
         {
             var query = frames.PathologicalQuery(options.QueryBytes);
             var clock = Stopwatch.StartNew();
             socket.Send(query);
-            var type = ReadAnswer(socket);
+            var (type, _) = BlockingDirectoryClient.ReadFrame(socket);
             times.Add((clock.Elapsed.TotalMilliseconds, type == MessageType.Error));
         }
 
@@ -135,39 +135,6 @@ internal static class SlowSearchStorm
         }
 
         return waits;
-    }
-
-    private static Socket Connect(IPEndPoint server, IPAddress local)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 60_000 };
-        socket.Bind(new IPEndPoint(local, 0));
-        socket.Connect(server);
-        return socket;
-    }
-
-    /// <summary>Reads one answer (skipping PINGs) and returns its type.</summary>
-    private static MessageType ReadAnswer(Socket socket)
-    {
-        var header = new byte[Limits.FrameHeaderLength];
-        ReceiveExactly(socket, header);
-        var payload = new byte[BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1))];
-        ReceiveExactly(socket, payload);
-        return (MessageType)header[0];
-    }
-
-    private static void ReceiveExactly(Socket socket, byte[] buffer)
-    {
-        var filled = 0;
-        while (filled < buffer.Length)
-        {
-            var read = socket.Receive(buffer, filled, buffer.Length - filled, SocketFlags.None);
-            if (read == 0)
-            {
-                throw new EndOfStreamException("the server closed the connection");
-            }
-
-            filled += read;
-        }
     }
 
     private static void AddDistribution(JsonReport report, string name, List<double> values) =>
