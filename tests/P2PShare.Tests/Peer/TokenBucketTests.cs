@@ -41,4 +41,29 @@ public sealed class TokenBucketTests
         await busy;
         Assert.True(events.IndexOf("once") < events.IndexOf("busy 1"), string.Join(", ", events));
     }
+
+    [Fact]
+    public async Task Uploads_that_give_up_while_waiting_hand_back_what_they_reserved()
+    {
+        // 64 KiB/s in grants of 16 KiB: one grant every quarter of a second.
+        var bucket = new TokenBucket(64 * 1024);
+        var grant = bucket.MaxGrant;
+        var first = bucket.TakeAsync(grant, Token).AsTask();
+
+        // Eight more uploads reserve two seconds' worth, then their downloaders disappear.
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var abandoned = Enumerable.Range(0, 8).Select(_ => bucket.TakeAsync(grant, gone.Token).AsTask()).ToList();
+        await gone.CancelAsync();
+        foreach (var wait in abandoned)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait);
+        }
+
+        // The next upload waits behind the first only (about half a second in all), not behind
+        // the two seconds the abandoned ones had reserved.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await first;
+        await bucket.TakeAsync(grant, Token);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"the next upload waited {clock.Elapsed.TotalSeconds:0.00} s");
+    }
 }
