@@ -53,6 +53,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         _share = new ShareIndex(options.ShareFolder, _cache);
         _uploads = new UploadServer(new IPEndPoint(options.ListenAddress ?? AnyAddress, options.Port), _share, Transfers, options.UploadLimit, loggerFactory.CreateLogger("p2pshare.upload"))
         {
+            Held = Held,
             MaxConnections = options.MaxConnections,
             MaxConnectionsPerAddress = options.MaxConnectionsPerAddress,
             StallTimeout = options.UploadStallTimeout,
@@ -61,6 +62,9 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         {
             MaxSources = options.MaxSources,
             SourceLimits = options.SourceLimits,
+            Holdings = Held,
+            FinishedServeTime = options.ShareDownloads ? Downloader.DefaultFinishedServeTime : TimeSpan.Zero,
+            IsServedElsewhere = id => _share.TryGetById(id, out _),
         };
     }
 
@@ -72,6 +76,9 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     internal static IPAddress AnyAddress => System.Net.Sockets.Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any;
 
     public TransferTracker Transfers { get; } = new();
+
+    /// <summary>The downloads in progress whose verified chunks this peer serves to others.</summary>
+    public HeldDownloads Held { get; } = new();
 
     public ShareIndex Share => _share;
 
@@ -327,6 +334,12 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             {
                 _logger.LogInformation("unregistered from {Server}", _directory.ServerName);
             }
+        }
+
+        foreach (var held in Held.All)
+        {
+            Held.Remove(held);
+            held.Dispose();
         }
 
         _share.Dispose();

@@ -23,6 +23,13 @@ public sealed record PeerOptions
 
     public string DownloadsFolder { get; init; } = "downloads";
 
+    /// <summary>
+    /// Whether finished downloads are served to others (<c>--no-share-downloads</c> turns it
+    /// off): the downloads folder is shared beside the shared folder, and a download that has
+    /// just finished goes on serving its content until the share lists it.
+    /// </summary>
+    public bool ShareDownloads { get; init; } = true;
+
     /// <summary>Total upload bandwidth in bytes per second; null for no limit.</summary>
     public long? UploadLimit { get; init; }
 

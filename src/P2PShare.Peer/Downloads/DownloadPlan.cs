@@ -11,6 +11,12 @@ public sealed record DownloadSource(IPEndPoint EndPoint, string FileName)
 
     /// <summary>The address it counts against in per-address limits: its IPv4 address or its IPv6 /64.</summary>
     public IPAddress AddressGroup => P2PShare.Protocol.AddressGroup.Of(EndPoint.Address);
+
+    /// <summary>
+    /// Whether the peer holds only part of the content (a download in progress, listed by the
+    /// directory from its HOLD): it is asked which chunks it has (CHUNKS) and only for those.
+    /// </summary>
+    public bool Partial { get; init; }
 }
 
 /// <summary>

@@ -81,8 +81,35 @@ public sealed class Downloader
     /// <summary>How often a running download searches again for new sources.</summary>
     public TimeSpan ResearchInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a source dropped for a failure that is not a lie (lost, too slow, refusing) is
+    /// left alone before a lookup that still lists it may bring it back; doubled with each drop.
+    /// </summary>
+    public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The minimum rate sources must deliver at, and how many one address may supply.</summary>
     public SourceLimits SourceLimits { get; init; } = new();
+
+    /// <summary>
+    /// Where running downloads offer their verified chunks to other downloaders (the peer's
+    /// upload server serves them from there); null offers nothing (<c>p2pshare get</c>, which
+    /// serves nobody).
+    /// </summary>
+    public HeldDownloads? Holdings { get; init; }
+
+    /// <summary>
+    /// How long a finished download is still served by content id from the file it was assembled
+    /// in, waiting for <see cref="IsServedElsewhere"/> to say the share serves it: a peer sharing
+    /// its downloads folder hashes a new file before it lists it, and the crowd should not lose a
+    /// source meanwhile. Zero stops at once (<c>--no-share-downloads</c>).
+    /// </summary>
+    public TimeSpan FinishedServeTime { get; init; } = DefaultFinishedServeTime;
+
+    /// <summary>The default <see cref="FinishedServeTime"/>.</summary>
+    public static readonly TimeSpan DefaultFinishedServeTime = TimeSpan.FromSeconds(60);
+
+    /// <summary>Whether the peer serves a content from its shared files now; a finished download held for others is then let go.</summary>
+    public Func<ContentId, bool>? IsServedElsewhere { get; init; }
 
     internal ILogger Logger => _logger;
 
@@ -134,6 +161,36 @@ public sealed class Downloader
         {
             _active.TryRemove(target, out _);
         }
+    }
+
+    /// <summary>
+    /// Keeps a finished download's <paramref name="held"/> chunks on offer until the share
+    /// serves its content or <see cref="FinishedServeTime"/> has passed, then lets it go.
+    /// </summary>
+    internal void KeepServing(HeldDownload held)
+    {
+        if (FinishedServeTime <= TimeSpan.Zero || Holdings is null)
+        {
+            Release(held);
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed < FinishedServeTime && IsServedElsewhere?.Invoke(held.Id) != true)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
+            }
+
+            Release(held);
+        });
+    }
+
+    private void Release(HeldDownload held)
+    {
+        Holdings?.Remove(held);
+        held.Dispose();
     }
 
     internal static bool IsDiskFull(IOException exception) =>

@@ -112,7 +112,7 @@ internal sealed partial class SwarmDownload
                     continue;
                 }
 
-                _transfer.Source(name);
+                _transfer.Source(name).Start(source.Partial);
                 workers[name] = Task.Run(() => RunSourceAsync(source, name, stop.Token), CancellationToken.None);
             }
 
@@ -170,11 +170,11 @@ internal sealed partial class SwarmDownload
         }
         catch (OperationCanceledException) when (run.Failure is { } failure)
         {
-            Drop(name, failure);
+            Drop(name, failure, run.Lied);
         }
         catch (Exception ex) when (FailureReason(ex) is { } reason)
         {
-            Drop(name, reason);
+            Drop(name, reason, ex is ProtocolException);
         }
         finally
         {

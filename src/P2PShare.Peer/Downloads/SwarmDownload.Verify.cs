@@ -83,7 +83,7 @@ internal sealed partial class SwarmDownload
     {
         if (!matches)
         {
-            received.Source.Fail($"chunk {received.Chunk} failed verification: the source sent wrong bytes");
+            received.Source.Fail($"chunk {received.Chunk} failed verification: the source sent wrong bytes", lied: true);
             _changed.Pulse();
             return false;
         }
@@ -112,10 +112,14 @@ internal sealed partial class SwarmDownload
 
         public string? Failure => Volatile.Read(ref _failure);
 
-        public void Fail(string reason)
+        /// <summary>Whether the failure is a lie (a chunk that failed verification): the source is then never asked again.</summary>
+        public bool Lied { get; private set; }
+
+        public void Fail(string reason, bool lied = false)
         {
             if (Interlocked.CompareExchange(ref _failure, reason, null) is null)
             {
+                Lied = lied;
                 try
                 {
                     _cancel.Cancel();

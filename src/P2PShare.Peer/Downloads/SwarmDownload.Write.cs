@@ -116,6 +116,7 @@ internal sealed partial class SwarmDownload
             {
                 _transfer.AddBytes(waiting[i].Length);
                 _record!.MarkWritten(waiting[i].Chunk);
+                _held?.Stored.Add(waiting[i].Chunk);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

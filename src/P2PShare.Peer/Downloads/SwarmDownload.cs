@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,7 @@ internal sealed partial class SwarmDownload
     private readonly string _fileName;
     private readonly Func<CancellationToken, Task<IReadOnlyList<DownloadSource>>>? _findSources;
     private readonly SourceAdmission _admission;
-    private readonly Dictionary<string, string> _dropped = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DroppedSource> _dropped = new(StringComparer.Ordinal);
     private readonly HashSet<string> _notAdmitted = new(StringComparer.Ordinal);
     private readonly ChangeSignal _changed = new();
     private readonly int _chunkCount;
@@ -33,6 +34,9 @@ internal sealed partial class SwarmDownload
     private DownloadFiles? _files;
     private PartFile? _file;
     private ResumeRecord? _record;
+
+    /// <summary>What this download offers other downloaders while it runs (null when the downloader serves nobody).</summary>
+    private HeldDownload? _held;
 
     /// <summary>
     /// A download of <paramref name="plan"/> into <paramref name="folder"/> (the downloads folder,
@@ -192,8 +196,9 @@ internal sealed partial class SwarmDownload
             files.ReserveSpace();
             var resumed = await RecheckAsync(files.Listed, cancellationToken).ConfigureAwait(false);
             _record = files.StartRecord(_plan.Id, _plan.Size, _chunkCount, resumed, _owner.ResumeRecordInterval);
-            _scheduler = new ChunkScheduler(_chunkCount, resumed);
+            _scheduler = new ChunkScheduler(_chunkCount, resumed, new Random());
             ResumedChunks = resumed.Count;
+            OfferToOthers(files, resumed);
             _transfer.AddBytes(resumed.Sum(ChunkLength));
             if (ResumedChunks > 0)
             {
@@ -207,16 +212,72 @@ internal sealed partial class SwarmDownload
 
             var path = files.Publish(_fileName);
             published = true;
+            if (_held is { } held)
+            {
+                // The descriptor reads the renamed file as well: others may go on fetching from
+                // it until the share serves it under its name (see Downloader.KeepServing).
+                _owner.KeepServing(held);
+            }
+
             return path;
         }
         finally
         {
             if (!published)
             {
+                StopOffering();
                 LeaveUnfinished(files);
             }
 
             files.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// From the moment the .part is claimed and its chunks re-checked, offers the chunks verified
+    /// and written to other downloaders of the content (<see cref="HeldDownloads"/>), through a
+    /// read-only descriptor of the .part itself. Nothing is offered when the downloader serves
+    /// nobody, or when another download of this content in this peer offers it already.
+    /// </summary>
+    private void OfferToOthers(DownloadFiles files, IReadOnlyCollection<int> resumed)
+    {
+        if (_owner.Holdings is not { } holdings)
+        {
+            return;
+        }
+
+        var stored = new ChunkSet(_chunkCount);
+        foreach (var chunk in resumed)
+        {
+            stored.Add(chunk);
+        }
+
+        var reader = _folder.TryReopen(files.PartName, files.Part.Handle, LibC.ReadOnly);
+        if (reader is null)
+        {
+            Logger.LogWarning("{File}: {Part} could not be opened for reading, so its chunks are not offered to others", _plan.Name, files.PartPath);
+            return;
+        }
+
+        var held = new HeldDownload(_plan.Name, _plan.Size, _plan.Id, _hashList!.Digests, stored, new FileStream(reader, FileAccess.Read, 0));
+        if (holdings.TryAdd(held))
+        {
+            _held = held;
+        }
+        else
+        {
+            held.Dispose();
+        }
+    }
+
+    /// <summary>Stops offering this download's chunks: it failed or was cancelled, and its .part is left for a resume only.</summary>
+    private void StopOffering()
+    {
+        if (_held is { } held && _owner.Holdings is { } holdings)
+        {
+            holdings.Remove(held);
+            held.Dispose();
+            _held = null;
         }
     }
 
@@ -329,13 +390,13 @@ internal sealed partial class SwarmDownload
                     case HashListMessage list when list.Count == _chunkCount && list.Matches(_plan.Id):
                         return list;
                     case HashListMessage:
-                        Drop(name, "sent a hash list that does not hash to the file's id");
+                        Drop(name, "sent a hash list that does not hash to the file's id", forGood: true);
                         break;
                     case ErrorMessage error:
                         Drop(name, $"refused HASHES: {error.Text}");
                         break;
                     default:
-                        Drop(name, $"answered HASHES with {reply?.Name ?? "nothing"}");
+                        Drop(name, $"answered HASHES with {reply?.Name ?? "nothing"}", forGood: true);
                         break;
                 }
             }
@@ -347,7 +408,11 @@ internal sealed partial class SwarmDownload
             {
                 Drop(name, ex.Message);
             }
-            catch (Exception ex) when (ex is ProtocolException or System.Net.Sockets.SocketException or TimeoutException or EndOfStreamException or IOException)
+            catch (ProtocolException ex)
+            {
+                Drop(name, ex.Message, forGood: true);
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or TimeoutException or EndOfStreamException or IOException)
             {
                 Drop(name, ex.Message);
             }
@@ -420,31 +485,47 @@ internal sealed partial class SwarmDownload
         return new FrameConnection(socket, FrameLimits.Downloader.WithMaxPayload(MessageType.HashList, maxHashList)) { FrameTimeout = frameTimeout };
     }
 
+    /// <summary>
+    /// Whether <paramref name="source"/> may not be used now: it was dropped for good (it lied or
+    /// broke the protocol), or it was dropped for another reason less than its back-off ago.
+    /// </summary>
     private bool IsDropped(string source)
     {
         lock (_dropped)
         {
-            return _dropped.ContainsKey(source);
+            return _dropped.TryGetValue(source, out var dropped) && (dropped.ForGood || Stopwatch.GetTimestamp() < dropped.RetryAt);
         }
     }
 
-    private void Drop(string source, string reason)
+    /// <summary>
+    /// Drops <paramref name="source"/>: its chunks go to others. One that lied or broke the
+    /// protocol (<paramref name="forGood"/>) is never asked again; any other (lost, too slow,
+    /// refusing) may be tried again if a later lookup still lists it, after a back-off that
+    /// doubles with each drop (<see cref="Downloader.RetryBackoff"/>, up to 16 times that).
+    /// </summary>
+    private void Drop(string source, string reason, bool forGood = false)
     {
+        TimeSpan backoff;
         lock (_dropped)
         {
-            _dropped[source] = reason;
+            var times = _dropped.TryGetValue(source, out var earlier) ? earlier.Times + 1 : 1;
+            backoff = _owner.RetryBackoff * (1 << Math.Min(times - 1, 4));
+            _dropped[source] = new DroppedSource(reason, forGood || earlier?.ForGood == true, Stopwatch.GetTimestamp() + (long)(backoff.TotalSeconds * Stopwatch.Frequency), times);
         }
 
         _transfer.Source(source).Drop(reason);
-        Logger.LogWarning("download of {File}: dropped source {Source}: {Reason}", _plan.Name, source, reason);
+        Logger.LogWarning("download of {File}: dropped source {Source}: {Reason}{Retry}", _plan.Name, source, reason, forGood ? string.Empty : $" (may be tried again in {backoff.TotalSeconds:0} s)");
         _changed.Pulse();
     }
+
+    /// <summary>Why and when a source was dropped, and how many times.</summary>
+    private sealed record DroppedSource(string Reason, bool ForGood, long RetryAt, int Times);
 
     private string DroppedSummary()
     {
         lock (_dropped)
         {
-            var summary = _dropped.Count == 0 ? "no source answered" : string.Join("; ", _dropped.Select(d => $"{d.Key}: {d.Value}"));
+            var summary = _dropped.Count == 0 ? "no source answered" : string.Join("; ", _dropped.Select(d => $"{d.Key}: {d.Value.Reason}"));
             return _notAdmitted.Count == 0
                 ? summary
                 : $"{summary}; {_notAdmitted.Count} more not tried: their addresses had supplied {_owner.SourceLimits.MaxPerAddress} sources already (--sources-per-address)";

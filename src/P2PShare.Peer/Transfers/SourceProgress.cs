@@ -23,6 +23,12 @@ public sealed class SourceProgress
 
     public long ChunksReceived => Interlocked.Read(ref _chunks);
 
+    /// <summary>
+    /// Whether the source held only part of the file when it was taken on (a peer downloading it
+    /// too): it serves the chunks it has verified.
+    /// </summary>
+    public bool IsPartial { get; private set; }
+
     /// <summary>Null while the source is used or when it finished normally; otherwise why it was dropped.</summary>
     public string? DroppedReason => _droppedReason;
 
@@ -43,6 +49,14 @@ public sealed class SourceProgress
     {
         Interlocked.Add(ref _bytes, bytes);
         Interlocked.Increment(ref _chunks);
+    }
+
+    /// <summary>The source is taken on (again, after a back-off, when it was dropped before).</summary>
+    internal void Start(bool partial)
+    {
+        IsPartial = partial;
+        _droppedReason = null;
+        Interlocked.Exchange(ref _activeTicksAtEnd, -1);
     }
 
     internal void Drop(string reason)

@@ -146,25 +146,36 @@ internal sealed class UploadConnection : IDisposable
         _sliceSender.Dispose();
     }
 
-    /// <summary>Answers one GET. Returns false when the connection must close.</summary>
+    /// <summary>
+    /// Answers one GET. A GET with an id is served from whatever this peer holds with that id: a
+    /// shared file under any name, or the verified chunks of a download in progress; one without
+    /// an id, from the shared file of that name. Returns false when the connection must close.
+    /// </summary>
     private async Task<bool> ServeAsync(GetMessage get, CancellationToken cancellationToken)
     {
-        if (!_server.Share.TryGet(get.FileName, out var file))
+        SharedFile? file;
+        if (get.Id.IsZero)
         {
-            await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, $"no shared file named \"{FileName.Printable(get.FileName)}\""), cancellationToken).ConfigureAwait(false);
-            return true;
+            if (!_server.Share.TryGet(get.FileName, out file))
+            {
+                await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, $"no shared file named \"{FileName.Printable(get.FileName)}\""), cancellationToken).ConfigureAwait(false);
+                return true;
+            }
         }
-
-        if (!get.Id.IsZero && get.Id != file.Id)
+        else if (!_server.Share.TryGetById(get.Id, out file))
         {
-            await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, $"\"{FileName.Printable(get.FileName)}\" has id {file.Id}, not the requested {get.Id}"), cancellationToken).ConfigureAwait(false);
+            if (_server.Held is { } held && held.TryGet(get.Id, out var download))
+            {
+                return await ServeHeldAsync(get, download, cancellationToken).ConfigureAwait(false);
+            }
+
+            await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, $"this peer holds nothing with id {get.Id}"), cancellationToken).ConfigureAwait(false);
             return true;
         }
 
         var size = (ulong)file.Size;
-        if (get.Offset > size || (get.Length != 0 && get.Length > size - get.Offset))
+        if (!await CheckRangeAsync(get, size, cancellationToken).ConfigureAwait(false))
         {
-            await _connection.SendAsync(new ErrorMessage(ErrorCode.BadRequest, $"range {get.Offset}+{get.Length} is outside \"{FileName.Printable(get.FileName)}\" ({size} bytes)"), cancellationToken).ConfigureAwait(false);
             return true;
         }
 
@@ -185,35 +196,78 @@ internal sealed class UploadConnection : IDisposable
             }
         }
 
-        var transfer = TransferFor(file.Name, length);
+        await using (stream)
+        {
+            return await SendDataAsync(file.Name, stream, offset, length, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Answers a GET for content this peer is downloading itself: served when every byte of the
+    /// range lies in chunks it has verified and written, ERROR 2 otherwise.
+    /// </summary>
+    private async Task<bool> ServeHeldAsync(GetMessage get, HeldDownload download, CancellationToken cancellationToken)
+    {
+        if (!await CheckRangeAsync(get, download.Size, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        var length = get.Length == 0 ? download.Size - get.Offset : get.Length;
+        if (!download.Holds(get.Offset, length))
+        {
+            await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, $"bytes {get.Offset}+{length} of {get.Id} are not here yet: {download.Stored.Count} of its {download.Stored.ChunkCount} chunks are (ask CHUNKS)"), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        return await SendDataAsync(download.FileName, length == 0 ? null : download.Reader, (long)get.Offset, (long)length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>ERROR 1 for a range outside a file of <paramref name="size"/> bytes; true when the range is inside.</summary>
+    private async Task<bool> CheckRangeAsync(GetMessage get, ulong size, CancellationToken cancellationToken)
+    {
+        if (get.Offset > size || (get.Length != 0 && get.Length > size - get.Offset))
+        {
+            await _connection.SendAsync(new ErrorMessage(ErrorCode.BadRequest, $"range {get.Offset}+{get.Length} is outside \"{FileName.Printable(get.FileName)}\" ({size} bytes)"), cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Sends DATA for <paramref name="length"/> bytes of <paramref name="stream"/> from
+    /// <paramref name="offset"/> (null when the range is empty), as part of the upload of
+    /// <paramref name="fileName"/>. Returns false when the connection must close.
+    /// </summary>
+    private async Task<bool> SendDataAsync(string fileName, FileStream? stream, long offset, long length, CancellationToken cancellationToken)
+    {
+        var transfer = TransferFor(fileName, length);
         try
         {
-            await using (stream)
+            var header = new DataMessage((ulong)offset, (ulong)length);
+            if (stream is null)
             {
-                var header = new DataMessage((ulong)offset, (ulong)length);
-                if (stream is null)
-                {
-                    await _connection.SendAsync(header, cancellationToken).ConfigureAwait(false);
-                }
-                else if (_server.Limit is { } limit)
-                {
-                    await _connection.SendAsync(header, cancellationToken).ConfigureAwait(false);
-                    await SendRangeLimitedAsync(stream, offset, length, limit, transfer, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await SendRangeAsync(stream, header, transfer, cancellationToken).ConfigureAwait(false);
-                }
+                await _connection.SendAsync(header, cancellationToken).ConfigureAwait(false);
+            }
+            else if (_server.Limit is { } limit)
+            {
+                await _connection.SendAsync(header, cancellationToken).ConfigureAwait(false);
+                await SendRangeLimitedAsync(stream, offset, length, limit, transfer, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await SendRangeAsync(stream, header, transfer, cancellationToken).ConfigureAwait(false);
             }
 
-            _server.Logger.LogDebug("sent {File} bytes {Offset}+{Length} to {Peer}", file.Name, offset, length, PeerName);
+            _server.Logger.LogDebug("sent {File} bytes {Offset}+{Length} to {Peer}", fileName, offset, length, PeerName);
             return true;
         }
         catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {
             var reason = ex is OperationCanceledException ? "peer shutting down" : ex.Message;
             transfer.Fail(reason);
-            _server.Logger.LogWarning("upload of {File} to {Peer} failed after {Bytes} bytes: {Reason}", file.Name, PeerName, transfer.BytesDone, reason);
+            _server.Logger.LogWarning("upload of {File} to {Peer} failed after {Bytes} bytes: {Reason}", fileName, PeerName, transfer.BytesDone, reason);
             return false;
         }
     }
@@ -249,17 +303,26 @@ internal sealed class UploadConnection : IDisposable
     /// </summary>
     private async Task<bool> ServeHashesAsync(HashesMessage request, CancellationToken cancellationToken)
     {
-        if (!_server.Share.TryGetById(request.Id, out var file))
+        string fileName;
+        byte[] digests;
+        if (_server.Share.TryGetById(request.Id, out var file))
+        {
+            (fileName, digests) = (file.Name, file.ChunkDigests);
+        }
+        else if (_server.Held is { } held && held.TryGet(request.Id, out var download))
+        {
+            (fileName, digests) = (download.FileName, download.ChunkDigests);
+        }
+        else
         {
             await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, $"no shared file has id {request.Id}"), cancellationToken).ConfigureAwait(false);
             return true;
         }
 
-        var digests = file.ChunkDigests;
         if (digests.Length > Limits.MaxControlPayload - 8)
         {
             // Over 524,287 MiB the list does not fit in one frame; such a file is served by plain GETs only.
-            await _connection.SendAsync(new ErrorMessage(ErrorCode.TooLarge, $"\"{FileName.Printable(file.Name)}\" has too many chunks for a HASH_LIST; fetch it with GET"), cancellationToken).ConfigureAwait(false);
+            await _connection.SendAsync(new ErrorMessage(ErrorCode.TooLarge, $"\"{FileName.Printable(fileName)}\" has too many chunks for a HASH_LIST; fetch it with GET"), cancellationToken).ConfigureAwait(false);
             return true;
         }
 
@@ -285,7 +348,7 @@ internal sealed class UploadConnection : IDisposable
         }
         catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {
-            _server.Logger.LogWarning("hash list of {File} to {Peer} failed: {Reason}", file.Name, PeerName, ex is OperationCanceledException ? "peer shutting down" : ex.Message);
+            _server.Logger.LogWarning("hash list of {File} to {Peer} failed: {Reason}", fileName, PeerName, ex is OperationCanceledException ? "peer shutting down" : ex.Message);
             return false;
         }
     }

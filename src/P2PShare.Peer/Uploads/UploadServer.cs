@@ -58,6 +58,9 @@ public sealed class UploadServer : IAsyncDisposable
     /// <summary>The bound endpoint; its port is the real one when port 0 was asked for.</summary>
     public IPEndPoint LocalEndPoint => _localEndPoint ?? (IPEndPoint)_listener.LocalEndPoint!;
 
+    /// <summary>Downloads in progress whose verified chunks are served besides the shared files (by content id); null serves none.</summary>
+    public HeldDownloads? Held { get; init; }
+
     /// <summary>How long a connection may sit between two GETs.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
