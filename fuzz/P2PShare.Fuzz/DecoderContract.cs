@@ -52,7 +52,7 @@ internal static class DecoderContract
 
     private static void CheckRefusal(byte type, ProtocolException refused)
     {
-        var known = type is >= (byte)MessageType.Register and <= (byte)MessageType.HashList;
+        var known = type is >= (byte)MessageType.Register and <= Limits.MaxMessageType;
         var expected = known ? ErrorCode.BadRequest : ErrorCode.Unsupported;
         Require(refused.Code == expected, $"type {type} refused with code {refused.Code}, expected {expected}: {refused.Message}");
         Require(!string.IsNullOrWhiteSpace(refused.Message), "a refusal without a reason");
@@ -76,7 +76,7 @@ internal static class DecoderContract
     /// <summary>
     /// The encoder writes what it decoded from, byte for byte, with two exceptions the protocol
     /// allows: a GET whose optional fields are all at their defaults may arrive in the long form
-    /// and is written back in the short one; and a RESULTS address of family 6 that is
+    /// and is written back in the short one; and a RESULTS or SOURCES address of family 6 that is
     /// IPv4-mapped (::ffff:a.b.c.d) is read as it came and written back as family 4, the form
     /// PROTOCOL.md 3.5 sends it in (AddressGroup counts both forms as one address).
     /// </summary>
@@ -93,6 +93,13 @@ internal static class DecoderContract
         {
             var normalized = new ResultsMessage([.. results.Peers.Select(peer => peer with { Address = MessageCodec.NormalizeAddress(peer.Address) })]);
             Require(MessageCodec.Decode((byte)MessageType.Results, encoded, channel) == normalized, "a RESULTS with an IPv4-mapped address does not encode back to its family-4 form");
+            return;
+        }
+
+        if (decoded is SourcesMessage sources && sources.Sources.Any(source => source.Address.IsIPv4MappedToIPv6))
+        {
+            var normalized = sources with { Sources = [.. sources.Sources.Select(source => source with { Address = MessageCodec.NormalizeAddress(source.Address) })] };
+            Require(MessageCodec.Decode((byte)MessageType.Sources, encoded, channel) == normalized, "a SOURCES with an IPv4-mapped address does not encode back to its family-4 form");
             return;
         }
 

@@ -30,6 +30,11 @@ internal sealed record FuzzTarget(string Name, string Input, Action<byte[]> Run)
         Payload("remove", MessageType.Remove, Channel.Directory),
         Payload("hashes", MessageType.Hashes, Channel.Peer),
         Payload("hashlist", MessageType.HashList, Channel.Peer),
+        Payload("locate", MessageType.Locate, Channel.Directory),
+        Payload("sources", MessageType.Sources, Channel.Directory),
+        Payload("hold", MessageType.Hold, Channel.Directory),
+        Payload("chunks", MessageType.Chunks, Channel.Peer),
+        Payload("chunkmap", MessageType.ChunkMap, Channel.Peer),
         new("filename", "a file name as bytes (also read as UTF-16)", input => FileNameHarness.Run(input)),
         new("resume", "switch byte (fix checksums, expect slot 0's fields), then a NAME.part.state file (ResumeRecordFormat)", input => ResumeRecordHarness.Run(input)),
     ];

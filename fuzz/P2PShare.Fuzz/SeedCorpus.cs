@@ -56,6 +56,18 @@ internal static class SeedCorpus
         ("hashlist", new HashListMessage(Limits.ChunkSize, SHA256.HashData("hello"u8)), Channel.Peer, []),
         ("hashlist-none", new HashListMessage(Limits.ChunkSize, []), Channel.Peer, []),
         ("hashlist-three", new HashListMessage(Limits.ChunkSize, [.. Id(1).ToArray(), .. Id(50).ToArray(), .. Id(200).ToArray()]), Channel.Peer, []),
+        ("locate", new LocateMessage(HelloId), Channel.Directory, []),
+        ("sources", new SourcesMessage(HelloId,
+        [
+            new HeldSource(IPAddress.Parse("192.168.1.20"), 3300, 5, HeldSource.WholeFile),
+            new HeldSource(IPAddress.Parse("2001:db8::7"), 3301, 5, 1),
+        ]), Channel.Directory, []),
+        ("sources-none", new SourcesMessage(Id(3), []), Channel.Directory, []),
+        ("hold", new HoldMessage([new HoldItem(Id(9), (20UL * Limits.ChunkSize) - 7, 5)]), Channel.Directory, []),
+        ("hold-withdraw", new HoldMessage([new HoldItem(HelloId, 5, 0), new HoldItem(Id(9), 3, 1)]), Channel.Directory, []),
+        ("chunks", new ChunksMessage(HelloId), Channel.Peer, []),
+        ("chunkmap", ChunkMapMessage.All(11), Channel.Peer, []),
+        ("chunkmap-none", new ChunkMapMessage(0, []), Channel.Peer, []),
     ];
 
     private static readonly string[] Names =
@@ -132,6 +144,7 @@ internal static class SeedCorpus
     {
         GetMessage => "get",
         HashListMessage => "hashlist",
+        ChunkMapMessage => "chunkmap",
         _ => message.Name.ToLowerInvariant(),
     };
 

@@ -63,6 +63,21 @@ internal static class ViewAgreement
             case HashListMessage m:
                 CheckHashList(HashListView.Parse(payload), m, payload.Length);
                 break;
+            case LocateMessage m:
+                Require(LocateView.Parse(payload).Id == m.Id && !m.Id.IsZero, "LOCATE view id");
+                break;
+            case ChunksMessage m:
+                Require(ChunksView.Parse(payload).Id == m.Id, "CHUNKS view id");
+                break;
+            case SourcesMessage m:
+                CheckSources(SourcesView.Parse(payload), m);
+                break;
+            case HoldMessage m:
+                CheckHold(HoldView.Parse(payload), m);
+                break;
+            case ChunkMapMessage m:
+                CheckChunkMap(ChunkMapView.Parse(payload), m, payload.Length);
+                break;
             default:
                 throw new ContractViolationException($"no view check for {decoded.Name}");
         }
@@ -114,6 +129,46 @@ internal static class ViewAgreement
         }
 
         Require(p == expected.Peers.Count, $"RESULTS view enumerates {p} of {expected.Peers.Count} peers");
+    }
+
+    private static void CheckSources(SourcesView view, SourcesMessage expected)
+    {
+        Require(view.Id == expected.Id && view.Count == expected.Sources.Count && view.Count <= Limits.MaxSources, "SOURCES view id and count");
+        var i = 0;
+        foreach (var source in view.Sources)
+        {
+            Require(i < expected.Sources.Count, "SOURCES view enumerates too many sources");
+            var record = expected.Sources[i];
+            Require(source.AddressBytes.Length is 4 or 16 && source.GetAddress().Equals(record.Address), $"SOURCES view source {i} address");
+            Require(source.Port == record.Port && source.Size == record.Size && source.Held == record.Held, $"SOURCES view source {i} fields");
+            i++;
+        }
+
+        Require(i == expected.Sources.Count, $"SOURCES view enumerates {i} of {expected.Sources.Count} sources");
+    }
+
+    private static void CheckHold(HoldView view, HoldMessage expected)
+    {
+        Require(view.Count == expected.Items.Count && view.Count <= Limits.MaxHoldItems, "HOLD view count");
+        var i = 0;
+        foreach (var item in view.Items)
+        {
+            Require(i < expected.Items.Count && item == expected.Items[i], $"HOLD view item {i}");
+            Require(!item.Id.IsZero && item.Size > 0 && item.Held <= HashListMessage.ChunkCount(item.Size), $"HOLD view item {i} breaks a rule");
+            i++;
+        }
+
+        Require(i == expected.Items.Count, $"HOLD view enumerates {i} of {expected.Items.Count} items");
+    }
+
+    private static void CheckChunkMap(ChunkMapView view, ChunkMapMessage expected, int payloadLength)
+    {
+        Require(view.ChunkCount == expected.ChunkCount && payloadLength == 4 + ChunkBitmap.ByteLength(view.ChunkCount), "CHUNK_MAP view count");
+        Require(view.Bitmap.SequenceEqual(expected.Bitmap), "CHUNK_MAP view bitmap");
+        for (var c = -1; c <= view.ChunkCount; c++)
+        {
+            Require(view.Has(c) == expected.Has(c), $"CHUNK_MAP view and record disagree on chunk {c}");
+        }
     }
 
     private static void CheckHashList(HashListView view, HashListMessage expected, int payloadLength)

@@ -18,6 +18,11 @@ public enum MessageType : byte
     Remove = 10,
     Hashes = 11,
     HashList = 12,
+    Locate = 13,
+    Sources = 14,
+    Hold = 15,
+    Chunks = 16,
+    ChunkMap = 17,
 }
 
 /// <summary>Which kind of connection a frame travels on; it decides what type 2 means.</summary>

@@ -24,7 +24,7 @@ public readonly record struct FrameHeader(byte Type, uint PayloadLength)
             throw new ProtocolException(ErrorCode.TooLarge, $"frame payload length {length} exceeds the limit of {maxPayload} bytes");
         }
 
-        if (type is 0 or > (byte)MessageType.HashList)
+        if (type is 0 or > Limits.MaxMessageType)
         {
             throw new ProtocolException(ErrorCode.Unsupported, $"unknown message type {type}");
         }

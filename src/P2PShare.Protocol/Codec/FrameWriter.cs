@@ -4,11 +4,13 @@ using System.Buffers.Binary;
 namespace P2PShare.Protocol;
 
 /// <summary>
-/// Writes the frames of the hot paths (GET, DATA header, SEARCH, OK, ERROR, HASHES, HASH_LIST, PING, PONG)
+/// Writes the frames of the hot paths (GET, DATA header, SEARCH, OK, ERROR, HASHES, HASH_LIST,
+/// LOCATE, CHUNKS, CHUNK_MAP, PING, PONG)
 /// straight from their fields, with no message object and no allocation: into a span (each
 /// <c>Write…</c> returns the frame length; <c>Measure…</c> says how long it will be) or into an
 /// <see cref="IBufferWriter{T}"/>. The bytes are exactly those of <see cref="MessageCodec.WriteFrame"/>
-/// for the equivalent message. RESULTS has its own incremental <see cref="ResultsFrameWriter"/>.
+/// for the equivalent message. RESULTS and SOURCES have their own incremental writers
+/// (<see cref="ResultsFrameWriter"/>, <see cref="SourcesFrameWriter"/>).
 /// </summary>
 public static class FrameWriter
 {
@@ -20,6 +22,10 @@ public static class FrameWriter
     public const int HashesFrameLength = Limits.FrameHeaderLength + Limits.IdLength;
 
     public const int DataHeaderFrameLength = DataHeader.FrameLength;
+
+    public const int LocateFrameLength = Limits.FrameHeaderLength + Limits.IdLength;
+
+    public const int ChunksFrameLength = Limits.FrameHeaderLength + Limits.IdLength;
 
     private const int RangeLength = 8 + 8 + Limits.IdLength;
 
@@ -147,6 +153,40 @@ public static class FrameWriter
     {
         ArgumentNullException.ThrowIfNull(output);
         output.Advance(WriteHashes(output.GetSpan(HashesFrameLength), id));
+    }
+
+    public static int WriteLocate(Span<byte> destination, ContentId id)
+    {
+        var writer = Begin(destination, MessageType.Locate, LocateFrameLength);
+        writer.WriteId(id);
+        return LocateFrameLength;
+    }
+
+    public static int WriteChunks(Span<byte> destination, ContentId id)
+    {
+        var writer = Begin(destination, MessageType.Chunks, ChunksFrameLength);
+        writer.WriteId(id);
+        return ChunksFrameLength;
+    }
+
+    // ---- CHUNK_MAP ---------------------------------------------------------------------------
+
+    /// <summary>Length of the CHUNK_MAP frame of <paramref name="chunkCount"/> chunks.</summary>
+    public static int MeasureChunkMap(int chunkCount) => Limits.FrameHeaderLength + 4 + ChunkBitmap.ByteLength(chunkCount);
+
+    /// <summary>CHUNK_MAP of <paramref name="chunkCount"/> chunks from its bitmap (see <see cref="ChunkBitmap"/>; checked, spare bits included).</summary>
+    public static int WriteChunkMap(Span<byte> destination, int chunkCount, ReadOnlySpan<byte> bitmap)
+    {
+        var problem = ChunkBitmap.Check(chunkCount, bitmap);
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem, nameof(bitmap));
+        }
+
+        var writer = Begin(destination, MessageType.ChunkMap, MeasureChunkMap(chunkCount));
+        writer.WriteUInt32((uint)chunkCount);
+        writer.WriteBytes(bitmap);
+        return Limits.FrameHeaderLength + writer.Written;
     }
 
     // ---- HASH_LIST ---------------------------------------------------------------------------

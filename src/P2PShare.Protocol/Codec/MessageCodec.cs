@@ -32,6 +32,11 @@ public static class MessageCodec
             MessageType.Remove => RemoveView.Parse(payload).ToMessage(),
             MessageType.Hashes => HashesView.Parse(payload).ToMessage(),
             MessageType.HashList => HashListView.Parse(payload).ToMessage(),
+            MessageType.Locate => LocateView.Parse(payload).ToMessage(),
+            MessageType.Sources => SourcesView.Parse(payload).ToMessage(),
+            MessageType.Hold => HoldView.Parse(payload).ToMessage(),
+            MessageType.Chunks => ChunksView.Parse(payload).ToMessage(),
+            MessageType.ChunkMap => ChunkMapView.Parse(payload).ToMessage(),
             _ => throw Unsupported(type),
         };
     }
@@ -81,6 +86,21 @@ public static class MessageCodec
             case MessageType.HashList:
                 HashListView.Parse(payload);
                 break;
+            case MessageType.Locate:
+                LocateView.Parse(payload);
+                break;
+            case MessageType.Sources:
+                SourcesView.Parse(payload);
+                break;
+            case MessageType.Hold:
+                HoldView.Parse(payload);
+                break;
+            case MessageType.Chunks:
+                ChunksView.Parse(payload);
+                break;
+            case MessageType.ChunkMap:
+                ChunkMapView.Parse(payload);
+                break;
             default:
                 throw Unsupported(type);
         }
@@ -104,6 +124,10 @@ public static class MessageCodec
             RemoveMessage m => 4 + NamesLength(m.Names),
             HashesMessage => Limits.IdLength,
             HashListMessage m => 4 + 4 + (long)m.Count * Limits.IdLength,
+            LocateMessage or ChunksMessage => Limits.IdLength,
+            SourcesMessage m => Limits.IdLength + 4 + SourcesLength(m.Sources),
+            HoldMessage m => 4 + ((long)m.Items.Count * Limits.HoldItemLength),
+            ChunkMapMessage m => 4 + (long)m.Bitmap.Length,
             _ => throw new ArgumentException($"unknown message {message.GetType().Name}", nameof(message)),
         };
         if (length > Limits.MaxControlPayload)
@@ -182,6 +206,40 @@ public static class MessageCodec
                 writer.WriteUInt32((uint)m.Count);
                 writer.WriteBytes(m.Digests);
                 break;
+            case LocateMessage m:
+                writer.WriteId(m.Id);
+                break;
+            case SourcesMessage m:
+                writer.WriteId(m.Id);
+                writer.WriteUInt32((uint)m.Sources.Count);
+                for (var i = 0; i < m.Sources.Count; i++)
+                {
+                    var source = m.Sources[i];
+                    writer.WriteAddress(source.Address);
+                    writer.WriteUInt16(source.Port);
+                    writer.WriteUInt64(source.Size);
+                    writer.WriteUInt32(source.Held);
+                }
+
+                break;
+            case HoldMessage m:
+                writer.WriteUInt32((uint)m.Items.Count);
+                for (var i = 0; i < m.Items.Count; i++)
+                {
+                    var item = m.Items[i];
+                    writer.WriteId(item.Id);
+                    writer.WriteUInt64(item.Size);
+                    writer.WriteUInt32(item.Held);
+                }
+
+                break;
+            case ChunksMessage m:
+                writer.WriteId(m.Id);
+                break;
+            case ChunkMapMessage m:
+                writer.WriteUInt32((uint)m.ChunkCount);
+                writer.WriteBytes(m.Bitmap);
+                break;
             default:
                 throw new ArgumentException($"unknown message {message.GetType().Name}", nameof(message));
         }
@@ -230,6 +288,17 @@ public static class MessageCodec
         return length;
     }
 
+    private static long SourcesLength(IReadOnlyList<HeldSource> sources)
+    {
+        long length = 0;
+        for (var i = 0; i < sources.Count; i++)
+        {
+            length += WireWriter.AddressLength(sources[i].Address) + 2 + 8 + 4;
+        }
+
+        return length;
+    }
+
     private static long NamesLength(IReadOnlyList<string> names)
     {
         long length = 0;
@@ -267,7 +336,7 @@ public static class MessageCodec
     }
 
     /// <summary>
-    /// The address a RESULTS entry carries for <paramref name="address"/>: an IPv4 peer seen
+    /// The address a RESULTS or SOURCES record carries for <paramref name="address"/>: an IPv4 peer seen
     /// through a dual-stack socket (::ffff:a.b.c.d) travels as family 4.
     /// </summary>
     public static IPAddress NormalizeAddress(IPAddress address)

@@ -22,7 +22,7 @@ public sealed partial class FrameConnection
     /// when the other side closed the connection cleanly between frames. Waits at most
     /// <paramref name="idleTimeout"/> for a frame to begin (<see cref="Timeout.InfiniteTimeSpan"/>
     /// waits for ever); the rest of the frame must arrive within <see cref="FrameTimeout"/>.
-    /// The header is checked (type 1–12, a type this side receives, a length within that type's
+    /// The header is checked (type 1–17, a type this side receives, a length within that type's
     /// limit: <see cref="ReceiveLimits"/>) before any payload byte is read; the payload is not
     /// checked: parse it with a view (<see cref="GetView.Parse"/>, ...) or
     /// <see cref="MessageCodec.Decode"/>. A payload larger than 4 KiB takes pooled memory as its

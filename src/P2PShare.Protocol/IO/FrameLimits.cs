@@ -17,9 +17,21 @@ public sealed class FrameLimits
     /// <summary>Largest GET payload: the long form with a name of the largest size.</summary>
     public const int MaxGetPayload = 2 + Limits.MaxNameBytes + 8 + 8 + Limits.IdLength;
 
+    /// <summary>Largest HOLD payload: <c>u32 count</c> and <see cref="Limits.MaxHoldItems"/> items.</summary>
+    public const int MaxHoldPayload = 4 + (Limits.MaxHoldItems * Limits.HoldItemLength);
+
+    /// <summary>Largest SOURCES payload: the id, <c>u32 count</c> and <see cref="Limits.MaxSources"/> IPv6 records.</summary>
+    public const int MaxSourcesPayload = Limits.IdLength + 4 + (Limits.MaxSources * Limits.MaxSourceRecordLength);
+
+    /// <summary>
+    /// Largest CHUNK_MAP payload: <c>u32 count</c> and a bitmap of 65,536 bytes, room for the
+    /// 524,287 chunks of the largest file whose HASH_LIST fits in a frame.
+    /// </summary>
+    public const int MaxChunkMapPayload = 4 + 65_536;
+
     private const int NotAccepted = -1;
 
-    // Indexed by type, 0–12; NotAccepted for a type this role never receives.
+    // Indexed by type, 0–17; NotAccepted for a type this role never receives.
     private readonly ImmutableArray<int> _maxPayload;
 
     private FrameLimits(string role, Channel channel, ImmutableArray<int> maxPayload)
@@ -29,30 +41,33 @@ public sealed class FrameLimits
         _maxPayload = maxPayload;
     }
 
-    /// <summary>The peer's upload server, receiving from downloaders: GET, HASHES, PING, PONG, ERROR.</summary>
+    /// <summary>The peer's upload server, receiving from downloaders: GET, HASHES, CHUNKS, PING, PONG, ERROR.</summary>
     public static FrameLimits UploadServer { get; } = Create("an upload server", Channel.Peer, new()
     {
         [MessageType.SearchOrGet] = MaxGetPayload,
         [MessageType.Hashes] = Limits.IdLength,
+        [MessageType.Chunks] = Limits.IdLength,
         [MessageType.Ping] = 0,
         [MessageType.Pong] = 0,
         [MessageType.Error] = MaxErrorPayload,
     });
 
-    /// <summary>A downloader, receiving from an upload server: DATA, HASH_LIST, PING, PONG, ERROR.</summary>
+    /// <summary>A downloader, receiving from an upload server: DATA, HASH_LIST, CHUNK_MAP, PING, PONG, ERROR.</summary>
     public static FrameLimits Downloader { get; } = Create("a downloader", Channel.Peer, new()
     {
         [MessageType.Data] = Limits.DataHeaderPayloadLength,
         [MessageType.HashList] = Limits.MaxControlPayload,
+        [MessageType.ChunkMap] = MaxChunkMapPayload,
         [MessageType.Ping] = 0,
         [MessageType.Pong] = 0,
         [MessageType.Error] = MaxErrorPayload,
     });
 
-    /// <summary>A peer's connection to the directory, receiving from the server: RESULTS, OK, PING, PONG, ERROR.</summary>
+    /// <summary>A peer's connection to the directory, receiving from the server: RESULTS, SOURCES, OK, PING, PONG, ERROR.</summary>
     public static FrameLimits DirectoryClient { get; } = Create("a directory client", Channel.Directory, new()
     {
         [MessageType.Results] = Limits.MaxControlPayload,
+        [MessageType.Sources] = MaxSourcesPayload,
         [MessageType.Ok] = 4,
         [MessageType.Ping] = 0,
         [MessageType.Pong] = 0,
@@ -76,7 +91,7 @@ public sealed class FrameLimits
 
     /// <summary>
     /// The directory server, receiving from peers: REGISTER, ADD and REMOVE up to 16 MiB, SEARCH
-    /// up to <c>2 + <paramref name="maxQueryBytes"/></c>, PING, PONG, ERROR.
+    /// up to <c>2 + <paramref name="maxQueryBytes"/></c>, LOCATE, HOLD, PING, PONG, ERROR.
     /// </summary>
     public static FrameLimits DirectoryServer(int maxQueryBytes)
     {
@@ -88,6 +103,8 @@ public sealed class FrameLimits
             [MessageType.Add] = Limits.MaxControlPayload,
             [MessageType.Remove] = Limits.MaxControlPayload,
             [MessageType.SearchOrGet] = 2 + maxQueryBytes,
+            [MessageType.Locate] = Limits.IdLength,
+            [MessageType.Hold] = MaxHoldPayload,
             [MessageType.Ping] = 0,
             [MessageType.Pong] = 0,
             [MessageType.Error] = MaxErrorPayload,
@@ -116,7 +133,7 @@ public sealed class FrameLimits
     /// <summary>
     /// Checks a header's type and length against the table: throws <see cref="ProtocolException"/>
     /// with ERROR 1 for a type this role does not receive, ERROR 3 for a length over its limit.
-    /// The type is known to be 1–12.
+    /// The type is known to be 1–17.
     /// </summary>
     internal void Check(byte type, uint payloadLength)
     {
@@ -147,6 +164,11 @@ public sealed class FrameLimits
         MessageType.Remove => "REMOVE",
         MessageType.Hashes => "HASHES",
         MessageType.HashList => "HASH_LIST",
+        MessageType.Locate => "LOCATE",
+        MessageType.Sources => "SOURCES",
+        MessageType.Hold => "HOLD",
+        MessageType.Chunks => "CHUNKS",
+        MessageType.ChunkMap => "CHUNK_MAP",
         _ => $"type {type}",
     };
 
@@ -155,7 +177,7 @@ public sealed class FrameLimits
 
     private static FrameLimits Create(string role, Channel channel, Dictionary<MessageType, int> accepted)
     {
-        var table = Enumerable.Repeat(NotAccepted, (int)MessageType.HashList + 1).ToArray();
+        var table = Enumerable.Repeat(NotAccepted, Limits.MaxMessageType + 1).ToArray();
         foreach (var (type, max) in accepted)
         {
             table[(int)type] = max;

@@ -2,7 +2,7 @@ namespace P2PShare.Protocol;
 
 /// <summary>
 /// One frame as <see cref="FrameConnection.ReadFrameAsync"/> returns it: its type (checked to be
-/// 1–12) and its payload, not yet decoded, or the end of the stream. The payload points into the
+/// 1–17) and its payload, not yet decoded, or the end of the stream. The payload points into the
 /// connection's buffers: it stays valid until the next read on that connection
 /// (<see cref="FrameConnection.ReadFrameAsync"/>, <see cref="FrameConnection.ReadMessageAsync"/>
 /// or <see cref="FrameConnection.ReadRawAsync"/>) and must not be kept past it.

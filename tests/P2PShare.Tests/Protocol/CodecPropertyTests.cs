@@ -73,7 +73,7 @@ public class CodecPropertyTests
             catch (ProtocolException ex)
             {
                 refused = ex;
-                var known = type is >= (byte)MessageType.Register and <= (byte)MessageType.HashList;
+                var known = type is >= (byte)MessageType.Register and <= Limits.MaxMessageType;
                 Assert.Equal(known ? ErrorCode.BadRequest : ErrorCode.Unsupported, ex.Code);
                 Assert.False(string.IsNullOrWhiteSpace(ex.Message));
             }
@@ -135,6 +135,11 @@ public class CodecPropertyTests
             case MessageType.Remove: RemoveView.Parse(payload); break;
             case MessageType.Hashes: HashesView.Parse(payload); break;
             case MessageType.HashList: HashListView.Parse(payload); break;
+            case MessageType.Locate: LocateView.Parse(payload); break;
+            case MessageType.Sources: SourcesView.Parse(payload); break;
+            case MessageType.Hold: HoldView.Parse(payload); break;
+            case MessageType.Chunks: ChunksView.Parse(payload); break;
+            case MessageType.ChunkMap: ChunkMapView.Parse(payload); break;
             default: MessageCodec.Validate(type, payload, channel); break;
         }
     }
@@ -211,6 +216,43 @@ public class CodecPropertyTests
             case PingMessage or PongMessage:
                 EmptyPayload.Validate(message.Type, payload);
                 Assert.True(payload.IsEmpty);
+                break;
+            case LocateMessage m:
+                Assert.Equal(m.Id, LocateView.Parse(payload).Id);
+                break;
+            case ChunksMessage m:
+                Assert.Equal(m.Id, ChunksView.Parse(payload).Id);
+                break;
+            case SourcesMessage m:
+                var sources = SourcesView.Parse(payload);
+                Assert.Equal(m.Id, sources.Id);
+                Assert.Equal(m.Sources.Count, sources.Count);
+                var s = 0;
+                foreach (var source in sources.Sources)
+                {
+                    Assert.Equal(m.Sources[s] with { Address = MessageCodec.NormalizeAddress(m.Sources[s].Address) }, new HeldSource(source.GetAddress(), source.Port, source.Size, source.Held));
+                    s++;
+                }
+
+                Assert.Equal(m.Sources.Count, s);
+                break;
+            case HoldMessage m:
+                var items = new List<HoldItem>();
+                foreach (var item in HoldView.Parse(payload).Items)
+                {
+                    items.Add(item);
+                }
+
+                Assert.Equal(m.Items, items);
+                break;
+            case ChunkMapMessage m:
+                var map = ChunkMapView.Parse(payload);
+                Assert.Equal(m.ChunkCount, map.ChunkCount);
+                for (var c = 0; c < m.ChunkCount; c++)
+                {
+                    Assert.Equal(m.Has(c), map.Has(c));
+                }
+
                 break;
             default:
                 Assert.Fail($"no view for {message.Name}");

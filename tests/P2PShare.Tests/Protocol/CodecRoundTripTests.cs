@@ -44,6 +44,11 @@ public class CodecRoundTripTests
     [InlineData("REMOVE", MessageType.Remove, "REMOVE")]
     [InlineData("HASHES", MessageType.Hashes, "HASHES")]
     [InlineData("HASH_LIST", MessageType.HashList, "HASH_LIST")]
+    [InlineData("LOCATE", MessageType.Locate, "LOCATE")]
+    [InlineData("SOURCES", MessageType.Sources, "SOURCES")]
+    [InlineData("HOLD", MessageType.Hold, "HOLD")]
+    [InlineData("CHUNKS", MessageType.Chunks, "CHUNKS")]
+    [InlineData("CHUNK_MAP", MessageType.ChunkMap, "CHUNK_MAP")]
     public void Every_message_has_its_type_and_name(string sample, MessageType type, string name)
     {
         var message = Wire.Sample(sample);
@@ -66,6 +71,12 @@ public class CodecRoundTripTests
         Assert.Equal(10, (byte)MessageType.Remove);
         Assert.Equal(11, (byte)MessageType.Hashes);
         Assert.Equal(12, (byte)MessageType.HashList);
+        Assert.Equal(13, (byte)MessageType.Locate);
+        Assert.Equal(14, (byte)MessageType.Sources);
+        Assert.Equal(15, (byte)MessageType.Hold);
+        Assert.Equal(16, (byte)MessageType.Chunks);
+        Assert.Equal(17, (byte)MessageType.ChunkMap);
+        Assert.Equal(17, Limits.MaxMessageType);
 
         Assert.Equal(1, (ushort)ErrorCode.BadRequest);
         Assert.Equal(2, (ushort)ErrorCode.NotFound);

@@ -185,7 +185,7 @@ public sealed class FrameConnectionTests : LoopbackTest
     public async Task An_unknown_type_is_unsupported()
     {
         using var connection = new FrameConnection(Receiver, Channel.Peer);
-        await SendAsync(Sender, Wire.Hex("0d 00000000"));
+        await SendAsync(Sender, Wire.Hex("12 00000000"));
 
         var ex = await Assert.ThrowsAsync<ProtocolException>(async () => await connection.ReadMessageAsync(Idle, Token));
         Assert.Equal(ErrorCode.Unsupported, ex.Code);

@@ -27,6 +27,11 @@ public sealed class FrameLimitsTests
         { "upload", 9, null },
         { "upload", 10, null },
         { "upload", 12, null },
+        { "upload", 16, 32 },
+        { "upload", 13, null },
+        { "upload", 14, null },
+        { "upload", 15, null },
+        { "upload", 17, null },
 
         // Downloader, receiving from an upload server.
         { "downloader", 4, 16 },
@@ -41,6 +46,11 @@ public sealed class FrameLimitsTests
         { "downloader", 9, null },
         { "downloader", 10, null },
         { "downloader", 11, null },
+        { "downloader", 17, 65_540 },
+        { "downloader", 13, null },
+        { "downloader", 14, null },
+        { "downloader", 15, null },
+        { "downloader", 16, null },
 
         // Directory server, receiving from peers (the query limit at its most: 65,535).
         { "directory", 1, MiB16 },
@@ -55,6 +65,11 @@ public sealed class FrameLimitsTests
         { "directory", 6, null },
         { "directory", 11, null },
         { "directory", 12, null },
+        { "directory", 13, 32 },
+        { "directory", 15, 45_060 },
+        { "directory", 14, null },
+        { "directory", 16, null },
+        { "directory", 17, null },
 
         // A peer's directory client, receiving from the server.
         { "client", 3, MiB16 },
@@ -69,6 +84,11 @@ public sealed class FrameLimitsTests
         { "client", 10, null },
         { "client", 11, null },
         { "client", 12, null },
+        { "client", 14, 31_036 },
+        { "client", 13, null },
+        { "client", 15, null },
+        { "client", 16, null },
+        { "client", 17, null },
     };
 
     [Theory]
@@ -115,7 +135,7 @@ public sealed class FrameLimitsTests
         {
             Assert.Equal(ErrorCode.TooLarge, Refusal(Header(4, MiB16 + 1), limits));
             Assert.Equal(ErrorCode.TooLarge, Refusal(Header(0, uint.MaxValue), limits));
-            Assert.Equal(ErrorCode.Unsupported, Refusal(Header(13, 0), limits));
+            Assert.Equal(ErrorCode.Unsupported, Refusal(Header(18, 0), limits));
             Assert.Equal(ErrorCode.Unsupported, Refusal(Header(0, 0), limits));
         }
     }

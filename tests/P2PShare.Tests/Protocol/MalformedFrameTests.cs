@@ -122,8 +122,8 @@ public class MalformedFrameTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(13)]
-    [InlineData(14)]
+    [InlineData(18)]
+    [InlineData(19)]
     [InlineData(200)]
     [InlineData(255)]
     public void An_unknown_type_is_unsupported(byte type)

@@ -45,6 +45,18 @@ internal static class MessageGenerators
         (8, Gen.Byte.Array[Limits.IdLength].Select(bytes => new ContentId(bytes))),
         (1, Gen.Const(ContentId.Zero)));
 
+    public static readonly Gen<ContentId> NonZeroId = Gen.Byte.Array[Limits.IdLength].Where(bytes => bytes.AsSpan().ContainsAnyExcept((byte)0)).Select(bytes => new ContentId(bytes));
+
+    /// <summary>A SOURCES <c>held</c>: small counts, and now and then the whole-file marker.</summary>
+    public static readonly Gen<uint> HeldCount = Gen.Frequency((4, Gen.UInt[0, 2000]), (1, Gen.Const(HeldSource.WholeFile)), (1, Gen.UInt));
+
+    /// <summary>A valid HOLD item: a non-zero id, a size of at least a byte, held within its chunk count.</summary>
+    public static readonly Gen<HoldItem> HoldItemGen =
+        from id in NonZeroId
+        from size in Size.Where(size => size > 0)
+        from held in Gen.Long[0, Math.Min(HashListMessage.ChunkCount(size), uint.MaxValue - 1)]
+        select new HoldItem(id, size, (uint)held);
+
     public static readonly Gen<FileEntry> Entry = Gen.Select(Name, Size, Id, (name, size, id) => new FileEntry(name, size, id));
 
     /// <summary>A few entries, now and then close to the 1000 of a full RESULTS.</summary>
@@ -69,6 +81,10 @@ internal static class MessageGenerators
         Gen.UInt.Select(count => (Message)new OkMessage(count)),
         Entries.Select(files => (Message)new AddMessage(files)),
         Name.Array[0, 8].Select(names => (Message)new RemoveMessage(names)),
+        NonZeroId.Select(id => (Message)new LocateMessage(id)),
+        Gen.Select(Id, Gen.Select(Address, Gen.UShort, Size, HeldCount, (address, port, size, held) => new HeldSource(address, port, size, held)).Array[0, 8],
+            (id, sources) => (Message)new SourcesMessage(id, sources)),
+        HoldItemGen.Array[0, 8].Select(items => (Message)new HoldMessage(items)),
         ErrorMessage(),
         Gen.OneOf<Message>(PingMessage.Instance, PongMessage.Instance));
 
@@ -79,6 +95,8 @@ internal static class MessageGenerators
             .Select(get => (Message)get),
         Gen.Select(Gen.ULong, Gen.ULong, (offset, length) => (Message)new DataMessage(offset, length)),
         Id.Select(id => (Message)new HashesMessage(id)),
+        Id.Select(id => (Message)new ChunksMessage(id)),
+        Gen.Int[0, 70].SelectMany(count => Gen.Bool.Array[count].Select(has => (Message)ChunkMap(has))),
         Gen.Frequency((12, Gen.Int[0, 40]), (1, Gen.Int[4000, 5000]))
             .SelectMany(count => Gen.Byte.Array[count * Limits.IdLength])
             .Select(digests => (Message)new HashListMessage(Limits.ChunkSize, digests)),
@@ -99,7 +117,7 @@ internal static class MessageGenerators
         (4, from sample in MessageOnChannel
             from mutations in Mutation.Array[1, 4]
             select ((byte)sample.Message.Type, sample.Channel, Mutate(MessageCodec.EncodeFrame(sample.Message)[Limits.FrameHeaderLength..], mutations))),
-        (1, Gen.Select(Gen.Frequency((12, Gen.Byte[1, 12]), (1, Gen.Byte)), Gen.Bool, Gen.Byte.Array[0, 120],
+        (1, Gen.Select(Gen.Frequency((12, Gen.Byte[1, Limits.MaxMessageType]), (1, Gen.Byte)), Gen.Bool, Gen.Byte.Array[0, 120],
             (type, peer, payload) => (type, peer ? Channel.Peer : Channel.Directory, payload))));
 
     /// <summary>
@@ -143,6 +161,20 @@ internal static class MessageGenerators
         }
 
         return [.. result];
+    }
+
+    private static ChunkMapMessage ChunkMap(bool[] has)
+    {
+        var bitmap = new byte[ChunkBitmap.ByteLength(has.Length)];
+        for (var c = 0; c < has.Length; c++)
+        {
+            if (has[c])
+            {
+                ChunkBitmap.Set(bitmap, c);
+            }
+        }
+
+        return new ChunkMapMessage(has.Length, bitmap);
     }
 
     private static Gen<Message> ErrorMessage() =>

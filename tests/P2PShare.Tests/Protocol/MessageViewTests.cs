@@ -180,6 +180,11 @@ public class MessageViewTests
         MessageType.Remove => RemoveView.Parse(payload).ToMessage(),
         MessageType.Hashes => HashesView.Parse(payload).ToMessage(),
         MessageType.HashList => HashListView.Parse(payload).ToMessage(),
+        MessageType.Locate => LocateView.Parse(payload).ToMessage(),
+        MessageType.Sources => SourcesView.Parse(payload).ToMessage(),
+        MessageType.Hold => HoldView.Parse(payload).ToMessage(),
+        MessageType.Chunks => ChunksView.Parse(payload).ToMessage(),
+        MessageType.ChunkMap => ChunkMapView.Parse(payload).ToMessage(),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 

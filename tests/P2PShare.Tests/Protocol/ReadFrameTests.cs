@@ -130,7 +130,7 @@ public sealed class ReadFrameTests : LoopbackTest
         var (client, server) = await Loopback.ConnectedPairAsync();
         using var other = new FrameConnection(server, Channel.Peer);
         using var _ = client;
-        await Loopback.SendAllAsync(client, Wire.Hex("0d 00000000"));
+        await Loopback.SendAllAsync(client, Wire.Hex("12 00000000"));
         ex = await Assert.ThrowsAsync<ProtocolException>(async () => await other.ReadFrameAsync(Idle, Token));
         Assert.Equal(ErrorCode.Unsupported, ex.Code);
     }

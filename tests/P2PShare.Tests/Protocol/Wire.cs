@@ -47,9 +47,9 @@ internal static class Wire
     /// <summary>The payload of a message, without the 5-byte header.</summary>
     public static byte[] Payload(Message message) => MessageCodec.EncodeFrame(message)[Limits.FrameHeaderLength..];
 
-    /// <summary>The connection a message travels on: GET, HASHES and HASH_LIST only between peers.</summary>
+    /// <summary>The connection a message travels on: GET, HASHES, HASH_LIST, CHUNKS and CHUNK_MAP only between peers.</summary>
     public static Channel ChannelOf(Message message) =>
-        message is GetMessage or HashesMessage or HashListMessage ? Channel.Peer : Channel.Directory;
+        message is GetMessage or HashesMessage or HashListMessage or ChunksMessage or ChunkMapMessage ? Channel.Peer : Channel.Directory;
 
     public static ContentId Id(byte seed)
     {
@@ -104,6 +104,20 @@ internal static class Wire
         "HASH_LIST" => HashList(1, 50, 200),
         "HASH_LIST-one" => HashList(7),
         "HASH_LIST-none" => HashList(),
+        "LOCATE" => new LocateMessage(HelloId),
+        "SOURCES" => new SourcesMessage(HelloId,
+        [
+            new HeldSource(IPAddress.Parse("192.168.1.20"), 3300, 5, HeldSource.WholeFile),
+            new HeldSource(IPAddress.Parse("2001:db8::7"), 3301, 123_456_789_012, 17),
+            new HeldSource(IPAddress.Parse("10.0.0.1"), 1, ulong.MaxValue, 0),
+        ]),
+        "SOURCES-none" => new SourcesMessage(Id(3), []),
+        "HOLD" => new HoldMessage([new HoldItem(HelloId, 5, 1), new HoldItem(Id(9), 3 * (ulong)Limits.ChunkSize, 2), new HoldItem(Id(10), ulong.MaxValue, uint.MaxValue - 1)]),
+        "HOLD-none" => new HoldMessage([]),
+        "CHUNKS" => new ChunksMessage(HelloId),
+        "CHUNK_MAP" => new ChunkMapMessage(11, [0b1010_0000, 0b0110_0000]),
+        "CHUNK_MAP-all" => ChunkMapMessage.All(16),
+        "CHUNK_MAP-none" => new ChunkMapMessage(0, []),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "no such sample"),
     };
 
@@ -113,6 +127,7 @@ internal static class Wire
         "GET", "GET-range", "GET-offset", "GET-length", "GET-id", "DATA", "DATA-max", "ERROR", "ERROR-empty",
         "OK", "OK-max", "PING", "PONG", "ADD", "ADD-none", "REMOVE", "REMOVE-none",
         "HASHES", "HASHES-empty-file", "HASH_LIST", "HASH_LIST-one", "HASH_LIST-none",
+        "LOCATE", "SOURCES", "SOURCES-none", "HOLD", "HOLD-none", "CHUNKS", "CHUNK_MAP", "CHUNK_MAP-all", "CHUNK_MAP-none",
     ];
 
     /// <summary>Asserts that decoding fails with a <see cref="ProtocolException"/> carrying <paramref name="code"/>.</summary>
