@@ -39,8 +39,10 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     private readonly Channel<bool> _pendingSignal = System.Threading.Channels.Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     private DirectoryLink? _directory;
+    private HoldAnnouncer? _holdAnnouncer;
     private Task _initialScan = Task.CompletedTask;
     private Task _announcer = Task.CompletedTask;
+    private Task _holdAnnouncements = Task.CompletedTask;
     private ShareWatcher? _watcher;
 
     public PeerNode(PeerOptions options, ILoggerFactory loggerFactory)
@@ -63,6 +65,9 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             MaxSources = options.MaxSources,
             SourceLimits = options.SourceLimits,
             Holdings = Held,
+            // A LOCATE is one lookup by id, cheap enough to ask every second: partial sources
+            // appearing in a crowd are found within about that long.
+            ResearchInterval = LocateInterval,
             FinishedServeTime = options.ShareDownloads ? Downloader.DefaultFinishedServeTime : TimeSpan.Zero,
             IsServedElsewhere = id => _share.TryGetById(id, out _),
         };
@@ -76,6 +81,9 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     internal static IPAddress AnyAddress => System.Net.Sockets.Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any;
 
     public TransferTracker Transfers { get; } = new();
+
+    /// <summary>How often a running download asks the directory again who holds its content (LOCATE).</summary>
+    internal static readonly TimeSpan LocateInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>The downloads in progress whose verified chunks this peer serves to others.</summary>
     public HeldDownloads Held { get; } = new();
@@ -143,6 +151,8 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         }
 
         _directory = directory;
+        _holdAnnouncer = new HoldAnnouncer(Held, directory.HoldAsync, _logger);
+        _holdAnnouncements = _holdAnnouncer.RunAsync(_stopping.Token);
         _logger.LogInformation("registered {Count} files with {Server} (listening on port {Port})", RegisteredFiles, directory.ServerName, ListenPort);
         _announcer = AnnounceInBackgroundAsync(directory, _stopping.Token);
         if (_options.WatchShare)
@@ -324,6 +334,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         // Both end by themselves once _stopping is cancelled, and report their own failures.
         await _initialScan.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _announcer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _holdAnnouncements.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await drain.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _uploads.DisposeAsync().ConfigureAwait(false);
         if (_directory is not null)
@@ -373,8 +384,11 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             throw;
         }
 
-        async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(DownloadPlan content, CancellationToken token) =>
-            content.SourcesIn(await SearchAsync(content.Name, token).ConfigureAwait(false));
+        async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(DownloadPlan content, CancellationToken token)
+        {
+            var directory = _directory ?? throw new InvalidOperationException("the peer has not started");
+            return content.SourcesIn(await directory.LocateAsync(content.Id, token).ConfigureAwait(false));
+        }
     }
 
     /// <summary>The first scan: logs what it skipped and how it went; never throws.</summary>
@@ -512,6 +526,8 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
                 RegisteredFiles = await RegisterWhatFitsAsync(connection, files, ex.Message, cancellationToken).ConfigureAwait(false);
             }
 
+            // A new registration starts with no holdings: they are told again.
+            _holdAnnouncer?.Registered();
             return RegisteredFiles;
         }
         finally

@@ -66,17 +66,20 @@ internal static class Tables
                 Cell(state));
             if (transfer.Direction == TransferDirection.Download)
             {
-                // A download's sources, one line each, under it: who is sending, and who was dropped and why.
-                foreach (var source in transfer.Sources)
+                // A download's sources, one line each, under it: who is sending (a whole file or
+                // part of one) and its share of the bytes, and who was dropped and why.
+                var sources = transfer.Sources;
+                var received = sources.Sum(s => s.BytesReceived);
+                foreach (var source in sources)
                 {
                     table.AddRow(
                         Cell(string.Empty),
                         Cell(string.Empty),
                         Cell("  <- " + source.Source),
-                        Cell(string.Empty),
+                        Cell(Kind(source)),
                         Cell(Format.Bytes(source.BytesReceived)),
                         Cell(Format.Speed(source.BytesPerSecond)),
-                        Cell(string.Empty),
+                        Cell(Share(source, received)),
                         Cell(source.DroppedReason is { } reason ? "dropped: " + reason : source.IsActive ? "sending" : "done"));
                 }
             }
@@ -85,17 +88,20 @@ internal static class Tables
         return table;
     }
 
-    /// <summary>What each source of a download sent, and why a source was dropped.</summary>
+    /// <summary>What each source of a download sent (and its share of all), whether it held the whole file or part of it, and why a source was dropped.</summary>
     public static Table Sources(IReadOnlyList<SourceProgress> sources)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("source").AddColumn(new TableColumn("bytes").RightAligned()).AddColumn(new TableColumn("chunks").RightAligned())
-            .AddColumn(new TableColumn("speed").RightAligned()).AddColumn("status");
+            .AddColumn("source").AddColumn("holds").AddColumn(new TableColumn("bytes").RightAligned()).AddColumn(new TableColumn("share").RightAligned())
+            .AddColumn(new TableColumn("chunks").RightAligned()).AddColumn(new TableColumn("speed").RightAligned()).AddColumn("status");
+        var received = sources.Sum(s => s.BytesReceived);
         foreach (var source in sources)
         {
             table.AddRow(
                 Cell(source.Source),
+                Cell(Kind(source)),
                 Cell(Format.Bytes(source.BytesReceived)),
+                Cell(Share(source, received)),
                 Cell(source.ChunksReceived.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 Cell(Format.Speed(source.BytesPerSecond)),
                 Cell(source.DroppedReason is { } reason ? "dropped: " + reason : source.IsActive ? "active" : "done"));
@@ -115,6 +121,14 @@ internal static class Tables
 
         return table;
     }
+
+    /// <summary>"whole file", or "partial" with the chunks it held at its latest map.</summary>
+    private static string Kind(SourceProgress source) =>
+        !source.IsPartial ? "whole file" : source.HeldChunks is { Of: > 0 } held ? $"partial {held.Held}/{held.Of}" : "partial";
+
+    /// <summary>A source's share of the bytes all sources of the download sent, in percent.</summary>
+    private static string Share(SourceProgress source, long received) =>
+        received == 0 ? "-" : (100.0 * source.BytesReceived / received).ToString("0'%'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Plain text: names and bars such as "[###---]" must never be read as markup.</summary>
     private static Text Cell(string text) => new(text);

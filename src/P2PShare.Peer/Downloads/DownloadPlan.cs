@@ -70,8 +70,7 @@ public sealed record DownloadPlan(string Name, ulong Size, ContentId Id, IReadOn
     public IReadOnlyList<DownloadSource> SourcesIn(IReadOnlyList<PeerFiles> results)
     {
         ArgumentNullException.ThrowIfNull(results);
-        var byAddress = new Dictionary<IPAddress, Queue<DownloadSource>>();
-        var addresses = new List<Queue<DownloadSource>>();
+        var found = new List<DownloadSource>();
         var seen = new HashSet<IPEndPoint>();
         foreach (var peer in results)
         {
@@ -82,7 +81,51 @@ public sealed record DownloadPlan(string Name, ulong Size, ContentId Id, IReadOn
             }
 
             var copy = copies.FirstOrDefault(f => f.Name == Name) ?? copies[0];
-            var source = new DownloadSource(peer.EndPoint, copy.Name);
+            found.Add(new DownloadSource(peer.EndPoint, copy.Name));
+        }
+
+        return TakeTurns(found);
+    }
+
+    /// <summary>
+    /// Every peer in a SOURCES answer (a LOCATE of this content) that holds this content at this
+    /// size: those holding the whole file first, in the order listed, then those holding part of
+    /// it (<see cref="DownloadSource.Partial"/>) in random order, so that the downloaders of a
+    /// crowd spread over each other instead of all taking the first few; addresses taking turns
+    /// as in <see cref="SourcesIn(IReadOnlyList{PeerFiles})"/>. A GET by id is served under any
+    /// name, so each is asked under <see cref="Name"/>.
+    /// </summary>
+    public IReadOnlyList<DownloadSource> SourcesIn(IReadOnlyList<HeldSource> held, Random? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(held);
+        var seen = new HashSet<IPEndPoint>();
+        var whole = new List<DownloadSource>();
+        var partial = new List<DownloadSource>();
+        foreach (var source in held)
+        {
+            if (source.Size != Size || source.Held == 0 || !seen.Add(source.EndPoint))
+            {
+                continue;
+            }
+
+            (source.IsWhole ? whole : partial).Add(new DownloadSource(source.EndPoint, Name) { Partial = !source.IsWhole });
+        }
+
+        var shuffled = partial.ToArray();
+        (random ?? Random.Shared).Shuffle(shuffled);
+        return TakeTurns([.. whole, .. shuffled]);
+    }
+
+    /// <summary>
+    /// <paramref name="found"/> reordered so that addresses take turns: the first source of each
+    /// address in the order the addresses first appear, then the second of each, and so on.
+    /// </summary>
+    private static List<DownloadSource> TakeTurns(List<DownloadSource> found)
+    {
+        var addresses = new List<Queue<DownloadSource>>();
+        var byAddress = new Dictionary<IPAddress, Queue<DownloadSource>>();
+        foreach (var source in found)
+        {
             if (!byAddress.TryGetValue(source.AddressGroup, out var queue))
             {
                 byAddress[source.AddressGroup] = queue = new Queue<DownloadSource>();
@@ -92,8 +135,8 @@ public sealed record DownloadPlan(string Name, ulong Size, ContentId Id, IReadOn
             queue.Enqueue(source);
         }
 
-        var sources = new List<DownloadSource>(seen.Count);
-        while (sources.Count < seen.Count)
+        var sources = new List<DownloadSource>(found.Count);
+        while (sources.Count < found.Count)
         {
             foreach (var queue in addresses)
             {

@@ -166,7 +166,15 @@ internal sealed partial class SwarmDownload
         try
         {
             using var connection = await ConnectAsync(source.EndPoint, 0, _owner.StallTimeout, run.Token).ConfigureAwait(false);
-            await FetchAsync(connection, source, run, new Queue<int>(), ChunkReceived, run.Token).ConfigureAwait(false);
+            SourceMap? map = null;
+            if (source.Partial)
+            {
+                // Nothing is asked of it before its map says what it has.
+                map = new SourceMap();
+                _scheduler.SetAvailability(name, new ChunkSet(_chunkCount));
+            }
+
+            await FetchAsync(connection, source, run, new Queue<int>(), map, ChunkReceived, run.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.Failure is { } failure)
         {
@@ -234,7 +242,8 @@ internal sealed partial class SwarmDownload
         {
             using var connection = await ConnectAsync(source.EndPoint, 0, _owner.StallTimeout, cancellationToken).ConfigureAwait(false);
             Logger.LogDebug("download of {File}: second connection to {Source}", _plan.Name, run.Name);
-            await FetchAsync(connection, source, run, pending, null, cancellationToken).ConfigureAwait(false);
+            // The first connection keeps the source's map; this one asks within it.
+            await FetchAsync(connection, source, run, pending, null, null, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -258,15 +267,22 @@ internal sealed partial class SwarmDownload
     /// <summary>
     /// Fetches chunks over <paramref name="connection"/> until none is left to fetch: keeps up to
     /// <see cref="RequestsPerSource"/> GETs in flight (<paramref name="pending"/>, in the order
-    /// sent), receives each answer into a pooled buffer, and queues it for verification.
+    /// sent), receives each answer into a pooled buffer, and queues it for verification. From a
+    /// partial source (<paramref name="map"/>) it first learns which chunks the source holds
+    /// (CHUNKS), asks only for those, and asks again as the source verifies more.
     /// </summary>
-    private async Task FetchAsync(FrameConnection connection, DownloadSource source, SourceRun run, Queue<int> pending, Action? chunkReceived, CancellationToken cancellationToken)
+    private async Task FetchAsync(FrameConnection connection, DownloadSource source, SourceRun run, Queue<int> pending, SourceMap? map, Action? chunkReceived, CancellationToken cancellationToken)
     {
         // Every GET to this source differs only in its range: one buffer, encoded in place.
         var request = new byte[FrameWriter.MeasureGet(source.FileName, 0, 1, _plan.Id)];
         while (true)
         {
-            while (pending.Count < RequestsPerSource && _scheduler.Next(run.Name) is { } next)
+            if (map?.WantsRefresh(pending.Count == 0) == true)
+            {
+                await SendMapRequestAsync(connection, map, pending, cancellationToken).ConfigureAwait(false);
+            }
+
+            while (pending.Count - (map?.InFlight == true ? 1 : 0) < RequestsPerSource && _scheduler.Next(run.Name) is { } next)
             {
                 pending.Enqueue(next);
                 var requestLength = FrameWriter.WriteGet(request, source.FileName, (ulong)next * Limits.ChunkSize, (ulong)ChunkLength(next), _plan.Id);
@@ -280,12 +296,20 @@ internal sealed partial class SwarmDownload
                     return;
                 }
 
-                // Nothing to ask for now; a chunk may come free if another source fails.
-                await _changed.WaitAsync(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+                // Nothing to ask for now: a chunk may come free if another source fails, or a
+                // partial source may verify one we need (its map is asked for again then).
+                await _changed.WaitAsync(map is null ? TimeSpan.FromMilliseconds(250) : SourceMap.IdleRefresh, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
             var chunk = pending.Peek();
+            if (chunk == SourceMap.Request)
+            {
+                await ReceiveMapAsync(connection, map!, run.Name, cancellationToken).ConfigureAwait(false);
+                pending.Dequeue();
+                continue;
+            }
+
             var length = (int)ChunkLength(chunk);
             var buffer = await _buffers!.RentAsync(cancellationToken).ConfigureAwait(false);
             var queued = false;
@@ -305,6 +329,58 @@ internal sealed partial class SwarmDownload
             }
 
             chunkReceived?.Invoke();
+        }
+    }
+
+    /// <summary>Sends CHUNKS for this content; its answer comes in turn with the GETs' (<see cref="SourceMap.Request"/> in <paramref name="pending"/>).</summary>
+    private async Task SendMapRequestAsync(FrameConnection connection, SourceMap map, Queue<int> pending, CancellationToken cancellationToken)
+    {
+        var frame = new byte[Limits.FrameHeaderLength + Limits.IdLength];
+        var length = FrameWriter.WriteChunks(frame, _plan.Id);
+        map.Asked();
+        pending.Enqueue(SourceMap.Request);
+        await connection.SendRawAsync(frame.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads the answer to CHUNKS: a CHUNK_MAP of this content's chunk count sets what the source
+    /// is asked for; ERROR 5 is a peer that does not know CHUNKS (it shares whole files only);
+    /// any other ERROR, a source that holds nothing of the content any more.
+    /// </summary>
+    private async Task ReceiveMapAsync(FrameConnection connection, SourceMap map, string name, CancellationToken cancellationToken)
+    {
+        var reply = await connection.ReadFrameAsync(_owner.StallTimeout, cancellationToken).ConfigureAwait(false);
+        if (reply.IsEndOfStream)
+        {
+            throw new SourceFailedException("closed the connection");
+        }
+
+        switch (reply.Type)
+        {
+            case MessageType.ChunkMap:
+                var view = ChunkMapView.Parse(reply.Payload.Span);
+                if (view.ChunkCount != _chunkCount)
+                {
+                    throw new ProtocolException(ErrorCode.BadRequest, $"sent a map of {view.ChunkCount} chunks for a file of {_chunkCount}");
+                }
+
+                var chunks = ChunkSet.FromBitmap(view.ChunkCount, view.Bitmap);
+                map.Received(chunks);
+                _scheduler.SetAvailability(name, chunks);
+                _transfer.Source(name).SetHeld(chunks.Count, _chunkCount);
+                return;
+            case MessageType.Error:
+                var error = ErrorView.Parse(reply.Payload.Span);
+                if (error.Code == ErrorCode.Unsupported)
+                {
+                    map.Received(null);
+                    _scheduler.SetAvailability(name, null);
+                    return;
+                }
+
+                throw new SourceFailedException($"holds none of the file any more: {error.GetText()}");
+            default:
+                throw new SourceFailedException($"answered CHUNKS with {MessageCodec.Decode((byte)reply.Type, reply.Payload.Span, Channel.Peer).Name}");
         }
     }
 

@@ -466,8 +466,8 @@ internal sealed partial class SwarmDownload
 
     /// <summary>
     /// A connection to a source: it may send what a downloader receives (<see cref="FrameLimits.Downloader"/>),
-    /// a HASH_LIST of at most <paramref name="maxHashList"/> bytes (0 where none was asked for),
-    /// larger frames refused before they are read; a frame must complete within
+    /// a HASH_LIST of at most <paramref name="maxHashList"/> bytes (0 where none was asked for)
+    /// and a CHUNK_MAP of this file's chunk count, larger frames refused before they are read; a frame must complete within
     /// <paramref name="frameTimeout"/> of its first byte.
     /// </summary>
     private async Task<FrameConnection> ConnectAsync(IPEndPoint source, int maxHashList, TimeSpan frameTimeout, CancellationToken cancellationToken)
@@ -482,7 +482,10 @@ internal sealed partial class SwarmDownload
             throw new SourceFailedException(ex.Message);
         }
 
-        return new FrameConnection(socket, FrameLimits.Downloader.WithMaxPayload(MessageType.HashList, maxHashList)) { FrameTimeout = frameTimeout };
+        var limits = FrameLimits.Downloader
+            .WithMaxPayload(MessageType.HashList, maxHashList)
+            .WithMaxPayload(MessageType.ChunkMap, 4 + ChunkBitmap.ByteLength(_chunkCount));
+        return new FrameConnection(socket, limits) { FrameTimeout = frameTimeout };
     }
 
     /// <summary>

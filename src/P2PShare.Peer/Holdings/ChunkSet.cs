@@ -1,4 +1,5 @@
 using System.Numerics;
+using P2PShare.Protocol;
 
 namespace P2PShare.Peer;
 
@@ -31,17 +32,14 @@ public sealed class ChunkSet
         return set;
     }
 
-    /// <summary>
-    /// The set a CHUNK_MAP bitmap describes: chunk c is bit (7 − c mod 8) of byte c / 8, the most
-    /// significant bit first (PROTOCOL.md). The bitmap must hold exactly <paramref name="chunkCount"/> bits, rounded up to bytes.
-    /// </summary>
+    /// <summary>The set a CHUNK_MAP bitmap describes (<see cref="ChunkBitmap"/>).</summary>
     public static ChunkSet FromBitmap(int chunkCount, ReadOnlySpan<byte> bitmap)
     {
-        ArgumentOutOfRangeException.ThrowIfNotEqual(bitmap.Length, BitmapLength(chunkCount));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(bitmap.Length, ChunkBitmap.ByteLength(chunkCount));
         var set = new ChunkSet(chunkCount);
         for (var chunk = 0; chunk < chunkCount; chunk++)
         {
-            if ((bitmap[chunk >> 3] & (0x80 >> (chunk & 7))) != 0)
+            if (ChunkBitmap.Has(bitmap, chunkCount, chunk))
             {
                 set.Add(chunk);
             }
@@ -49,9 +47,6 @@ public sealed class ChunkSet
 
         return set;
     }
-
-    /// <summary>Bytes of a CHUNK_MAP bitmap for <paramref name="chunkCount"/> chunks.</summary>
-    public static int BitmapLength(int chunkCount) => (chunkCount + 7) / 8;
 
     public int ChunkCount { get; }
 
@@ -91,10 +86,10 @@ public sealed class ChunkSet
         return true;
     }
 
-    /// <summary>Writes the set as a CHUNK_MAP bitmap (see <see cref="FromBitmap"/>) into <paramref name="bitmap"/>, which must be <see cref="BitmapLength"/> bytes.</summary>
+    /// <summary>Writes the set as a CHUNK_MAP bitmap (<see cref="ChunkBitmap"/>) into <paramref name="bitmap"/>, which must be <see cref="ChunkBitmap.ByteLength"/> bytes.</summary>
     public void WriteBitmap(Span<byte> bitmap)
     {
-        ArgumentOutOfRangeException.ThrowIfNotEqual(bitmap.Length, BitmapLength(ChunkCount));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(bitmap.Length, ChunkBitmap.ByteLength(ChunkCount));
         bitmap.Clear();
         for (var word = 0; word < _words.Length; word++)
         {
@@ -102,7 +97,7 @@ public sealed class ChunkSet
             while (bits != 0)
             {
                 var chunk = (word << 6) + BitOperations.TrailingZeroCount(bits);
-                bitmap[chunk >> 3] |= (byte)(0x80 >> (chunk & 7));
+                ChunkBitmap.Set(bitmap, chunk);
                 bits &= bits - 1;
             }
         }

@@ -29,6 +29,12 @@ public sealed class SourceProgress
     /// </summary>
     public bool IsPartial { get; private set; }
 
+    /// <summary>Chunks a partial source held at its latest map, and the file's chunk count (0 when not known).</summary>
+    public (int Held, int Of) HeldChunks => (Volatile.Read(ref _heldChunks), Volatile.Read(ref _chunkCount));
+
+    private int _heldChunks;
+    private int _chunkCount;
+
     /// <summary>Null while the source is used or when it finished normally; otherwise why it was dropped.</summary>
     public string? DroppedReason => _droppedReason;
 
@@ -57,6 +63,12 @@ public sealed class SourceProgress
         IsPartial = partial;
         _droppedReason = null;
         Interlocked.Exchange(ref _activeTicksAtEnd, -1);
+    }
+
+    internal void SetHeld(int held, int of)
+    {
+        Volatile.Write(ref _chunkCount, of);
+        Volatile.Write(ref _heldChunks, held);
     }
 
     internal void Drop(string reason)

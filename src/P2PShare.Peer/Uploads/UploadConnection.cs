@@ -127,6 +127,9 @@ internal sealed class UploadConnection : IDisposable
                     }
 
                     break;
+                case ChunksMessage chunks:
+                    await _connection.SendAsync(ChunkMapOf(chunks.Id), cancellationToken).ConfigureAwait(false);
+                    break;
                 case PingMessage:
                     await _connection.SendAsync(PongMessage.Instance, cancellationToken).ConfigureAwait(false);
                     break;
@@ -351,6 +354,27 @@ internal sealed class UploadConnection : IDisposable
             _server.Logger.LogWarning("hash list of {File} to {Peer} failed: {Reason}", fileName, PeerName, ex is OperationCanceledException ? "peer shutting down" : ex.Message);
             return false;
         }
+    }
+
+    /// <summary>
+    /// The answer to CHUNKS: every chunk of a shared file with that id, the chunks verified and
+    /// written of a download in progress, or ERROR 2 when this peer holds nothing of it.
+    /// </summary>
+    private Message ChunkMapOf(ContentId id)
+    {
+        if (_server.Share.TryGetById(id, out var file))
+        {
+            return ChunkMapMessage.All((int)HashListMessage.ChunkCount((ulong)file.Size));
+        }
+
+        if (_server.Held is { } held && held.TryGet(id, out var download))
+        {
+            var bitmap = new byte[ChunkBitmap.ByteLength(download.Stored.ChunkCount)];
+            download.Stored.WriteBitmap(bitmap);
+            return new ChunkMapMessage(download.Stored.ChunkCount, bitmap);
+        }
+
+        return new ErrorMessage(ErrorCode.NotFound, $"this peer holds nothing with id {id}");
     }
 
     /// <summary>Sends the DATA frame and the range it announces in slices, the frame with the first.</summary>
