@@ -92,19 +92,19 @@ internal static class Tables
     public static Table Sources(IReadOnlyList<SourceProgress> sources)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("source").AddColumn("holds").AddColumn(new TableColumn("bytes").RightAligned()).AddColumn(new TableColumn("share").RightAligned())
-            .AddColumn(new TableColumn("chunks").RightAligned()).AddColumn(new TableColumn("speed").RightAligned()).AddColumn("status");
+            .AddColumn("source").AddColumn(new TableColumn("bytes").RightAligned()).AddColumn(new TableColumn("chunks").RightAligned())
+            .AddColumn(new TableColumn("speed").RightAligned()).AddColumn("status").AddColumn("holds").AddColumn(new TableColumn("share").RightAligned());
         var received = sources.Sum(s => s.BytesReceived);
         foreach (var source in sources)
         {
             table.AddRow(
                 Cell(source.Source),
-                Cell(Kind(source)),
                 Cell(Format.Bytes(source.BytesReceived)),
-                Cell(Share(source, received)),
                 Cell(source.ChunksReceived.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 Cell(Format.Speed(source.BytesPerSecond)),
-                Cell(source.DroppedReason is { } reason ? "dropped: " + reason : source.IsActive ? "active" : "done"));
+                Cell(source.DroppedReason is { } reason ? "dropped: " + reason : source.IsActive ? "active" : "done"),
+                Cell(Kind(source)),
+                Cell(Share(source, received)));
         }
 
         return table;

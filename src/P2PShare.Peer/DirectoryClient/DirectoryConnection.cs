@@ -135,7 +135,9 @@ public sealed class DirectoryConnection : IAsyncDisposable
         _connection.Dispose();
         await _readLoop.ConfigureAwait(false);
         await _heartbeat.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _requestLock.Dispose();
+        // The request lock is not disposed: a request may still be leaving it (a SemaphoreSlim
+        // whose wait handle was never asked for holds nothing to free), and one that comes
+        // later finds the connection closed.
         _closing.Dispose();
     }
 
@@ -248,7 +250,7 @@ public sealed class DirectoryConnection : IAsyncDisposable
                         break;
                     case PongMessage:
                         break;
-                    case ResultsMessage or OkMessage or ErrorMessage:
+                    case ResultsMessage or SourcesMessage or OkMessage or ErrorMessage:
                         var pending = Volatile.Read(ref _pending);
                         if (pending is null)
                         {

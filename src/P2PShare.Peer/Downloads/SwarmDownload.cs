@@ -259,7 +259,7 @@ internal sealed partial class SwarmDownload
             return;
         }
 
-        var held = new HeldDownload(_plan.Name, _plan.Size, _plan.Id, _hashList!.Digests, stored, new FileStream(reader, FileAccess.Read, 0));
+        var held = new HeldDownload(_plan.Name, _plan.Size, _plan.Id, _hashList!.Digests, stored, reader);
         if (holdings.TryAdd(held))
         {
             _held = held;

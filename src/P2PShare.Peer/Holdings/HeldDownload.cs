@@ -7,8 +7,8 @@ namespace P2PShare.Peer;
 /// chunk digests (for HASH_LIST), the chunks verified and written so far (for CHUNK_MAP and to
 /// decide which ranges a GET may have), and a read-only descriptor of the very file they are
 /// written to. The descriptor was opened on the file the download claimed, so it reads that
-/// file even after the complete download is renamed to its name; sendfile reads it by offset,
-/// so every upload shares it.
+/// file even after the complete download is renamed to its name; it is read by offset, so every
+/// upload shares it.
 /// </summary>
 public sealed class HeldDownload : IDisposable
 {
@@ -19,8 +19,8 @@ public sealed class HeldDownload : IDisposable
     /// <param name="id">The content id.</param>
     /// <param name="digests">The content's trusted chunk digests, concatenated.</param>
     /// <param name="stored">The chunks verified and written; the download adds to it as it writes.</param>
-    /// <param name="reader">A read-only stream of the download's file; this object owns it.</param>
-    public HeldDownload(string fileName, ulong size, ContentId id, ReadOnlySpan<byte> digests, ChunkSet stored, FileStream reader)
+    /// <param name="reader">A read-only descriptor of the download's file; this object owns it.</param>
+    public HeldDownload(string fileName, ulong size, ContentId id, ReadOnlySpan<byte> digests, ChunkSet stored, Microsoft.Win32.SafeHandles.SafeFileHandle reader)
     {
         ArgumentNullException.ThrowIfNull(stored);
         ArgumentNullException.ThrowIfNull(reader);
@@ -48,7 +48,12 @@ public sealed class HeldDownload : IDisposable
     /// <summary>The concatenated chunk digests the content id was computed from.</summary>
     public byte[] ChunkDigests => _digests;
 
-    public FileStream Reader { get; }
+    /// <summary>
+    /// The file, for reading by offset. Not a stream handed to sendfile: .NET sends a file only
+    /// from a stream opened asynchronously, and opening the .part again by path would take a
+    /// shared lock that its download's exclusive one refuses.
+    /// </summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle Reader { get; }
 
     /// <summary>
     /// Whether every byte of <paramref name="length"/> bytes from <paramref name="offset"/> (a
@@ -66,6 +71,6 @@ public sealed class HeldDownload : IDisposable
         return Stored.ContainsRange(first, last);
     }
 
-    /// <summary>Closes the descriptor; uploads sending from it at that moment finish their slice (the kernel holds the file), later ones fail.</summary>
+    /// <summary>Closes the descriptor; a read under way finishes (the handle counts its users), later ones fail and end their upload.</summary>
     public void Dispose() => Reader.Dispose();
 }

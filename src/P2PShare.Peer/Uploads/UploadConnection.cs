@@ -223,7 +223,58 @@ internal sealed class UploadConnection : IDisposable
             return true;
         }
 
-        return await SendDataAsync(download.FileName, length == 0 ? null : download.Reader, (long)get.Offset, (long)length, cancellationToken).ConfigureAwait(false);
+        var transfer = TransferFor(download.FileName, (long)length);
+        try
+        {
+            await _connection.SendAsync(new DataMessage(get.Offset, length), cancellationToken).ConfigureAwait(false);
+            await SendHeldRangeAsync(download, (long)get.Offset, (long)length, transfer, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            var reason = ex is OperationCanceledException ? "peer shutting down" : ex.Message;
+            transfer.Fail(reason);
+            _server.Logger.LogWarning("upload of {File} to {Peer} failed after {Bytes} bytes: {Reason}", download.FileName, PeerName, transfer.BytesDone, reason);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Sends a range of a download in progress (its DATA frame is sent already) in slices read
+    /// into a pooled buffer, at the pace of the shared upload limit when there is one.
+    /// </summary>
+    private async Task SendHeldRangeAsync(HeldDownload download, long offset, long length, Transfer transfer, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(length, SliceSize));
+        try
+        {
+            var position = offset;
+            var remaining = length;
+            while (remaining > 0)
+            {
+                var slice = (int)Math.Min(remaining, SliceSize);
+                if (_server.Limit is { } limit)
+                {
+                    slice = (int)Math.Min(slice, limit.MaxGrant);
+                    await limit.TakeAsync(slice, cancellationToken).ConfigureAwait(false);
+                }
+
+                var read = await RandomAccess.ReadAsync(download.Reader, buffer.AsMemory(0, slice), position, cancellationToken).ConfigureAwait(false);
+                if (read != slice)
+                {
+                    throw new IOException($"{download.FileName} ended before byte {position + slice}");
+                }
+
+                await SendSliceAsync(ReadOnlyMemory<byte>.Empty, null, 0, buffer.AsMemory(0, slice), cancellationToken).ConfigureAwait(false);
+                position += slice;
+                remaining -= slice;
+                transfer.AddBytes(slice);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>ERROR 1 for a range outside a file of <paramref name="size"/> bytes; true when the range is inside.</summary>
