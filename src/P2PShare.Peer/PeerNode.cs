@@ -8,15 +8,16 @@ using P2PShare.Protocol;
 namespace P2PShare.Peer;
 
 /// <summary>
-/// A running peer: its share index, its upload server, its registration with the directory, and
+/// A running peer: its shared folders, its upload server, its registration with the directory, and
 /// its downloads, which run in the background while it keeps serving others.
 /// </summary>
 /// <remarks>
-/// The shared folder is scanned in the background: files are served and announced (REGISTER,
-/// then ADDs in batches) as their ids become known, from the hash cache at once and otherwise as
-/// they are hashed. Every scan, the first one and rescans alike, reports to the same queue of
-/// pending announcements, which holds the last word for each name, so nothing is announced
-/// twice or lost when a rescan follows the first scan.
+/// The shared folder (and the downloads folder, when finished downloads are shared) is scanned
+/// in the background: files are served and announced (REGISTER, then ADDs in batches) as their
+/// ids become known, from the hash cache at once and otherwise as they are hashed. Every scan,
+/// the first one and rescans alike, reports through <see cref="SharedFolders.Announcing"/> to the
+/// same queue of pending announcements, which holds the last word for each name, so nothing is
+/// announced twice or lost when a rescan follows the first scan.
 /// </remarks>
 public sealed class PeerNode : IAsyncDisposable, IShareObserver
 {
@@ -27,6 +28,10 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     private readonly ILogger _logger;
     private readonly HashCache? _cache;
     private readonly ShareIndex _share;
+    private readonly ShareIndex? _downloadsShare;
+    private readonly SharedFolders _folders;
+    private readonly IShareObserver _shareReports;
+    private readonly IShareObserver? _downloadsReports;
     private readonly UploadServer _uploads;
     private readonly Downloader _downloader;
     private readonly CancellationTokenSource _stopping = new();
@@ -44,6 +49,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     private Task _announcer = Task.CompletedTask;
     private Task _holdAnnouncements = Task.CompletedTask;
     private ShareWatcher? _watcher;
+    private ShareWatcher? _downloadsWatcher;
 
     public PeerNode(PeerOptions options, ILoggerFactory loggerFactory)
     {
@@ -53,7 +59,15 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         _logger = loggerFactory.CreateLogger("p2pshare.peer");
         _cache = options.StateFolder is { Length: > 0 } state ? HashCache.Open(state, loggerFactory.CreateLogger("p2pshare.hashcache")) : null;
         _share = new ShareIndex(options.ShareFolder, _cache);
-        _uploads = new UploadServer(new IPEndPoint(options.ListenAddress ?? AnyAddress, options.Port), _share, Transfers, options.UploadLimit, loggerFactory.CreateLogger("p2pshare.upload"))
+        if (options.ShareDownloads && SharedFolders.NeedsOwnIndex(options.ShareFolder, options.DownloadsFolder))
+        {
+            _downloadsShare = new ShareIndex(options.DownloadsFolder, _cache);
+        }
+
+        _folders = new SharedFolders(_share, _downloadsShare);
+        _shareReports = _folders.Announcing(_share, this);
+        _downloadsReports = _downloadsShare is null ? null : _folders.Announcing(_downloadsShare, this);
+        _uploads = new UploadServer(new IPEndPoint(options.ListenAddress ?? AnyAddress, options.Port), _folders, Transfers, options.UploadLimit, loggerFactory.CreateLogger("p2pshare.upload"))
         {
             Held = Held,
             MaxConnections = options.MaxConnections,
@@ -69,7 +83,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             // appearing in a crowd are found within about that long.
             ResearchInterval = LocateInterval,
             FinishedServeTime = options.ShareDownloads ? Downloader.DefaultFinishedServeTime : TimeSpan.Zero,
-            IsServedElsewhere = id => _share.TryGetById(id, out _),
+            IsServedElsewhere = id => _folders.TryGetById(id, out _),
         };
     }
 
@@ -88,7 +102,11 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     /// <summary>The downloads in progress whose verified chunks this peer serves to others.</summary>
     public HeldDownloads Held { get; } = new();
 
+    /// <summary>The shared folder's index.</summary>
     public ShareIndex Share => _share;
+
+    /// <summary>Everything the peer serves by name: the shared folder's files and, when shared, the downloads folder's.</summary>
+    public SharedFolders SharedFolders => _folders;
 
     public string DownloadsFolder => _downloader.Folder;
 
@@ -103,10 +121,10 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     /// <summary>Whether the peer is registered with the directory right now (false while it reconnects).</summary>
     public bool DirectoryConnected => _directory?.IsConnected ?? false;
 
-    /// <summary>Completes when the first scan of the shared folder, started by <see cref="StartAsync"/>, has ended.</summary>
+    /// <summary>Completes when the first scan of the shared folders, started by <see cref="StartAsync"/>, has ended.</summary>
     public Task InitialScan => _initialScan;
 
-    /// <summary>How the first scan went, once <see cref="InitialScan"/> has completed (null before, or when it failed).</summary>
+    /// <summary>How the first scan of the shared folder went, once <see cref="InitialScan"/> has completed (null before, or when it failed).</summary>
     public ShareScanStats? InitialScanStats { get; private set; }
 
     /// <summary>
@@ -157,11 +175,11 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         _announcer = AnnounceInBackgroundAsync(directory, _stopping.Token);
         if (_options.WatchShare)
         {
-            _watcher = new ShareWatcher(_share.Root, RescanWatchedAsync, _logger) { SafetyInterval = _options.SafetyRescanInterval };
-            _watcher.Start();
-
-            // What changed between the first scan's walk and the watch is found by one rescan now.
-            _watcher.Notify();
+            _watcher = Watch(_share);
+            if (_downloadsShare is not null)
+            {
+                _downloadsWatcher = Watch(_downloadsShare);
+            }
         }
     }
 
@@ -179,7 +197,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         var clock = Stopwatch.StartNew();
         while (!_initialScan.IsCompleted && clock.Elapsed < limit)
         {
-            if (_share.Progress?.EstimatedRemaining is not { } remaining || remaining > horizon)
+            if (EstimatedScanRemaining() is not { } remaining || remaining > horizon)
             {
                 break;
             }
@@ -204,14 +222,17 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     }
 
     /// <summary>
-    /// Rescans the shared folder (after the first scan, when that is still running) and
+    /// Rescans the shared folders (after the first scan, when that is still running) and
     /// announces added, changed and removed files before it returns.
     /// </summary>
     public async Task<ShareChanges> RescanAsync(CancellationToken cancellationToken = default)
     {
         var directory = _directory ?? throw new InvalidOperationException("the peer has not started");
         await _initialScan.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var changes = await _share.RescanAsync(this, cancellationToken).ConfigureAwait(false);
+        var shareScan = _share.RescanAsync(_shareReports, cancellationToken);
+        var downloadsScan = _downloadsShare?.RescanAsync(_downloadsReports, cancellationToken);
+        await Task.WhenAll(downloadsScan is null ? [shareScan] : [shareScan, downloadsScan]).ConfigureAwait(false);
+        var changes = _folders.Combine(await shareScan.ConfigureAwait(false), downloadsScan is null ? null : await downloadsScan.ConfigureAwait(false));
         try
         {
             await AnnouncePendingAsync(directory, cancellationToken).ConfigureAwait(false);
@@ -235,15 +256,27 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         return changes;
     }
 
+    /// <summary>Starts watching <paramref name="folder"/> (the shared folder, or the downloads folder) and rescanning it when it changes.</summary>
+    private ShareWatcher Watch(ShareIndex folder)
+    {
+        var watcher = new ShareWatcher(folder.Root, token => RescanWatchedAsync(folder, token), _logger) { SafetyInterval = _options.SafetyRescanInterval };
+        watcher.Start();
+
+        // What changed between the first scan's walk and the watch is found by one rescan now.
+        watcher.Notify();
+        return watcher;
+    }
+
     /// <summary>
-    /// The watcher's rescan: like <see cref="RescanAsync"/>, but files still being written are
-    /// left for later; returns when to rescan again for them (null when there are none).
+    /// A watcher's rescan of <paramref name="folder"/>: like <see cref="RescanAsync"/>, but files
+    /// still being written are left for later; returns when to rescan again for them (null when
+    /// there are none).
     /// </summary>
-    private async Task<TimeSpan?> RescanWatchedAsync(CancellationToken cancellationToken)
+    private async Task<TimeSpan?> RescanWatchedAsync(ShareIndex folder, CancellationToken cancellationToken)
     {
         var directory = _directory ?? throw new InvalidOperationException("the peer has not started");
         await _initialScan.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var changes = await _share.RescanAsync(this, _options.ShareSettleTime, cancellationToken).ConfigureAwait(false);
+        var changes = await folder.RescanAsync(ReportsFor(folder), _options.ShareSettleTime, cancellationToken).ConfigureAwait(false);
         try
         {
             await AnnouncePendingAsync(directory, cancellationToken).ConfigureAwait(false);
@@ -256,10 +289,10 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
 
         if (changes.Added.Count > 0 || changes.Removed.Count > 0)
         {
-            _logger.LogInformation("shared folder changed: {Added} added or changed, {Removed} removed; {Count} files registered", changes.Added.Count, changes.Removed.Count, RegisteredFiles);
+            _logger.LogInformation("{Folder} changed: {Added} added or changed, {Removed} removed; {Count} files registered", FolderKind(folder), changes.Added.Count, changes.Removed.Count, RegisteredFiles);
         }
 
-        if (_share.FirstSettlesUtc is not { } settles)
+        if (folder.FirstSettlesUtc is not { } settles)
         {
             return null;
         }
@@ -319,6 +352,11 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             await _watcher.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (_downloadsWatcher is not null)
+        {
+            await _downloadsWatcher.DisposeAsync().ConfigureAwait(false);
+        }
+
         // No new uploads from here on; the running ones may finish while the rest shuts down.
         Task drain = _uploads.DrainAsync(_options.DrainTimeout);
         try
@@ -354,6 +392,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         }
 
         _share.Dispose();
+        _downloadsShare?.Dispose();
         _cache?.Dispose();
         _announceLock.Dispose();
         _stopping.Dispose();
@@ -391,21 +430,30 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         }
     }
 
-    /// <summary>The first scan: logs what it skipped and how it went; never throws.</summary>
-    private async Task ScanInBackgroundAsync(CancellationToken cancellationToken)
+    /// <summary>The first scan of each shared folder, side by side.</summary>
+    private Task ScanInBackgroundAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(ScanFolderInBackgroundAsync(_share, cancellationToken), _downloadsShare is null ? Task.CompletedTask : ScanFolderInBackgroundAsync(_downloadsShare, cancellationToken));
+
+    /// <summary>The first scan of <paramref name="folder"/>: logs what it skipped and how it went; never throws.</summary>
+    private async Task ScanFolderInBackgroundAsync(ShareIndex folder, CancellationToken cancellationToken)
     {
         try
         {
-            var changes = await _share.RescanAsync(this, cancellationToken).ConfigureAwait(false);
+            var changes = await folder.RescanAsync(ReportsFor(folder), cancellationToken).ConfigureAwait(false);
             foreach (var skipped in changes.Skipped)
             {
                 _logger.LogWarning("not sharing {File}", skipped);
             }
 
             var stats = changes.Stats;
-            InitialScanStats = stats;
+            if (folder == _share)
+            {
+                InitialScanStats = stats;
+            }
+
             _logger.LogInformation(
-                "share scan done: {Files} files, {FromCache} from the hash cache, {Hashed} hashed ({Bytes} bytes) in {Seconds:0.00} s",
+                "{Scan} done: {Files} files, {FromCache} from the hash cache, {Hashed} hashed ({Bytes} bytes) in {Seconds:0.00} s",
+                folder == _share ? "share scan" : "downloads folder scan",
                 stats.Files,
                 stats.FromCache,
                 stats.Hashed,
@@ -418,8 +466,24 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            _logger.LogWarning("scan of the shared folder {Folder} failed: {Reason}; {Count} files are shared, rescan to try again", _share.Root, ex.Message, _share.Count);
+            _logger.LogWarning("scan of the {Kind} {Folder} failed: {Reason}; {Count} files are shared, rescan to try again", FolderKind(folder), folder.Root, ex.Message, _folders.Count);
         }
+    }
+
+    private IShareObserver ReportsFor(ShareIndex folder) => folder == _share ? _shareReports : _downloadsReports!;
+
+    private string FolderKind(ShareIndex folder) => folder == _share ? "shared folder" : "downloads folder";
+
+    /// <summary>How long the first scans should still take (the longer of the two); null while that cannot be told, or when none runs.</summary>
+    private TimeSpan? EstimatedScanRemaining()
+    {
+        var progress = new[] { _share.Progress, _downloadsShare?.Progress }.OfType<ShareScanProgress>().ToList();
+        if (progress.Count == 0 || progress.Any(p => p.EstimatedRemaining is null))
+        {
+            return null;
+        }
+
+        return progress.Max(p => p.EstimatedRemaining!.Value);
     }
 
     /// <summary>Sends what the scans report, in batches at most every <see cref="AnnounceInterval"/>, until the peer stops or the directory is lost.</summary>
@@ -515,7 +579,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
                 _pending.Clear();
             }
 
-            var files = _share.Files.Select(f => f.ToEntry()).ToList();
+            var files = _folders.Files.Select(f => f.ToEntry()).ToList();
             try
             {
                 RegisteredFiles = await connection.RegisterAsync(ListenPort, files, cancellationToken).ConfigureAwait(false);

@@ -8,10 +8,10 @@ using P2PShare.Peer;
 namespace P2PShare.Cli.Commands;
 
 /// <summary>
-/// <c>p2pshare peer --server HOST:PORT [--port 3300] [--share DIR] [--downloads DIR]
+/// <c>p2pshare peer --server HOST:PORT [--port 3300] [--share DIR] [--downloads DIR] [--no-share-downloads]
 /// [--state DIR] [--upload-limit BYTES_PER_S] [--ping-interval S] [--peer-timeout S] [--no-menu]</c>: shares a folder, serves uploads,
 /// and shows the menu (or runs headless until SIGINT/SIGTERM).
-/// The shared folder is watched: files copied in, changed, renamed or deleted are announced within
+/// The shared folder (and the downloads folder, unless <c>--no-share-downloads</c>) is watched: files copied in, changed, renamed or deleted are announced within
 /// about 2 s. On SIGINT/SIGTERM or quit, running uploads get up to <c>--drain-timeout</c> seconds
 /// (default 10) to finish; <c>--max-connections</c> (1000) and <c>--max-per-address</c> (256) cap
 /// the upload connections, more being answered busy; <c>--stall-timeout</c> (30) closes an upload
@@ -33,7 +33,8 @@ internal static class PeerCommand
             DefaultValueFactory = _ => PeerOptions.DefaultPort,
         };
         var share = new Option<string>("--share") { Description = "Folder to share (the default ./shared is created when missing)", DefaultValueFactory = _ => DefaultShare };
-        var downloads = new Option<string>("--downloads") { Description = "Folder downloads are saved in", DefaultValueFactory = _ => "./downloads" };
+        var downloads = new Option<string>("--downloads") { Description = "Folder downloads are saved in; its finished files are shared too (the shared folder's file wins a name both have)", DefaultValueFactory = _ => "./downloads" };
+        var noShareDownloads = new Option<bool>("--no-share-downloads") { Description = "Do not share the downloads folder's files (the shared folder's are shared all the same)" };
         var state = new Option<string?>("--state")
         {
             Description = "Folder for the peer's state, such as the hash cache of shared files (default: $XDG_STATE_HOME/p2pshare or ~/.local/state/p2pshare); several peers may share one",
@@ -44,7 +45,7 @@ internal static class PeerCommand
         var sources = CommonOptions.Sources();
         var sourcesPerAddress = CommonOptions.SourcesPerAddress();
         var minSourceRate = CommonOptions.MinSourceRate();
-        var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, state, uploadLimit, sources, sourcesPerAddress, minSourceRate, noMenu, logLevel };
+        var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, noShareDownloads, state, uploadLimit, sources, sourcesPerAddress, minSourceRate, noMenu, logLevel };
         var pingInterval = new Option<double>("--ping-interval")
         {
             Description = "Seconds of silence from the directory after which the peer PINGs it",
@@ -142,6 +143,7 @@ internal static class PeerCommand
                 Port = parse.GetValue(port),
                 ShareFolder = parse.GetValue(share)!,
                 DownloadsFolder = parse.GetValue(downloads)!,
+                ShareDownloads = !parse.GetValue(noShareDownloads),
                 StateFolder = parse.GetValue(state) ?? PeerOptions.DefaultStateFolder(),
                 UploadLimit = parse.GetValue(uploadLimit),
                 MaxSources = parse.GetValue(sources),
@@ -205,7 +207,7 @@ internal static class PeerCommand
             // n is what the directory holds; the files the first scan is still hashing are announced
             // as they come. Whether the scan was done is taken from the wait, not looked up again: a
             // scan that ends just now has files the directory has not been told of yet.
-            var hashing = scanned ? 0 : Math.Max(0, node.Share.Count + node.Share.PendingHashes - (long)node.RegisteredFiles);
+            var hashing = scanned ? 0 : Math.Max(0, node.SharedFolders.Count + node.SharedFolders.PendingHashes - (long)node.RegisteredFiles);
             var more = hashing > 0 ? $", hashing {hashing} more" : "";
             Console.WriteLine($"p2pshare peer listening on port {node.ListenPort}, sharing {node.RegisteredFiles} files, registered with {node.ServerName}{more}");
             await Console.Out.FlushAsync();

@@ -28,7 +28,7 @@ internal sealed class PeerMenu
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        Write(console => console.MarkupLine($"[bold]p2pshare peer[/] on port {_node.ListenPort}, sharing {_node.Share.Count} files from {Markup.Escape(_node.Share.Root)}, directory {_node.ServerName}"));
+        Write(console => console.MarkupLine($"[bold]p2pshare peer[/] on port {_node.ListenPort}, sharing {Markup.Escape(Sharing(_node.SharedFolders))}, directory {_node.ServerName}"));
         ShowChoices();
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -72,7 +72,14 @@ internal sealed class PeerMenu
     }
 
     private void ShowChoices() => Write(console =>
-        console.WriteLine("1 search · 2 download (by name or by the number of a row of the last search) · 3 transfers · 4 my shared files · 5 rescan shared folder · 6 quit"));
+        console.WriteLine($"1 search · 2 download (by name or by the number of a row of the last search) · 3 transfers · 4 my shared files · 5 rescan shared {(_node.SharedFolders.Downloads is null ? "folder" : "folders")} · 6 quit"));
+
+    /// <summary>"N files from FOLDER", and "and M from DOWNLOADS" when the downloads folder is shared too.</summary>
+    private static string Sharing(SharedFolders folders)
+    {
+        var text = $"{folders.Share.Count} files from {folders.Share.Root}";
+        return folders.Downloads is { } downloads ? $"{text} and {folders.DownloadsCount} from {downloads.Root}" : text;
+    }
 
     private async Task SearchAsync(CancellationToken cancellationToken)
     {
@@ -166,11 +173,13 @@ internal sealed class PeerMenu
 
     private void ShowFiles()
     {
-        var files = _node.Share.Files;
+        var folders = _node.SharedFolders;
+        var files = folders.Files;
         Write(console =>
         {
-            console.Write(Tables.SharedFiles(files));
-            console.WriteLine($"{files.Count} file(s), {Format.Bytes(files.Sum(f => f.Size))}, registered with the directory: {_node.RegisteredFiles}");
+            console.Write(Tables.SharedFiles(files, file => folders.IsDownload(file) ? "downloads" : "shared"));
+            var fromDownloads = folders.Downloads is null ? "" : $" ({files.Count(folders.IsDownload)} from the downloads folder)";
+            console.WriteLine($"{files.Count} file(s){fromDownloads}, {Format.Bytes(files.Sum(f => f.Size))}, registered with the directory: {_node.RegisteredFiles}");
         });
     }
 

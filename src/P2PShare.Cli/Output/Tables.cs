@@ -110,13 +110,14 @@ internal static class Tables
         return table;
     }
 
-    public static Table SharedFiles(IReadOnlyList<SharedFile> files)
+    /// <summary>The files a peer serves; <paramref name="folderOf"/> names the folder each comes from ("shared" or "downloads").</summary>
+    public static Table SharedFiles(IReadOnlyList<SharedFile> files, Func<SharedFile, string> folderOf)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("name").AddColumn(new TableColumn("size").RightAligned()).AddColumn("id");
+            .AddColumn("name").AddColumn(new TableColumn("size").RightAligned()).AddColumn("folder").AddColumn("id");
         foreach (var file in files)
         {
-            table.AddRow(Cell(file.Name), Cell(Format.Bytes(file.Size)), Cell(file.Id.ToString()));
+            table.AddRow(Cell(file.Name), Cell(Format.Bytes(file.Size)), Cell(folderOf(file)), Cell(file.Id.ToString()));
         }
 
         return table;

@@ -159,13 +159,13 @@ internal sealed class UploadConnection : IDisposable
         SharedFile? file;
         if (get.Id.IsZero)
         {
-            if (!_server.Share.TryGet(get.FileName, out file))
+            if (!_server.Folders.TryGet(get.FileName, out file))
             {
                 await _connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, $"no shared file named \"{FileName.Printable(get.FileName)}\""), cancellationToken).ConfigureAwait(false);
                 return true;
             }
         }
-        else if (!_server.Share.TryGetById(get.Id, out file))
+        else if (!_server.Folders.TryGetById(get.Id, out file))
         {
             if (_server.Held is { } held && held.TryGet(get.Id, out var download))
             {
@@ -190,7 +190,7 @@ internal sealed class UploadConnection : IDisposable
         {
             try
             {
-                stream = _server.Share.OpenForUpload(file);
+                stream = _server.Folders.OpenForUpload(file);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -359,7 +359,7 @@ internal sealed class UploadConnection : IDisposable
     {
         string fileName;
         byte[] digests;
-        if (_server.Share.TryGetById(request.Id, out var file))
+        if (_server.Folders.TryGetById(request.Id, out var file))
         {
             (fileName, digests) = (file.Name, file.ChunkDigests);
         }

@@ -7,7 +7,7 @@ using P2PShare.Protocol;
 namespace P2PShare.Peer;
 
 /// <summary>
-/// Accepts peer connections and serves GET and HASHES requests from the share index. Each
+/// Accepts peer connections and serves GET and HASHES requests from the shared folders. Each
 /// connection is one task; a connection may carry several requests one after another. Files and
 /// ranges go out from the handle that was opened and checked, in sendfile-backed slices of at
 /// most 1 MiB (<see cref="SliceSender"/>), the DATA frame with the first, rate-limited ones at
@@ -21,7 +21,7 @@ namespace P2PShare.Peer;
 /// </remarks>
 public sealed class UploadServer : IAsyncDisposable
 {
-    private readonly ShareIndex _share;
+    private readonly SharedFolders _folders;
     private readonly TransferTracker _transfers;
     private readonly TokenBucket? _limit;
     private readonly ILogger _logger;
@@ -37,10 +37,18 @@ public sealed class UploadServer : IAsyncDisposable
     private volatile bool _draining;
     private IPEndPoint? _localEndPoint;
 
+    /// <summary>Serves the files of one shared folder.</summary>
     public UploadServer(IPEndPoint listenEndPoint, ShareIndex share, TransferTracker transfers, long? uploadLimitBytesPerSecond, ILogger logger)
+        : this(listenEndPoint, new SharedFolders(share), transfers, uploadLimitBytesPerSecond, logger)
+    {
+    }
+
+    /// <summary>Serves the files of the shared folder and, when shared, of the downloads folder.</summary>
+    public UploadServer(IPEndPoint listenEndPoint, SharedFolders folders, TransferTracker transfers, long? uploadLimitBytesPerSecond, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(listenEndPoint);
-        _share = share;
+        ArgumentNullException.ThrowIfNull(folders);
+        _folders = folders;
         _transfers = transfers;
         _limit = uploadLimitBytesPerSecond is > 0 ? new TokenBucket(uploadLimitBytesPerSecond.Value) : null;
         _logger = logger;
@@ -87,7 +95,7 @@ public sealed class UploadServer : IAsyncDisposable
 
     internal bool Draining => _draining;
 
-    internal ShareIndex Share => _share;
+    internal SharedFolders Folders => _folders;
 
     internal TransferTracker Transfers => _transfers;
 
