@@ -413,7 +413,7 @@ internal sealed class UploadConnection : IDisposable
     /// </summary>
     private Message ChunkMapOf(ContentId id)
     {
-        if (_server.Share.TryGetById(id, out var file))
+        if (_server.Folders.TryGetById(id, out var file))
         {
             return ChunkMapMessage.All((int)HashListMessage.ChunkCount((ulong)file.Size));
         }
