@@ -456,7 +456,8 @@ chmod 644 "$work/data/$NAME"
 stamp=$(date -u '+%Y%m%d-%H%M%S')
 runs_tsv="$root/bench/results/flash-crowd-$stamp.tsv"
 plot_svg="$root/bench/results/flash-crowd-$stamp.svg"
-printf 'tool\tn\tround\tseconds\tseeder_bytes\tstatus\n' >"$runs_tsv"
+# The 1-minute load average before and after each run says how busy the machine was otherwise.
+printf 'tool\tn\tround\tseconds\tseeder_bytes\tstatus\tload_before\tload_after\n' >"$runs_tsv"
 failures=0
 tools=()
 [ "$only" = aria2c ] || tools+=(p2pshare)
@@ -467,6 +468,7 @@ for n in "${ns[@]}"; do
     for tool in "${tools[@]}"; do
       log "$tool, N = $n, round $r of $rounds..."
       result_s=nan result_up=nan fail_reason=""
+      load_before=$(cut -d' ' -f1 /proc/loadavg)
       if "run_$tool" "$n"; then
         status=ok
         log "   $(calc '%.2f s, seeder uploaded %.1f MiB (%.2f× the file)' "$result_s, $result_up / 1048576, $result_up / ($mib * 1048576)")"
@@ -475,7 +477,7 @@ for n in "${ns[@]}"; do
         result_s=nan
         failures=$((failures + 1))
       fi
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$n" "$r" "$result_s" "$result_up" "$status" >>"$runs_tsv"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$n" "$r" "$result_s" "$result_up" "$status" "$load_before" "$(cut -d' ' -f1 /proc/loadavg)" >>"$runs_tsv"
     done
   done
 done
@@ -599,6 +601,8 @@ table=$(
   printf '%s\n' "${rows[@]}"
   echo
   [ -z "$flat" ] || echo "Flatness: $flat."
+  echo
+  echo "1-minute load average at the runs' starts and ends: $(awk -F'\t' 'NR > 1 { for (i = 7; i <= 8; i++) { if (min == "" || $i < min) min = $i; if ($i > max) max = $i } } END { printf "%s–%s", min, max }' "$runs_tsv") (the benchmark's own processes included; above ~2 on this $(nproc)-core machine, other work competed with it)."
 )
 
 echo
@@ -620,7 +624,7 @@ if [ "$write" = 1 ]; then
     echo
     echo "![completion time against N](bench/flash-crowd.svg)"
     echo
-    echo "Runs (tool, N, round, seconds, seeder bytes, status):"
+    echo "Runs (tool, N, round, seconds, seeder bytes, status, 1-minute load average before and after):"
     echo
     echo '```'
     tail -n +2 "$runs_tsv"
