@@ -7,13 +7,18 @@
 #   3. 100 concurrent downloads of a 20 MiB file from one peer vs from nginx: aggregate MB/s,
 #      errors, and the uploading peer's peak memory;
 #   4. the directory: 10,000 simulated peers with 100 files each (1,000,000 entries) registered,
-#      then searches from 50 connections, vs `redis-benchmark -c 50 -t get`.
+#      then searches from 50 connections, vs `redis-benchmark -c 50 -t get`;
+#   5. flash crowd (issue 14): one 64 MiB file, 1 seeder + N = 1, 4, 8, 16 downloaders started
+#      together, every upload limited to 8 MiB/s: menu-driven p2pshare peers vs aria2c over
+#      BitTorrent with opentracker (bench/flash-crowd.sh, which also writes its own part of
+#      BENCHMARKS.md and the plot bench/flash-crowd.svg; --quick: N = 1, 4 and 16 MiB).
 #
 # Usage (from anywhere; it finds the repository):
 #
 #   bench/run.sh                 # the full run, a few minutes; rewrites its section of BENCHMARKS.md
 #   bench/run.sh --quick         # small sizes, 1 run each, for development (BENCHMARKS.md untouched)
 #   bench/run.sh --only 1,4      # only some comparisons (BENCHMARKS.md untouched)
+#   bench/run.sh --only 5        # the flash crowd alone (bench/flash-crowd.sh with this build)
 #   bench/run.sh --write ...     # record a --quick/--only run in BENCHMARKS.md anyway
 #
 # It builds Release (the CLI, p2pshare.dll, and the load tool bench/P2PShare.LoadTest), publishes
@@ -24,7 +29,7 @@
 set -euo pipefail
 
 quick=0
-only="1,2,3,4"
+only="1,2,3,4,5"
 write=auto
 command_line="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
@@ -46,12 +51,12 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[[ "$only" =~ ^[1-4](,[1-4])*$ ]] || {
-  echo "bench/run.sh: --only takes comparison numbers 1-4 separated by commas, such as 1,4" >&2
+[[ "$only" =~ ^[1-5](,[1-5])*$ ]] || {
+  echo "bench/run.sh: --only takes comparison numbers 1-5 separated by commas, such as 1,4" >&2
   exit 2
 }
 if [ "$write" = auto ]; then
-  if [ "$quick" = 0 ] && [ "$only" = "1,2,3,4" ]; then write=1; else write=0; fi
+  if [ "$quick" = 0 ] && [ "$only" = "1,2,3,4,5" ]; then write=1; else write=0; fi
 fi
 wants() { [[ ",$only," == *",$1,"* ]]; }
 
@@ -537,6 +542,41 @@ comparison_4() {
   notes+=("4: \`p2pshare server --listen 127.0.0.1:0\` with default limits; the load tool (\`bench/P2PShare.LoadTest directory\`) registers $DIR_PEERS simulated peers, each over its own TCP connection from its own loopback address (127.1.x.y) that stays open and answers PINGs, with $DIR_FILES deterministic, realistic names each (music, TV episodes, photos, documents, plus popular films/ISOs held by many peers), timed from the first connect to the last OK (64 registrations in flight); then $DIR_CONNECTIONS connections send SEARCH one at a time (no pipelining) for ${DIR_WARMUP} s of warm-up and ${DIR_SECONDS} s measured, with queries of 2-3 words of a registered name (4,096 different queries, each asked many times, so the server's search cache answers most of them in row 4b; row 4b' is a second fresh server with the cache off; $(calc %.1f "$entries") entries per answer on average; the load tool, with its socket continuations run inline on its epoll threads (\`DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1\`, the load tool only), itself used $client_cpu of the $(nproc) cores meanwhile). Server memory from /proc/PID/status (VmHWM after registering: $hwm1 MiB). redis: \`redis-benchmark -c $DIR_CONNECTIONS -n $REDIS_REQUESTS -t get -q\` against \`redis-server --save '' --appendonly no\`.")
 }
 
+comparison_5() {
+  log "5. flash crowd: 1 seeder + N downloaders, p2pshare vs aria2c + opentracker (bench/flash-crowd.sh)"
+  local options=(--p2pshare "${cli[-1]}" --tsv "$work/flash.tsv")
+  [ "$quick" = 1 ] && options+=(--n "1,4" --mib 16)
+  [ "$write" = 1 ] && options+=(--write)
+  # Its table goes to stderr with the progress; a failed run is a row of its own here.
+  "$root/bench/flash-crowd.sh" "${options[@]}" >&2 || log "   bench/flash-crowd.sh reported failed runs"
+  [ -s "$work/flash.tsv" ] || die "bench/flash-crowd.sh wrote no runs"
+  # Medians of the successful runs: "TOOL N SECONDS SEEDER_BYTES".
+  local medians
+  medians=$(awk -F'\t' 'NR > 1 && $6 == "ok" { key = $1 " " $2; n[key]++; t[key, n[key]] = $4; u[key, n[key]] = $5 }
+    function median(a, key, count,   i, j, v, x) {
+      for (i = 1; i <= count; i++) v[i] = a[key, i]
+      for (i = 2; i <= count; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+      return count % 2 ? v[(count + 1) / 2] : (v[count / 2] + v[count / 2 + 1]) / 2
+    }
+    END { for (key in n) printf "%s %.3f %.0f\n", key, median(t, key, n[key]), median(u, key, n[key]) }' "$work/flash.tsv")
+  local size n_max
+  size=$(($([ "$quick" = 1 ] && echo 16 || echo 64) * 1048576))
+  n_max=$([ "$quick" = 1 ] && echo 4 || echo 16)
+  pick() { echo "$medians" | awk -v t="$1" -v n="$2" -v f="$3" '$1 == t && $2 == n { print $f }'; }
+  local pt at pu au p1 p8 a1 a8
+  pt=$(pick p2pshare "$n_max" 3) at=$(pick aria2c "$n_max" 3) pu=$(pick p2pshare "$n_max" 4) au=$(pick aria2c "$n_max" 4)
+  if [ -n "$pt" ] && [ -n "$at" ]; then
+    rows+=("| 5a | flash crowd: $((size / 1048576)) MiB, 1 seeder + $n_max downloaders, uploads 8 MiB/s | $(calc '%.2f s, seeder sent %.2f× the file' "$pt, $pu / $size") | aria2c $(calc '%.2f s, seeder sent %.2f× the file' "$at, $au / $size") | $(calc %.2f "$pt / $at")× time | ≤ 1.0×: **$(awk -v a="$pt" -v b="$at" 'BEGIN { print (a <= b) ? "PASS" : "FAIL" }')**, seeder ≤ 2×: **$(awk -v u="$pu" -v s="$size" 'BEGIN { print (u <= 2 * s) ? "PASS" : "FAIL" }')** |")
+  else
+    rows+=("| 5a | flash crowd, 1 seeder + $n_max downloaders | ${pt:-failed} | ${at:-failed} | — | **FAIL** |")
+  fi
+  p1=$(pick p2pshare 1 3) p8=$(pick p2pshare 8 3) a1=$(pick aria2c 1 3) a8=$(pick aria2c 8 3)
+  if [ -n "$p1" ] && [ -n "$p8" ] && [ -n "$a1" ] && [ -n "$a8" ]; then
+    rows+=("| 5b | flash crowd: time for 8 downloaders / for 1 | $(calc '%.2f s / %.2f s = %.2f' "$p8, $p1, $p8 / $p1") | aria2c $(calc '%.2f s / %.2f s = %.2f' "$a8, $a1, $a8 / $a1") | — | ≤ 1.5: **$(awk -v a="$p8" -v b="$p1" 'BEGIN { print (a <= 1.5 * b) ? "PASS" : "FAIL" }')** |")
+  fi
+  notes+=("5: \`bench/flash-crowd.sh\` with this build (its section \"Flash crowd\" below has the table for every N, the runs and the plot): p2pshare server, a seeder peer and N menu-driven peers (\`2\` and the name on stdin), each with one folder as --share and --downloads, vs opentracker, a seeding aria2c and N aria2c (DHT and LPD off, PEX on) that seed on; every process's upload limited to 8388608 bytes/s; timed from the start of the N downloader processes until all N hold the file (each copy then checked by sha256); seeder bytes from its upload log lines (p2pshare) or its RPC uploadLength (aria2c).")
+}
+
 # ---------------------------------------------------------------------------------------------
 
 ensure_tools
@@ -556,7 +596,7 @@ if wants 1 || wants 2 || wants 3; then
   start_server
 fi
 
-for n in 1 2 3 4; do
+for n in 1 2 3 4 5; do
   if wants "$n"; then "comparison_$n"; fi
 done
 
@@ -567,7 +607,7 @@ date_utc=$(date -u '+%Y-%m-%d %H:%M UTC')
 table=$(
   echo "Machine: ${cpu:-unknown CPU}, $cores cores, $memory RAM, $(uname -sr); $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(curl --version | head -n 1 | cut -d' ' -f1-2), redis $(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p'), .NET SDK $(dotnet --version). Everything on 127.0.0.1. p2pshare: ${cli_form:-plain Release build}."
   echo
-  echo "| # | comparison | p2pshare (median) | nginx + curl / redis (median) | ratio | goals |"
+  echo "| # | comparison | p2pshare (median) | nginx + curl / redis / aria2c (median) | ratio | goals |"
   echo "|---|---|---|---|---:|---|"
   printf '%s\n' "${rows[@]}"
   echo
