@@ -170,6 +170,13 @@ public sealed class ChunkScheduler
                 return chunk;
             }
 
+            if (_missing.Count > 0)
+            {
+                // Chunks are still unassigned, only not at this (partial) source: doubling up
+                // on another source's chunk now would only waste both sources' uploads.
+                return null;
+            }
+
             // End game: help with a chunk another source is still fetching.
             for (var candidate = 0; candidate < _done.Length; candidate++)
             {

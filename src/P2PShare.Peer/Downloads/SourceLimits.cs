@@ -28,8 +28,10 @@ public sealed record SourceLimits
     /// <summary>
     /// Most sources one address (an IPv4 address, or an IPv6 /64: <see cref="P2PShare.Protocol.AddressGroup"/>)
     /// supplies to one download, those dropped included. An address that registers a name under
-    /// hundreds of ports then costs a download at most this many attempts; the default, 4, still
-    /// lets a few peers behind one address share one download.
+    /// hundreds of ports then costs a download at most this many attempts. The default, 8, is as
+    /// many sources as a download uses at once: the downloaders of a crowd behind one address (a
+    /// lab behind one router, peers on one machine) each serve the others, and with fewer of them
+    /// per download the file spreads through the crowd more slowly.
     /// </summary>
     public int MaxPerAddress
     {
@@ -39,7 +41,7 @@ public sealed record SourceLimits
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 4;
+    } = 8;
 
     /// <summary>How long <paramref name="bytes"/> may take to arrive: <paramref name="grace"/> plus their time at <see cref="MinRate"/>.</summary>
     public TimeSpan Deadline(long bytes, TimeSpan grace) => grace + TimeSpan.FromSeconds((double)bytes / MinRate);

@@ -170,7 +170,7 @@ internal sealed partial class SwarmDownload
             if (source.Partial)
             {
                 // Nothing is asked of it before its map says what it has.
-                map = new SourceMap();
+                map = new SourceMap(_chunkCount);
                 _scheduler.SetAvailability(name, new ChunkSet(_chunkCount));
             }
 
@@ -277,7 +277,7 @@ internal sealed partial class SwarmDownload
         var request = new byte[FrameWriter.MeasureGet(source.FileName, 0, 1, _plan.Id)];
         while (true)
         {
-            if (map?.WantsRefresh(pending.Count == 0) == true)
+            if (map?.WantsRefresh() == true)
             {
                 await SendMapRequestAsync(connection, map, pending, cancellationToken).ConfigureAwait(false);
             }

@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 
 namespace P2PShare.Peer;
 
@@ -89,6 +90,7 @@ internal sealed partial class SwarmDownload
         }
 
         _transfer.Source(received.Source.Name).AddChunk(received.Length);
+        Logger.LogDebug("{File}: chunk {Chunk} verified from {Source}", _plan.Name, received.Chunk, received.Source.Name);
         return _scheduler.Complete(received.Chunk, received.Source.Name) && QueueForWriting(received);
     }
 
