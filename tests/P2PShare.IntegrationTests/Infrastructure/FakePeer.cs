@@ -36,6 +36,9 @@ public enum FakePeerBehavior
 /// REGISTER connection that it keeps open (so it stays online), answers HASHES for that file's
 /// id with the true HASH_LIST, and answers GET according to its <see cref="FakePeerBehavior"/>.
 /// Disposing it closes everything, which also takes it off the directory.
+/// Started with <c>partial: true</c>, it poses as a peer downloading the file instead: it
+/// registers no file, tells the directory with HOLD that it holds every chunk but the last, and
+/// answers CHUNKS with that map.
 /// </summary>
 public sealed class FakePeer : IAsyncDisposable
 {
@@ -45,6 +48,7 @@ public sealed class FakePeer : IAsyncDisposable
     private readonly FileEntry _file;
     private readonly HashListMessage _hashList;
     private readonly FakePeerBehavior _behavior;
+    private readonly ChunkMapMessage? _map;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _tasks = [];
     private readonly Lock _lock = new();
@@ -54,8 +58,9 @@ public sealed class FakePeer : IAsyncDisposable
     private int _getsAnswered;
     private int _lateAnswerGiven;
 
-    private FakePeer(Socket listener, FrameConnection directory, string path, FileEntry file, HashListMessage hashList, FakePeerBehavior behavior)
+    private FakePeer(Socket listener, FrameConnection directory, string path, FileEntry file, HashListMessage hashList, FakePeerBehavior behavior, ChunkMapMessage? map)
     {
+        _map = map;
         EndPoint = (IPEndPoint)listener.LocalEndPoint!;
         _listener = listener;
         _directory = directory;
@@ -99,7 +104,7 @@ public sealed class FakePeer : IAsyncDisposable
     /// listening on and registering from <paramref name="address"/> (default 127.0.0.1; any of
     /// 127.0.0.0/8 makes it another address to the directory and the downloaders).
     /// </summary>
-    public static async Task<FakePeer> StartAsync(ServerHandle server, string path, FakePeerBehavior behavior, string? name = null, IPAddress? address = null)
+    public static async Task<FakePeer> StartAsync(ServerHandle server, string path, FakePeerBehavior behavior, string? name = null, IPAddress? address = null, bool partial = false)
     {
         ArgumentNullException.ThrowIfNull(server);
         var cancellationToken = TestContext.Current.CancellationToken;
@@ -118,14 +123,33 @@ public sealed class FakePeer : IAsyncDisposable
 
             var socket = await Loopback.ConnectFromAsync(address, server.Host, server.Port, cancellationToken);
             directory = new FrameConnection(socket, Channel.Directory) { FrameTimeout = RawClient.ReplyTimeout };
-            await directory.SendAsync(new RegisterMessage((ushort)port, [file]), cancellationToken);
+            await directory.SendAsync(new RegisterMessage((ushort)port, partial ? [] : [file]), cancellationToken);
             var reply = await directory.ReadMessageAsync(RawClient.ReplyTimeout, cancellationToken);
-            if (reply is not OkMessage { FileCount: 1 })
+            if (reply is not OkMessage { FileCount: var count } || count != (partial ? 0 : 1))
             {
                 throw new InvalidOperationException($"the directory answered the fake peer's REGISTER with {reply?.ToString() ?? "nothing"}");
             }
 
-            var peer = new FakePeer(listener, directory, path, file, hashList, behavior);
+            ChunkMapMessage? map = null;
+            if (partial)
+            {
+                var chunks = hashList.Count;
+                var bitmap = new byte[ChunkBitmap.ByteLength(chunks)];
+                for (var chunk = 0; chunk < chunks - 1; chunk++)
+                {
+                    ChunkBitmap.Set(bitmap, chunk);
+                }
+
+                map = new ChunkMapMessage(chunks, bitmap);
+                await directory.SendAsync(new HoldMessage([new HoldItem(id, file.Size, (uint)Math.Max(1, chunks - 1))]), cancellationToken);
+                reply = await directory.ReadMessageAsync(RawClient.ReplyTimeout, cancellationToken);
+                if (reply is not OkMessage { FileCount: 1 })
+                {
+                    throw new InvalidOperationException($"the directory answered the fake peer's HOLD with {reply?.ToString() ?? "nothing"}");
+                }
+            }
+
+            var peer = new FakePeer(listener, directory, path, file, hashList, behavior, map);
             peer.Track(peer.KeepRegistrationAsync());
             peer.Track(peer.AcceptAsync());
             return peer;
@@ -224,6 +248,9 @@ public sealed class FakePeer : IAsyncDisposable
                             break;
                         case HashesMessage:
                             await connection.SendAsync(new ErrorMessage(ErrorCode.NotFound, "no file with this id"), _stop.Token);
+                            break;
+                        case ChunksMessage chunks when chunks.Id == _file.Id && _map is not null:
+                            await connection.SendAsync(_map, _stop.Token);
                             break;
                         case GetMessage get:
                             Interlocked.Increment(ref _getsReceived);

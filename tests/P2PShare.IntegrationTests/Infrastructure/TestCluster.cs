@@ -101,13 +101,14 @@ public sealed class TestCluster : IAsyncDisposable
     /// (fill it first) and waits until it is listening and registered. <paramref name="arguments"/>
     /// (more options, such as <c>--max-per-address 1</c>) go after the usual ones.
     /// <paramref name="sharedFiles"/>: how many files it must say it shares, when not every
-    /// file in the folder is shareable.
+    /// file in the folder is shareable. <paramref name="downloadsInShare"/>: the peer downloads
+    /// into its shared folder (<c>--downloads</c> the same as <c>--share</c>).
     /// </summary>
-    public async Task<PeerHandle> StartPeerAsync(ServerHandle server, string name, long? uploadLimit = null, bool menu = false, IEnumerable<string>? arguments = null, int? sharedFiles = null)
+    public async Task<PeerHandle> StartPeerAsync(ServerHandle server, string name, long? uploadLimit = null, bool menu = false, IEnumerable<string>? arguments = null, int? sharedFiles = null, bool downloadsInShare = false)
     {
         ArgumentNullException.ThrowIfNull(server);
         var share = ShareFolder(name);
-        var downloads = DownloadsFolder(name);
+        var downloads = downloadsInShare ? share : DownloadsFolder(name);
         // Each peer gets its own hash cache inside the test's folder, never the user's.
         var command = new List<string> { "peer", "--server", server.Address, "--port", "0", "--share", share, "--downloads", downloads, "--state", Path.Combine(Folder(name), "state") };
         if (uploadLimit is { } limit)
