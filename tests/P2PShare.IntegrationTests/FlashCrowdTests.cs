@@ -25,9 +25,9 @@ public sealed class FlashCrowdTests : IAsyncDisposable
         const int size = 24 * MiB;
         var server = await _cluster.StartServerAsync();
         var original = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("seeder"), "crowd.bin"), size, 141);
-        var seeder = await _cluster.StartPeerAsync(server, "seeder", uploadLimit: 4 * MiB, arguments: ["--log-level", "info"]);
+        var seeder = await _cluster.StartPeerAsync(server, "seeder", uploadLimit: 4 * MiB, arguments: ["--log-level", "Information"]);
         var peers = await Task.WhenAll(Enumerable.Range(1, downloaders).Select(i =>
-            _cluster.StartPeerAsync(server, $"peer{i}", uploadLimit: 4 * MiB, menu: true, arguments: ["--log-level", "info"], downloadsInShare: true)));
+            _cluster.StartPeerAsync(server, $"peer{i}", uploadLimit: 4 * MiB, menu: true, arguments: ["--log-level", "Information"], downloadsInShare: true)));
         foreach (var peer in peers)
         {
             await peer.Process.ExpectAsync(@"> $");
