@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,8 @@ internal sealed class DirectoryConnection : IDisposable
     // Requests of one connection are answered one at a time, so one builder serves them all.
     private readonly ResultsFrameBuilder _results = new();
     private readonly RefusalLog _refusals;
+    // What the registry found for the LOCATE being answered (one at a time, like the searches).
+    private readonly List<LocatedSource> _located = [];
     private RegistrationToken? _registration;
     private volatile bool _answering;
     private long _lastHeardTicks = Environment.TickCount64;
@@ -200,8 +203,8 @@ internal sealed class DirectoryConnection : IDisposable
             _answering = true;
             try
             {
-                // SEARCH, REGISTER, ADD and PONG are answered from a view of the frame (no object
-                // per message or per file); the rest are decoded into messages (the frame stays
+                // SEARCH, REGISTER, ADD, REMOVE, LOCATE, HOLD and PONG are answered from a view of
+                // the frame (no object per message or per file); the rest are decoded into messages (the frame stays
                 // valid until the next read).
                 try
                 {
@@ -218,6 +221,12 @@ internal sealed class DirectoryConnection : IDisposable
                             break;
                         case MessageType.Remove:
                             await _frames.SendAsync(new OkMessage((uint)Remove(frame.Payload.Span)), cancellationToken);
+                            break;
+                        case MessageType.Locate:
+                            await LocateAsync(LocateView.Parse(frame.Payload.Span).Id, cancellationToken);
+                            break;
+                        case MessageType.Hold:
+                            await _frames.SendAsync(new OkMessage((uint)Hold(frame.Payload.Span)), cancellationToken);
                             break;
                         case MessageType.Pong:
                             EmptyPayload.Validate(frame.Type, frame.Payload.Span); // it only refreshes the last-heard time
@@ -329,6 +338,51 @@ internal sealed class DirectoryConnection : IDisposable
         {
             _results.Release();
         }
+    }
+
+    /// <summary>
+    /// Answers a LOCATE with SOURCES, written from the registry's records into a pooled buffer
+    /// (no object per record). Over a REGISTER connection the peer itself is left out, as in a SEARCH.
+    /// </summary>
+    private async ValueTask LocateAsync(ContentId id, CancellationToken cancellationToken)
+    {
+        _located.Clear();
+        _registry.Locate(id, Registration?.Peer, Limits.MaxSources, _located);
+        var buffer = ArrayPool<byte>.Shared.Rent(SourcesFrameWriter.MaxFrameLength);
+        try
+        {
+            var length = WriteSources(buffer, id);
+            await _frames.SendRawAsync(buffer.AsMemory(0, length), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private int WriteSources(byte[] buffer, ContentId id)
+    {
+        var writer = new SourcesFrameWriter(buffer, id);
+        foreach (var source in _located)
+        {
+            if (!writer.TryAdd(source.Peer.Address, source.Peer.Port, source.Size, source.Held))
+            {
+                break;
+            }
+        }
+
+        return writer.Finish();
+    }
+
+    /// <summary>
+    /// Records a HOLD's items for this connection's registration; returns the number of contents
+    /// it now holds in part. Like ADD, HOLD before REGISTER is an error (ERROR 1, closed), checked
+    /// before the items are read.
+    /// </summary>
+    private int Hold(ReadOnlySpan<byte> payload)
+    {
+        var registration = RequireRegistration("HOLD");
+        return _registry.Hold(registration, HoldView.Parse(payload).Items) ?? throw Replaced("HOLD");
     }
 
     /// <summary>

@@ -134,6 +134,49 @@ public interface IPeerRegistry
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// The online peers that hold content <paramref name="id"/>, in SOURCES order (PROTOCOL.md
+    /// 5.14), appended to <paramref name="sources"/>: first those that share the whole file (a
+    /// registered entry with that id), one per peer however many names it has it under, in the
+    /// order of their first such entry, with that entry's size and <see cref="HeldSource.WholeFile"/>;
+    /// then those that hold it in part (<see cref="Hold(RegistrationToken, IReadOnlyList{HoldItem})"/>),
+    /// most verified chunks first, on a tie the one that announced it first. <paramref name="exclude"/>
+    /// is left out; at most <paramref name="maxSources"/> are given. A registry may bound the
+    /// work one call does (and so answer with the holders found within it).
+    /// </summary>
+    void Locate(ContentId id, PeerKey? exclude, int maxSources, List<LocatedSource> sources);
+
+    /// <summary><see cref="Locate(ContentId, PeerKey?, int, List{LocatedSource})"/> as protocol records.</summary>
+    IReadOnlyList<HeldSource> Locate(ContentId id, PeerKey? exclude, int maxSources)
+    {
+        var found = new List<LocatedSource>();
+        Locate(id, exclude, maxSources, found);
+        return [.. found.Select(source => new HeldSource(source.Peer.Address, source.Peer.Port, source.Size, source.Held))];
+    }
+
+    /// <summary>
+    /// Records what the registration's peer holds in part: for each item, <c>Held</c> verified
+    /// chunks of content <c>Id</c> of <c>Size</c> bytes; <c>Held</c> 0 withdraws the content
+    /// (a content not held is ignored then). A repeated id: the last item wins. Returns the
+    /// number of contents the peer now holds in part, or null when <paramref name="token"/> is
+    /// stale (nothing is changed then). What a peer holds goes with its registration: a
+    /// REGISTER that replaces it, an unregister, starts from nothing.
+    /// </summary>
+    /// <exception cref="RequestRefusedException">The peer would hold more contents in part than its quota, or their memory would go past a memory quota; nothing has changed.</exception>
+    int? Hold(RegistrationToken token, IReadOnlyList<HoldItem> items);
+
+    /// <summary><see cref="Hold(RegistrationToken, IReadOnlyList{HoldItem})"/> with the items of a HOLD read in place.</summary>
+    int? Hold(RegistrationToken token, HoldItemEnumerator items)
+    {
+        var list = new List<HoldItem>(items.Count);
+        foreach (var item in items)
+        {
+            list.Add(item);
+        }
+
+        return Hold(token, list);
+    }
+
     /// <summary>Number of peers registered now.</summary>
     int PeerCount { get; }
 

@@ -41,6 +41,14 @@ namespace P2PShare.Directory;
 /// under the read lock) and charged as measured after.
 /// </para>
 /// <para>
+/// LOCATE walks the entries of one content id (<see cref="ContentIdIndex"/>, kept by the
+/// table, so a compaction rebuilds it with the rest) and the peers' holdings in part, which
+/// live with each registration (at most <see cref="RegistrationQuotas.MaxPartialPerPeer"/>,
+/// each charged <c>HoldingBytes</c> of memory) and in one set per content id. A LOCATE looks at
+/// no more than <see cref="MaxLocateWork"/> entries and as many holdings, so a content
+/// registered a million times costs no more to locate than one registered that many times.
+/// </para>
+/// <para>
 /// Searches remember what they found (<see cref="SearchCache"/>), so a repeated query only looks
 /// at what changed since it was last answered. Results follow the order defined on
 /// <see cref="IPeerRegistry"/>: entry ids are handed out in exactly that sequence.
@@ -77,9 +85,18 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     /// <summary>Per entry, what a peer's set of entry ids costs (counted in the budget, not in the table).</summary>
     private const int PeerSetEntryBytes = 24;
 
+    /// <summary>
+    /// Memory one content held in part costs: its <c>PartialHolding</c> and its places in the
+    /// peer's dictionary and in the content's set (charged like an entry's memory).
+    /// </summary>
+    private const int HoldingBytes = 160;
+
     private readonly PhaseFairLock _lock = new();
     private readonly Predicate<int> _isDead;
     private readonly Dictionary<PeerKey, PeerState> _byPeer = [];
+
+    // Who holds each content in part (HOLD), for LOCATE; each holding is also in its peer's state.
+    private readonly Dictionary<ContentId, HashSet<PartialHolding>> _partialHolders = [];
 
     // Peer slots: what FileRecord.Peer refers to. A slot is reused once its peer is gone; its
     // old entries are dead by then, so they cannot be mistaken for the new peer's.
@@ -101,6 +118,11 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private long _lastGeneration;
     private int _peerCount;
     private int _fileCount;
+    private int _holdingCount;
+    private long _lastHoldSequence;
+
+    [ThreadStatic]
+    private static LocateScratch? _locateScratch;
 
     public InMemoryPeerRegistry()
         : this(rememberSearches: true)
@@ -144,6 +166,13 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         _ledger = new RegistrationLedger(quotas);
         _cache = rememberSearches ? new SearchCache(searchLimits.MaxCacheBytes) : null;
     }
+
+    /// <summary>
+    /// Most entries with the id one LOCATE looks at, and most holdings in part: the work of one
+    /// search slice each. A LOCATE holds the read lock once, for about as long as two slices of a
+    /// search do.
+    /// </summary>
+    internal const int MaxLocateWork = SearchSliceWork;
 
     public int PeerCount => Volatile.Read(ref _peerCount);
 
@@ -406,6 +435,152 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         }
 
         return ContinueSearchAsync(scratch, sink, cancellationToken);
+    }
+
+    public void Locate(ContentId id, PeerKey? exclude, int maxSources, List<LocatedSource> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxSources);
+        var scratch = _locateScratch ??= new LocateScratch();
+        var wanted = sources.Count + maxSources;
+        _lock.EnterRead();
+        try
+        {
+            var excluded = exclude is { } key && _byPeer.TryGetValue(key, out var asker) ? asker.Slot : NoPeer;
+            var work = MaxLocateWork;
+            var newest = _table.NewestWithId(id);
+            if (newest >= 0 && sources.Count < wanted)
+            {
+                // From the oldest entry with the id to the newest: whole holders in registration order.
+                for (var entry = _table[newest].NextSameId; work > 0; entry = _table[entry].NextSameId)
+                {
+                    work--;
+                    ref readonly var record = ref _table[entry];
+                    if (record.IsAlive && record.Peer != excluded && scratch.Peers.Add(record.Peer))
+                    {
+                        sources.Add(new LocatedSource(_slots[record.Peer]!.Token.Peer, record.Size, HeldSource.WholeFile));
+                        if (sources.Count == wanted)
+                        {
+                            break;
+                        }
+                    }
+
+                    if (entry == newest)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            if (sources.Count < wanted && _partialHolders.TryGetValue(id, out var holders))
+            {
+                // A bound of its own: whole entries flooding a content do not hide its partial holders.
+                work = MaxLocateWork;
+                var partial = scratch.Holdings;
+                foreach (var holding in holders)
+                {
+                    if (work-- <= 0)
+                    {
+                        break;
+                    }
+
+                    if (holding.Peer.Slot != excluded && !scratch.Peers.Contains(holding.Peer.Slot))
+                    {
+                        partial.Add(holding);
+                    }
+                }
+
+                partial.Sort(PartialHolding.MostHeldFirst);
+                for (var i = 0; i < partial.Count && sources.Count < wanted; i++)
+                {
+                    sources.Add(new LocatedSource(partial[i].Peer.Token.Peer, partial[i].Size, partial[i].Held));
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitRead();
+            scratch.Clear();
+        }
+    }
+
+    public int? Hold(RegistrationToken token, IReadOnlyList<HoldItem> items)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        ArgumentNullException.ThrowIfNull(items);
+        // The last item of a repeated id wins: keep each id's last position, before the lock.
+        var last = new Dictionary<ContentId, int>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            last[items[i].Id] = i;
+        }
+
+        _lock.EnterWrite();
+        try
+        {
+            if (!TryGetCurrent(token, out var state))
+            {
+                return null;
+            }
+
+            var holdings = state.Holdings;
+            var after = holdings.Count;
+            foreach (var (id, i) in last)
+            {
+                var held = holdings.ContainsKey(id);
+                after += items[i].Held == 0 ? (held ? -1 : 0) : (held ? 0 : 1);
+            }
+
+            var growth = after - holdings.Count;
+            if (after > _ledger.Quotas.MaxPartialPerPeer && growth > 0)
+            {
+                throw new RequestRefusedException(
+                    ErrorCode.Busy,
+                    "--max-partial-per-peer",
+                    $"refused: peer {token.Peer} would hold {after} contents in part, over the limit of {_ledger.Quotas.MaxPartialPerPeer} per peer (--max-partial-per-peer)");
+            }
+
+            if (growth > 0)
+            {
+                CheckLocked(token.Peer, state.Group, state.Amount, state.Amount + new RegisteredAmount(0, 0, (long)growth * HoldingBytes));
+            }
+
+            foreach (var (id, i) in last)
+            {
+                var item = items[i];
+                if (item.Held == 0)
+                {
+                    if (holdings.Remove(id, out var withdrawn))
+                    {
+                        Forget(withdrawn);
+                    }
+                }
+                else if (holdings.TryGetValue(id, out var holding))
+                {
+                    holding.Size = item.Size;
+                    holding.Held = item.Held;
+                }
+                else
+                {
+                    holding = new PartialHolding(state, id, ++_lastHoldSequence) { Size = item.Size, Held = item.Held };
+                    holdings.Add(id, holding);
+                    if (!_partialHolders.TryGetValue(id, out var holders))
+                    {
+                        _partialHolders.Add(id, holders = []);
+                    }
+
+                    holders.Add(holding);
+                    _holdingCount++;
+                    ChargeHoldings(state, 1);
+                }
+            }
+
+            return holdings.Count;
+        }
+        finally
+        {
+            _lock.ExitWrite();
+        }
     }
 
     /// <summary>
@@ -775,6 +950,14 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             _table.Kill(id);
         }
 
+        // What it held in part goes with the registration (the peer sends HOLD again after its next REGISTER).
+        foreach (var holding in state.Holdings.Values)
+        {
+            Forget(holding);
+        }
+
+        state.Holdings.Clear();
+
         Volatile.Write(ref _fileCount, _fileCount - state.Files.Count);
         Volatile.Write(ref _peerCount, _byPeer.Count);
         _ledger.Apply(state.Group, -state.Amount);
@@ -784,7 +967,27 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     }
 
     private long IndexBytesLocked() =>
-        _table.AllocatedBytes + (_compaction?.AllocatedBytes ?? 0) + ((long)_fileCount * PeerSetEntryBytes);
+        _table.AllocatedBytes + (_compaction?.AllocatedBytes ?? 0) + ((long)_fileCount * PeerSetEntryBytes) + ((long)_holdingCount * HoldingBytes);
+
+    /// <summary>Takes a holding out of its content's set and uncharges it (the caller takes it out of its peer's dictionary).</summary>
+    private void Forget(PartialHolding holding)
+    {
+        if (_partialHolders.TryGetValue(holding.Id, out var holders) && holders.Remove(holding) && holders.Count == 0)
+        {
+            _partialHolders.Remove(holding.Id);
+        }
+
+        _holdingCount--;
+        ChargeHoldings(holding.Peer, -1);
+    }
+
+    /// <summary>Charges (or gives back) the memory of <paramref name="count"/> holdings to the peer's address; kept apart from <see cref="PeerState.Amount"/>, whose memory is shared out among the peer's files.</summary>
+    private void ChargeHoldings(PeerState state, int count)
+    {
+        var change = new RegisteredAmount(0, 0, (long)count * HoldingBytes);
+        state.HoldingAmount += change;
+        _ledger.Apply(state.Group, change);
+    }
 
     // ---- Compaction ----
 
@@ -1260,6 +1463,44 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
         /// <summary>Changes whenever <see cref="Files"/> does (a compaction's prepared copy of the set is stale then).</summary>
         public int Version { get; set; }
+
+        /// <summary>The contents this peer holds in part (HOLD), by id.</summary>
+        public Dictionary<ContentId, PartialHolding> Holdings { get; } = [];
+
+        /// <summary>What <see cref="Holdings"/> are charged (memory only).</summary>
+        public RegisteredAmount HoldingAmount { get; set; }
+    }
+
+    /// <summary>One content one peer holds in part: its size, its verified chunks, and when the peer first announced it (what orders equal holders).</summary>
+    private sealed class PartialHolding(PeerState peer, ContentId id, long sequence)
+    {
+        /// <summary>Most chunks first; on a tie, the one announced first.</summary>
+        public static readonly Comparison<PartialHolding> MostHeldFirst = static (a, b) =>
+            a.Held != b.Held ? b.Held.CompareTo(a.Held) : a.Sequence.CompareTo(b.Sequence);
+
+        public PeerState Peer { get; } = peer;
+
+        public ContentId Id { get; } = id;
+
+        public long Sequence { get; } = sequence;
+
+        public ulong Size { get; set; }
+
+        public uint Held { get; set; }
+    }
+
+    /// <summary>What one LOCATE needs besides the answer, kept per thread: the peers already listed, the partial holders to sort.</summary>
+    private sealed class LocateScratch
+    {
+        public HashSet<int> Peers { get; } = [];
+
+        public List<PartialHolding> Holdings { get; } = [];
+
+        public void Clear()
+        {
+            Peers.Clear();
+            Holdings.Clear();
+        }
     }
 
     /// <summary>Builds the objects <see cref="Search(string, PeerKey?, int)"/> returns.</summary>

@@ -43,6 +43,8 @@ internal sealed class RefusalLog(ILogger logger, string remote)
         MessageType.Register => "REGISTER",
         MessageType.Add => "ADD",
         MessageType.Remove => "REMOVE",
+        MessageType.Hold => "HOLD",
+        MessageType.Locate => "LOCATE",
         _ => request.ToString(),
     };
 }

@@ -47,6 +47,12 @@ public sealed class RegistrationQuotas
     /// </summary>
     public long MaxMemory { get; init; } = 1L << 30;
 
+    /// <summary>
+    /// Most contents one peer may announce with HOLD as held in part, i.e. downloads in progress
+    /// (<c>--max-partial-per-peer</c>). A HOLD past it is refused whole with ERROR 4.
+    /// </summary>
+    public int MaxPartialPerPeer { get; init; } = 256;
+
     /// <summary>Throws when a value is out of range (zero or negative).</summary>
     public void Validate()
     {
@@ -58,5 +64,6 @@ public sealed class RegistrationQuotas
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxFiles);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxNameBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxMemory);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxPartialPerPeer);
     }
 }

@@ -18,6 +18,7 @@ internal sealed class RegistryLimitOptions
     private readonly Option<int> _maxFiles;
     private readonly Option<long> _maxNameBytes;
     private readonly Option<long> _maxMemory;
+    private readonly Option<int> _maxPartialPerPeer;
     private readonly Option<int> _maxQueryBytes;
     private readonly Option<int> _maxQueryWords;
     private readonly Option<int> _maxSearchWork;
@@ -35,6 +36,7 @@ internal sealed class RegistryLimitOptions
         _maxFiles = CommonOptions.PositiveCount("--max-files", "Most files registered in all", quotas.MaxFiles);
         _maxNameBytes = Bytes("--max-name-bytes", "Most bytes of file names registered in all", quotas.MaxNameBytes);
         _maxMemory = Bytes("--max-memory", "Memory budget of the search index; past it REGISTER and ADD get ERROR 4 while searches go on", quotas.MaxMemory);
+        _maxPartialPerPeer = CommonOptions.PositiveCount("--max-partial-per-peer", "Most contents one peer may announce with HOLD as held in part (downloads in progress); more get ERROR 4", quotas.MaxPartialPerPeer);
         _maxQueryBytes = CommonOptions.PositiveCount("--max-query-bytes", "Longest SEARCH query in UTF-8 bytes; longer ones get ERROR 1", search.MaxQueryBytes);
         _maxQueryWords = CommonOptions.PositiveCount("--max-query-words", "Most different words in a SEARCH query; more get ERROR 1", search.MaxQueryWords);
         _maxSearchWork = CommonOptions.PositiveCount("--max-search-work", "Most entries one SEARCH may look at; past it the answer is what was found so far", search.MaxWork);
@@ -51,7 +53,7 @@ internal sealed class RegistryLimitOptions
     public IEnumerable<Option> All =>
     [
         _maxFilesPerPeer, _maxNameBytesPerPeer, _maxFilesPerAddress, _maxNameBytesPerAddress, _maxMemoryPerAddress,
-        _maxFiles, _maxNameBytes, _maxMemory, _maxQueryBytes, _maxQueryWords, _maxSearchWork, _maxSearchCacheBytes,
+        _maxFiles, _maxNameBytes, _maxMemory, _maxPartialPerPeer, _maxQueryBytes, _maxQueryWords, _maxSearchWork, _maxSearchCacheBytes,
     ];
 
     public RegistrationQuotas QuotasFrom(ParseResult parse) => new()
@@ -64,6 +66,7 @@ internal sealed class RegistryLimitOptions
         MaxFiles = parse.GetValue(_maxFiles),
         MaxNameBytes = parse.GetValue(_maxNameBytes),
         MaxMemory = parse.GetValue(_maxMemory),
+        MaxPartialPerPeer = parse.GetValue(_maxPartialPerPeer),
     };
 
     public SearchLimits SearchLimitsFrom(ParseResult parse) => new()

@@ -15,6 +15,14 @@ internal struct FileRecord
     public ulong Size;
     public int NameReference;
     public int Peer;
+
+    /// <summary>
+    /// The next entry with the same <see cref="Id"/> in id order, the newest pointing back to the
+    /// oldest (a ring; see <see cref="ContentIdIndex"/>). Fits in the record's padding: the
+    /// record stays 56 bytes.
+    /// </summary>
+    public int NextSameId;
+
     public ushort NameLength;
 
     /// <summary>The name is all ASCII, so it can be matched byte by byte.</summary>

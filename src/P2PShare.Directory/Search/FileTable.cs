@@ -5,11 +5,13 @@ using P2PShare.Protocol;
 namespace P2PShare.Directory.Search;
 
 /// <summary>
-/// Every registered file entry, by id, with a trigram index over the names. Ids are handed out
+/// Every registered file entry, by id, with a trigram index over the names and an index by
+/// content id (<see cref="ContentIdIndex"/>, for LOCATE). Ids are handed out
 /// in increasing order and never reused, so id order is the order in which entries were added
 /// (what search results follow). Removing an entry only marks it dead; its name bytes and
-/// postings stay until a <see cref="TableCompaction"/> builds a compacted table (new ids, same
-/// order). Not thread-safe: <see cref="InMemoryPeerRegistry"/> locks around it.
+/// postings and its place among the entries of its content id stay until a
+/// <see cref="TableCompaction"/> builds a compacted table (new ids, same order, both indexes
+/// built afresh by <see cref="Append"/>). Not thread-safe: <see cref="InMemoryPeerRegistry"/> locks around it.
 /// </summary>
 internal sealed class FileTable
 {
@@ -21,10 +23,15 @@ internal sealed class FileTable
     private const int RecordChunkSize = 1 << RecordChunkBits;
 
     private FileRecord[][] _records = new FileRecord[16][];
+    private readonly ContentIdIndex _ids;
     private int _count;
     private int _live;
 
-    public FileTable(int capacity = 1024) => _records = new FileRecord[Math.Max((capacity + RecordChunkSize - 1) >> RecordChunkBits, 16)][];
+    public FileTable(int capacity = 1024)
+    {
+        _records = new FileRecord[Math.Max((capacity + RecordChunkSize - 1) >> RecordChunkBits, 16)][];
+        _ids = new ContentIdIndex(this, capacity);
+    }
 
     /// <summary>Ids handed out so far: live and dead entries.</summary>
     public int Count => _count;
@@ -39,7 +46,7 @@ internal sealed class FileTable
 
     /// <summary>Bytes of the table's arrays: records, names and postings (what the memory budget counts).</summary>
     public long AllocatedBytes =>
-        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _index.AllocatedBytes;
+        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _index.AllocatedBytes + _ids.AllocatedBytes;
 
     public ReadOnlySpan<byte> Name(int id)
     {
@@ -74,7 +81,17 @@ internal sealed class FileTable
         record.NameLength = (ushort)utf8Name.Length;
         record.IsAscii = System.Text.Ascii.IsValid(utf8Name);
         record.Peer = peer;
+        // A ring of one, then spliced in after the newest entry with this content id.
+        record.NextSameId = id;
         _count++;
+        var newest = _ids.SetNewest(id);
+        if (newest >= 0)
+        {
+            ref var previous = ref _records[newest >> RecordChunkBits][newest & (RecordChunkSize - 1)];
+            record.NextSameId = previous.NextSameId;
+            previous.NextSameId = id;
+        }
+
         _live++;
         foreach (var key in trigrams)
         {
@@ -83,6 +100,14 @@ internal sealed class FileTable
 
         return id;
     }
+
+    /// <summary>
+    /// The newest entry (live or dead) with content id <paramref name="contentId"/>, or -1 when
+    /// none has it. Its <see cref="FileRecord.NextSameId"/> is the oldest; following
+    /// <see cref="FileRecord.NextSameId"/> from there visits them all in id order and comes back
+    /// to this one.
+    /// </summary>
+    public int NewestWithId(in ContentId contentId) => _ids.Newest(contentId);
 
     public void Kill(int id)
     {

@@ -125,6 +125,40 @@ public sealed class DirectoryConnection : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// Asks which online peers hold content <paramref name="id"/>, wholly or in part (LOCATE):
+    /// whole holders first, then partial ones by chunks held. Over a registered connection the
+    /// peer itself is left out.
+    /// </summary>
+    public async Task<IReadOnlyList<HeldSource>> LocateAsync(ContentId id, CancellationToken cancellationToken = default)
+    {
+        var answer = await RequestAsync(new LocateMessage(id), cancellationToken).ConfigureAwait(false);
+        return answer switch
+        {
+            SourcesMessage sources when sources.Id == id => sources.Sources,
+            SourcesMessage sources => throw new DirectoryException($"directory answered LOCATE of {id} with the SOURCES of {sources.Id}"),
+            ErrorMessage error => throw new DirectoryException($"directory refused LOCATE: {error.Text}", error.Code),
+            _ => throw new DirectoryException($"directory answered LOCATE with {answer.Name}"),
+        };
+    }
+
+    /// <summary>
+    /// Announces what this peer holds in part (HOLD; <c>Held</c> 0 withdraws a content), in
+    /// frames of at most 1024 items; returns the number of contents it now holds in part. Only
+    /// after REGISTER on this connection, and again after every REGISTER (a REGISTER drops them).
+    /// </summary>
+    public async Task<uint> HoldAsync(IReadOnlyList<HoldItem> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        uint count = 0;
+        foreach (var batch in items.Chunk(Limits.MaxHoldItems))
+        {
+            count = ExpectOk(await RequestAsync(new HoldMessage(batch), cancellationToken).ConfigureAwait(false), "HOLD");
+        }
+
+        return count;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_closing.IsCancellationRequested)

@@ -102,6 +102,17 @@ public sealed class DirectoryLink : IAsyncDisposable
     public Task<uint> RemoveAsync(IReadOnlyList<string> names, CancellationToken cancellationToken = default) =>
         UseAsync(connection => connection.RemoveAsync(names, cancellationToken));
 
+    /// <summary>LOCATE over the link; fails fast while it is down, like a search.</summary>
+    public Task<IReadOnlyList<HeldSource>> LocateAsync(ContentId id, CancellationToken cancellationToken = default) =>
+        UseAsync(connection => connection.LocateAsync(id, cancellationToken));
+
+    /// <summary>
+    /// HOLD over the link. A re-registration drops what was held: the <see cref="Register"/>
+    /// callback re-sends it with <see cref="DirectoryConnection.HoldAsync"/> on the new connection.
+    /// </summary>
+    public Task<uint> HoldAsync(IReadOnlyList<HoldItem> items, CancellationToken cancellationToken = default) =>
+        UseAsync(connection => connection.HoldAsync(items, cancellationToken));
+
     /// <summary>
     /// Gives up reconnecting (the peer is stopping): a drop from now on is final. The current
     /// connection, if any, stays up until <see cref="DisposeAsync"/>.
