@@ -175,26 +175,6 @@ public sealed class DirectoryConnection : IAsyncDisposable
         _closing.Dispose();
     }
 
-    /// <summary>
-    /// The online peers that hold <paramref name="id"/>, wholly or in part (LOCATE). Over a
-    /// registered connection the peer itself is left out.
-    /// </summary>
-    public async Task<IReadOnlyList<HeldSource>> LocateAsync(ContentId id, CancellationToken cancellationToken = default)
-    {
-        var answer = await RequestAsync(new LocateMessage(id), cancellationToken).ConfigureAwait(false);
-        return answer switch
-        {
-            SourcesMessage sources when sources.Id == id => sources.Sources,
-            SourcesMessage sources => throw new DirectoryException($"directory answered LOCATE of {id} with the sources of {sources.Id}"),
-            ErrorMessage error => throw new DirectoryException($"directory refused LOCATE: {error.Text}", error.Code),
-            _ => throw new DirectoryException($"directory answered LOCATE with {answer.Name}"),
-        };
-    }
-
-    /// <summary>Tells the directory which contents this peer holds in part (HOLD); returns how many it now lists.</summary>
-    public async Task<uint> HoldAsync(IReadOnlyList<HoldItem> items, CancellationToken cancellationToken = default) =>
-        ExpectOk(await RequestAsync(new HoldMessage(items), cancellationToken).ConfigureAwait(false), "HOLD");
-
     /// <summary>TCP keepalive notices a dead network path even while neither side has anything to say.</summary>
     private static void EnableKeepAlive(Socket socket)
     {

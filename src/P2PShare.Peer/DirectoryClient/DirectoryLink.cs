@@ -90,12 +90,6 @@ public sealed class DirectoryLink : IAsyncDisposable
     public Task<IReadOnlyList<PeerFiles>> SearchAsync(string query, CancellationToken cancellationToken = default) =>
         UseAsync(connection => connection.SearchAsync(query, cancellationToken));
 
-    public Task<IReadOnlyList<HeldSource>> LocateAsync(ContentId id, CancellationToken cancellationToken = default) =>
-        UseAsync(connection => connection.LocateAsync(id, cancellationToken));
-
-    public Task<uint> HoldAsync(IReadOnlyList<HoldItem> items, CancellationToken cancellationToken = default) =>
-        UseAsync(connection => connection.HoldAsync(items, cancellationToken));
-
     public Task<uint> AddAsync(IReadOnlyList<FileEntry> files, CancellationToken cancellationToken = default) =>
         UseAsync(connection => connection.AddAsync(files, cancellationToken));
 
