@@ -9,7 +9,7 @@ namespace P2PShare.Peer;
 internal sealed partial class SwarmDownload
 {
     /// <summary>
-    /// Keeps up to <see cref="Downloader.MaxSources"/> workers running until every chunk is
+    /// Keeps up to <see cref="DownloadOptions.MaxSources"/> workers running until every chunk is
     /// verified, adding sources found by searching again; fails when every source is gone and
     /// no new one turns up.
     /// </summary>
@@ -60,7 +60,7 @@ internal sealed partial class SwarmDownload
                     continue;
                 }
 
-                var untilSearch = _owner.ResearchInterval - lastSearch.Elapsed;
+                var untilSearch = _options.ResearchInterval - lastSearch.Elapsed;
                 if (untilSearch <= TimeSpan.Zero)
                 {
                     lastSearch.Restart();
@@ -107,7 +107,7 @@ internal sealed partial class SwarmDownload
             foreach (var source in sources)
             {
                 var name = source.Name;
-                if (workers.Count >= _owner.MaxSources || workers.ContainsKey(name) || IsDropped(name) || !Admit(source))
+                if (workers.Count >= _options.MaxSources || workers.ContainsKey(name) || IsDropped(name) || !Admit(source))
                 {
                     continue;
                 }
@@ -123,7 +123,7 @@ internal sealed partial class SwarmDownload
 
     /// <summary>
     /// Chunk buffers (1 MiB each) for this download: one per source being received into, plus
-    /// <see cref="Downloader.ChunksAheadPerSource"/> per source waiting for or in verification,
+    /// <see cref="DownloadOptions.ChunksAheadPerSource"/> per source waiting for or in verification,
     /// but no more than <see cref="MaxChunksAhead"/> of those in all (with many sources the
     /// verifiers, not the buffers, are the limit); never fewer than keep every verifier busy,
     /// or, verifying in passes, than two passes (one gathered while the last is hashed and
@@ -132,8 +132,8 @@ internal sealed partial class SwarmDownload
     /// </summary>
     private int BufferCount()
     {
-        var sources = Math.Min(_owner.MaxSources, _chunkCount);
-        var ahead = Math.Min(sources * _owner.ChunksAheadPerSource, MaxChunksAhead);
+        var sources = Math.Min(_options.MaxSources, _chunkCount);
+        var ahead = Math.Min(sources * _options.ChunksAheadPerSource, MaxChunksAhead);
         var verifying = VerifiesInBatches ? 2 * MultiBufferSha256.Lanes : VerifierCount + 1;
         return Math.Max(sources + ahead, verifying) + ChunksAwaitingWrite;
     }
@@ -143,8 +143,8 @@ internal sealed partial class SwarmDownload
     /// <summary>Source workers running now (the coordinator's count).</summary>
     private int _runningSources = 1;
 
-    /// <summary>This source's share of <see cref="Downloader.RequestsInFlight"/>: at least one.</summary>
-    private int RequestsPerSource => RequestsPerSourceOf(_owner.RequestsInFlight, Volatile.Read(ref _runningSources));
+    /// <summary>This source's share of <see cref="DownloadOptions.RequestsInFlight"/>: at least one.</summary>
+    private int RequestsPerSource => RequestsPerSourceOf(_options.RequestsInFlight, Volatile.Read(ref _runningSources));
 
     internal static int RequestsPerSourceOf(int requestsInFlight, int sources) =>
         Math.Max(1, requestsInFlight / Math.Max(1, sources));
@@ -154,7 +154,7 @@ internal sealed partial class SwarmDownload
     /// received for verification (see the Verify part) while it receives the next. A source that
     /// fails in any way, or sends a chunk that fails verification, is dropped and its chunks go
     /// back to the others. A lone source that delivers faster than
-    /// <see cref="Downloader.SecondConnectionRate"/> gets a second connection (see
+    /// <see cref="DownloadOptions.SecondConnectionRate"/> gets a second connection (see
     /// <see cref="RunSecondConnectionAsync"/>).
     /// </summary>
     private async Task RunSourceAsync(DownloadSource source, string name, CancellationToken cancellationToken)
@@ -165,7 +165,7 @@ internal sealed partial class SwarmDownload
         var window = new RateWindow();
         try
         {
-            using var connection = await ConnectAsync(source.EndPoint, 0, _owner.StallTimeout, run.Token).ConfigureAwait(false);
+            using var connection = await ConnectAsync(source.EndPoint, 0, _options.StallTimeout, run.Token).ConfigureAwait(false);
             SourceMap? map = null;
             if (source.Partial)
             {
@@ -216,14 +216,14 @@ internal sealed partial class SwarmDownload
     /// <summary>
     /// Whether a source delivering <paramref name="bytesPerSecond"/> should get a second
     /// connection: only a lone source (a swarm spreads the work over connections already), only
-    /// one faster than <see cref="Downloader.SecondConnectionRate"/>, and only with enough of the
+    /// one faster than <see cref="DownloadOptions.SecondConnectionRate"/>, and only with enough of the
     /// file left to be worth a connection.
     /// </summary>
     private bool WantsSecondConnection(double bytesPerSecond) =>
-        _owner.SecondConnectionRate is { } threshold
+        _options.SecondConnectionRate is { } threshold
         && bytesPerSecond >= threshold
         && Volatile.Read(ref _runningSources) == 1
-        && _scheduler.ChunkCount - _scheduler.DoneCount >= _owner.SecondConnectionMinChunks;
+        && _scheduler.ChunkCount - _scheduler.DoneCount >= _options.SecondConnectionMinChunks;
 
     /// <summary>
     /// A second connection to a lone fast source. On one connection the source answers GETs one
@@ -240,7 +240,7 @@ internal sealed partial class SwarmDownload
         var pending = new Queue<int>();
         try
         {
-            using var connection = await ConnectAsync(source.EndPoint, 0, _owner.StallTimeout, cancellationToken).ConfigureAwait(false);
+            using var connection = await ConnectAsync(source.EndPoint, 0, _options.StallTimeout, cancellationToken).ConfigureAwait(false);
             Logger.LogDebug("download of {File}: second connection to {Source}", _plan.Name, run.Name);
             // The first connection keeps the source's map; this one asks within it.
             await FetchAsync(connection, source, run, pending, null, null, cancellationToken).ConfigureAwait(false);
@@ -349,7 +349,7 @@ internal sealed partial class SwarmDownload
     /// </summary>
     private async Task ReceiveMapAsync(FrameConnection connection, SourceMap map, string name, CancellationToken cancellationToken)
     {
-        var reply = await connection.ReadFrameAsync(_owner.StallTimeout, cancellationToken).ConfigureAwait(false);
+        var reply = await connection.ReadFrameAsync(_options.StallTimeout, cancellationToken).ConfigureAwait(false);
         if (reply.IsEndOfStream)
         {
             throw new SourceFailedException("closed the connection");
@@ -392,7 +392,7 @@ internal sealed partial class SwarmDownload
     {
         SourceFailedException => ex.Message,
         ProtocolException => $"broke the protocol: {ex.Message}",
-        TimeoutException => $"sent nothing for {_owner.StallTimeout.TotalSeconds:0} s",
+        TimeoutException => $"sent nothing for {_options.StallTimeout.TotalSeconds:0} s",
         SocketException or EndOfStreamException or IOException { InnerException: SocketException } => $"connection lost: {ex.Message}",
         _ => null,
     };
@@ -439,7 +439,7 @@ internal sealed partial class SwarmDownload
     private async Task ReceiveChunkAsync(FrameConnection connection, int chunk, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var allowed = _owner.SourceLimits.Deadline(destination.Length, _owner.StallTimeout);
+        var allowed = _options.SourceLimits.Deadline(destination.Length, _options.StallTimeout);
         var filled = 0;
         var deadlineBound = false;
         try
@@ -460,7 +460,7 @@ internal sealed partial class SwarmDownload
         catch (TimeoutException) when (deadlineBound)
         {
             throw new SourceFailedException(
-                $"too slow: {filled} of the {destination.Length} bytes of chunk {chunk} in {allowed.TotalSeconds:0} s, at {_owner.SourceLimits.MinRate} bytes/s at least (--min-source-rate)");
+                $"too slow: {filled} of the {destination.Length} bytes of chunk {chunk} in {allowed.TotalSeconds:0} s, at {_options.SourceLimits.MinRate} bytes/s at least (--min-source-rate)");
         }
     }
 
@@ -471,8 +471,8 @@ internal sealed partial class SwarmDownload
     private TimeSpan NextWait(long started, TimeSpan allowed, out bool deadlineBound)
     {
         var left = allowed - Stopwatch.GetElapsedTime(started);
-        deadlineBound = left <= _owner.StallTimeout;
-        return !deadlineBound ? _owner.StallTimeout : left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
+        deadlineBound = left <= _options.StallTimeout;
+        return !deadlineBound ? _options.StallTimeout : left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
     }
 
     /// <summary>
