@@ -19,9 +19,9 @@ internal sealed partial class SwarmDownload
         var workers = new Dictionary<string, Task>(StringComparer.Ordinal);
         var lastSearch = Stopwatch.StartNew();
         var searchedSinceLastLoss = false;
-        using var buffers = new ChunkBufferPool(BufferCount(), Limits.ChunkSize);
-        _buffers = buffers;
-        var verifiers = StartVerifiers();
+        var sources = Math.Min(_options.MaxSources, _chunkCount);
+        using var pipeline = new ChunkPipeline(_hashList!, _file!, _record!, _held?.Stored, _transfer, this, sources, _options.ChunksAheadPerSource);
+        pipeline.Start();
         try
         {
             AddWorkers(_plan.Sources);
@@ -39,7 +39,7 @@ internal sealed partial class SwarmDownload
                 // (possibly on the very thread that is running the cancellation callbacks, so
                 // the workers would never learn of it).
                 cancellationToken.ThrowIfCancellationRequested();
-                ThrowIfStoreFailed();
+                pipeline.ThrowIfStoreFailed();
                 if (workers.Count == 0 && !_scheduler.IsComplete)
                 {
                     // Every source is gone: one more search before giving up.
@@ -82,7 +82,7 @@ internal sealed partial class SwarmDownload
         }
         finally
         {
-            _stopping = true;
+            pipeline.Stop();
             await stop.CancelAsync().ConfigureAwait(false);
             foreach (var task in workers.Values)
             {
@@ -97,10 +97,10 @@ internal sealed partial class SwarmDownload
             }
 
             // No write may be under way when the .part is closed.
-            await StopVerifiersAsync(verifiers).ConfigureAwait(false);
+            await pipeline.CompleteAsync().ConfigureAwait(false);
         }
 
-        ThrowIfStoreFailed();
+        pipeline.ThrowIfStoreFailed();
 
         void AddWorkers(IEnumerable<DownloadSource> sources)
         {
@@ -113,7 +113,7 @@ internal sealed partial class SwarmDownload
                 }
 
                 _transfer.Source(name).Start(source.Partial);
-                workers[name] = Task.Run(() => RunSourceAsync(source, name, stop.Token), CancellationToken.None);
+                workers[name] = Task.Run(() => RunSourceAsync(source, name, pipeline, stop.Token), CancellationToken.None);
             }
 
             Volatile.Write(ref _runningSources, workers.Count);
@@ -121,24 +121,24 @@ internal sealed partial class SwarmDownload
         }
     }
 
-    /// <summary>
-    /// Chunk buffers (1 MiB each) for this download: one per source being received into, plus
-    /// <see cref="DownloadOptions.ChunksAheadPerSource"/> per source waiting for or in verification,
-    /// but no more than <see cref="MaxChunksAhead"/> of those in all (with many sources the
-    /// verifiers, not the buffers, are the limit); never fewer than keep every verifier busy,
-    /// or, verifying in passes, than two passes (one gathered while the last is hashed and
-    /// written); and <see cref="ChunksAwaitingWrite"/> more for verified chunks waiting for the
-    /// writer. Buffers are allocated only when the pipeline first needs them.
-    /// </summary>
-    private int BufferCount()
+    int IChunkPipelineObserver.ChunksLeftToVerify => _chunkCount - _scheduler.DoneCount;
+
+    /// <summary>Counts a verified chunk to its source; the scheduler says whether it is the first copy, to be written.</summary>
+    bool IChunkPipelineObserver.Verified(in ReceivedChunk chunk)
     {
-        var sources = Math.Min(_options.MaxSources, _chunkCount);
-        var ahead = Math.Min(sources * _options.ChunksAheadPerSource, MaxChunksAhead);
-        var verifying = VerifiesInBatches ? 2 * MultiBufferSha256.Lanes : VerifierCount + 1;
-        return Math.Max(sources + ahead, verifying) + ChunksAwaitingWrite;
+        _transfer.Source(chunk.Source.Name).AddChunk(chunk.Length);
+        Logger.LogDebug("{File}: chunk {Chunk} verified from {Source}", _plan.Name, chunk.Chunk, chunk.Source.Name);
+        return _scheduler.Complete(chunk.Chunk, chunk.Source.Name);
     }
 
-    private const int MaxChunksAhead = 8;
+    /// <summary>Fails the chunk's source: its worker drops it, and its chunks go to the others.</summary>
+    void IChunkPipelineObserver.FailedVerification(in ReceivedChunk chunk)
+    {
+        chunk.Source.Fail($"chunk {chunk.Chunk} failed verification: the source sent wrong bytes", lied: true);
+        _changed.Pulse();
+    }
+
+    void IChunkPipelineObserver.Written() => _changed.Pulse();
 
     /// <summary>Source workers running now (the coordinator's count).</summary>
     private int _runningSources = 1;
@@ -151,13 +151,13 @@ internal sealed partial class SwarmDownload
 
     /// <summary>
     /// Fetches chunks from one source, keeping a few GETs in flight, and queues each chunk
-    /// received for verification (see the Verify part) while it receives the next. A source that
+    /// received for verification (see <see cref="ChunkPipeline"/>) while it receives the next. A source that
     /// fails in any way, or sends a chunk that fails verification, is dropped and its chunks go
     /// back to the others. A lone source that delivers faster than
     /// <see cref="DownloadOptions.SecondConnectionRate"/> gets a second connection (see
     /// <see cref="RunSecondConnectionAsync"/>).
     /// </summary>
-    private async Task RunSourceAsync(DownloadSource source, string name, CancellationToken cancellationToken)
+    private async Task RunSourceAsync(DownloadSource source, string name, ChunkPipeline pipeline, CancellationToken cancellationToken)
     {
         using var run = new SourceRun(name, cancellationToken);
         using var stopSecond = CancellationTokenSource.CreateLinkedTokenSource(run.Token);
@@ -174,7 +174,7 @@ internal sealed partial class SwarmDownload
                 _scheduler.SetAvailability(name, new ChunkSet(_chunkCount));
             }
 
-            await FetchAsync(connection, source, run, new Queue<int>(), map, ChunkReceived, run.Token).ConfigureAwait(false);
+            await FetchAsync(connection, source, run, pipeline, new Queue<int>(), map, ChunkReceived, run.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.Failure is { } failure)
         {
@@ -208,7 +208,7 @@ internal sealed partial class SwarmDownload
         {
             if (second is null && window.Add() is { } rate && WantsSecondConnection(rate))
             {
-                second = Task.Run(() => RunSecondConnectionAsync(source, run, stopSecond.Token), CancellationToken.None);
+                second = Task.Run(() => RunSecondConnectionAsync(source, run, pipeline, stopSecond.Token), CancellationToken.None);
             }
         }
     }
@@ -235,7 +235,7 @@ internal sealed partial class SwarmDownload
     /// refusing a second connection with ERROR 4, say) only ends this connection: the chunks it
     /// had asked for go back, and the first connection carries on.
     /// </summary>
-    private async Task RunSecondConnectionAsync(DownloadSource source, SourceRun run, CancellationToken cancellationToken)
+    private async Task RunSecondConnectionAsync(DownloadSource source, SourceRun run, ChunkPipeline pipeline, CancellationToken cancellationToken)
     {
         var pending = new Queue<int>();
         try
@@ -243,7 +243,7 @@ internal sealed partial class SwarmDownload
             using var connection = await ConnectAsync(source.EndPoint, 0, _options.StallTimeout, cancellationToken).ConfigureAwait(false);
             Logger.LogDebug("download of {File}: second connection to {Source}", _plan.Name, run.Name);
             // The first connection keeps the source's map; this one asks within it.
-            await FetchAsync(connection, source, run, pending, null, null, cancellationToken).ConfigureAwait(false);
+            await FetchAsync(connection, source, run, pipeline, pending, null, null, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -267,11 +267,11 @@ internal sealed partial class SwarmDownload
     /// <summary>
     /// Fetches chunks over <paramref name="connection"/> until none is left to fetch: keeps up to
     /// <see cref="RequestsPerSource"/> GETs in flight (<paramref name="pending"/>, in the order
-    /// sent), receives each answer into a pooled buffer, and queues it for verification. From a
+    /// sent), receives each answer into a buffer of <paramref name="pipeline"/>, and queues it there for verification. From a
     /// partial source (<paramref name="map"/>) it first learns which chunks the source holds
     /// (CHUNKS), asks only for those, and asks again as the source verifies more.
     /// </summary>
-    private async Task FetchAsync(FrameConnection connection, DownloadSource source, SourceRun run, Queue<int> pending, SourceMap? map, Action? chunkReceived, CancellationToken cancellationToken)
+    private async Task FetchAsync(FrameConnection connection, DownloadSource source, SourceRun run, ChunkPipeline pipeline, Queue<int> pending, SourceMap? map, Action? chunkReceived, CancellationToken cancellationToken)
     {
         // Every GET to this source differs only in its range: one buffer, encoded in place.
         var request = new byte[FrameWriter.MeasureGet(source.FileName, 0, 1, _plan.Id)];
@@ -311,20 +311,20 @@ internal sealed partial class SwarmDownload
             }
 
             var length = (int)ChunkLength(chunk);
-            var buffer = await _buffers!.RentAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = await pipeline.RentAsync(cancellationToken).ConfigureAwait(false);
             var queued = false;
             try
             {
                 await ReceiveChunkAsync(connection, chunk, buffer.Memory(length), cancellationToken).ConfigureAwait(false);
                 pending.Dequeue();
                 _scheduler.Received(chunk, run.Name);
-                queued = QueueForVerification(new ReceivedChunk(chunk, buffer, length, run));
+                queued = pipeline.QueueForVerification(new ReceivedChunk(chunk, buffer, length, run));
             }
             finally
             {
                 if (!queued)
                 {
-                    _buffers.Return(buffer);
+                    pipeline.Return(buffer);
                 }
             }
 

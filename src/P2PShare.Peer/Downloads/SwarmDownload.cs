@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using P2PShare.Protocol;
 
@@ -11,12 +10,12 @@ namespace P2PShare.Peer;
 /// One download from many sources: gets a hash list it can trust (SHA-256 of the digests must be
 /// the id), claims <c>NAME.part</c> (an earlier run's to resume, or a new one: see
 /// <see cref="DownloadFiles"/>) and makes room for it, runs one worker per source (see the Sources part
-/// of this class) that only receives, hands the received chunks to verifiers that hash and write
-/// them in parallel (the Verify part), records the written chunks in the resume record, searches
+/// of this class) that only receives, hands the received chunks to a <see cref="ChunkPipeline"/>
+/// that verifies, writes and records them in parallel, searches
 /// again for new sources from time to time, and finishes when every chunk is written by giving
 /// the file its name.
 /// </summary>
-internal sealed partial class SwarmDownload
+internal sealed partial class SwarmDownload : IChunkPipelineObserver
 {
     private readonly Downloader _owner;
     private readonly DownloadOptions _options;
@@ -315,7 +314,7 @@ internal sealed partial class SwarmDownload
             {
                 var length = (int)ChunkLength(chunk);
                 var read = await RandomAccess.ReadAsync(_file!.Handle, buffer.AsMemory(0, length), (long)chunk * Limits.ChunkSize, cancellationToken).ConfigureAwait(false);
-                if (read == length && ChunkMatches(chunk, buffer.AsSpan(0, length)))
+                if (read == length && ChunkPipeline.ChunkMatches(_hashList!, chunk, buffer.AsSpan(0, length)))
                 {
                     verified.Add(chunk);
                 }
@@ -332,13 +331,6 @@ internal sealed partial class SwarmDownload
         }
 
         return verified;
-    }
-
-    private bool ChunkMatches(int chunk, ReadOnlySpan<byte> data)
-    {
-        Span<byte> digest = stackalloc byte[Limits.IdLength];
-        SHA256.HashData(data, digest);
-        return digest.SequenceEqual(_hashList!.Digest(chunk));
     }
 
     /// <summary>Chunks written to the .part and recorded; the download is done when all are.</summary>
