@@ -19,8 +19,8 @@ internal sealed partial class SwarmDownload
         var workers = new Dictionary<string, Task>(StringComparer.Ordinal);
         var lastSearch = Stopwatch.StartNew();
         var searchedSinceLastLoss = false;
-        var sources = Math.Min(_options.MaxSources, _chunkCount);
-        using var pipeline = new ChunkPipeline(_hashList!, _file!, _record!, _held?.Stored, _transfer, this, sources, _options.ChunksAheadPerSource);
+        var sourceCount = Math.Min(_options.MaxSources, _chunkCount);
+        using var pipeline = new ChunkPipeline(_hashList!, _file!, _record!, _held?.Stored, _transfer, this, sourceCount, _options.ChunksAheadPerSource);
         pipeline.Start();
         try
         {
