@@ -76,14 +76,17 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         };
         _downloader = new Downloader(options.DownloadsFolder, loggerFactory.CreateLogger("p2pshare.download"))
         {
-            MaxSources = options.MaxSources,
-            SourceLimits = options.SourceLimits,
-            Holdings = Held,
-            // A LOCATE is one lookup by id, cheap enough to ask every second: partial sources
-            // appearing in a crowd are found within about that long.
-            ResearchInterval = LocateInterval,
-            FinishedServeTime = options.ShareDownloads ? Downloader.DefaultFinishedServeTime : TimeSpan.Zero,
-            IsServedElsewhere = id => _folders.TryGetById(id, out _),
+            Options = new DownloadOptions
+            {
+                MaxSources = options.MaxSources,
+                SourceLimits = options.SourceLimits,
+                Holdings = Held,
+                // A LOCATE is one lookup by id, cheap enough to ask every second: partial sources
+                // appearing in a crowd are found within about that long.
+                ResearchInterval = LocateInterval,
+                FinishedServeTime = options.ShareDownloads ? DownloadOptions.DefaultFinishedServeTime : TimeSpan.Zero,
+                IsServedElsewhere = id => _folders.TryGetById(id, out _),
+            },
         };
     }
 

@@ -32,7 +32,7 @@ internal static class ConcurrentDownloads
         {
             var downloader = new Downloader(Path.Combine(options.Output, i.ToString("000", System.Globalization.CultureInfo.InvariantCulture)), NullLogger.Instance)
             {
-                MaxSources = options.Sources,
+                Options = new DownloadOptions { MaxSources = options.Sources },
             };
             var transfer = tracker.Start(TransferDirection.Download, "-", plan.Name, (long)plan.Size);
             try

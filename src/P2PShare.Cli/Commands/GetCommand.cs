@@ -87,7 +87,7 @@ internal static class GetCommand
         // The directory connection stays open while the download runs: it searches again for new sources.
         await using (directory)
         {
-            var downloader = new Downloader(output, loggers.CreateLogger("p2pshare.download")) { MaxSources = maxSources, SourceLimits = sourceLimits };
+            var downloader = new Downloader(output, loggers.CreateLogger("p2pshare.download")) { Options = new DownloadOptions { MaxSources = maxSources, SourceLimits = sourceLimits } };
             var transfer = new TransferTracker().Start(TransferDirection.Download, "-", plan.Name, plan.Refusal is null ? (long)plan.Size : 0);
             var download = downloader.DownloadAsync(plan, transfer, FindSourcesAsync, shutdown.Token);
             await ShowProgressAsync(transfer, download);

@@ -9,7 +9,7 @@ namespace P2PShare.Peer;
 internal sealed partial class SwarmDownload
 {
     /// <summary>
-    /// Keeps up to <see cref="Downloader.MaxSources"/> workers running until every chunk is
+    /// Keeps up to <see cref="DownloadOptions.MaxSources"/> workers running until every chunk is
     /// verified, adding sources found by searching again; fails when every source is gone and
     /// no new one turns up.
     /// </summary>
@@ -19,9 +19,9 @@ internal sealed partial class SwarmDownload
         var workers = new Dictionary<string, Task>(StringComparer.Ordinal);
         var lastSearch = Stopwatch.StartNew();
         var searchedSinceLastLoss = false;
-        using var buffers = new ChunkBufferPool(BufferCount(), Limits.ChunkSize);
-        _buffers = buffers;
-        var verifiers = StartVerifiers();
+        var sourceCount = Math.Min(_options.MaxSources, _chunkCount);
+        using var pipeline = new ChunkPipeline(_hashList!, _file!, _record!, _held?.Stored, _transfer, this, sourceCount, _options.ChunksAheadPerSource);
+        pipeline.Start();
         try
         {
             AddWorkers(_plan.Sources);
@@ -39,7 +39,7 @@ internal sealed partial class SwarmDownload
                 // (possibly on the very thread that is running the cancellation callbacks, so
                 // the workers would never learn of it).
                 cancellationToken.ThrowIfCancellationRequested();
-                ThrowIfStoreFailed();
+                pipeline.ThrowIfStoreFailed();
                 if (workers.Count == 0 && !_scheduler.IsComplete)
                 {
                     // Every source is gone: one more search before giving up.
@@ -60,7 +60,7 @@ internal sealed partial class SwarmDownload
                     continue;
                 }
 
-                var untilSearch = _owner.ResearchInterval - lastSearch.Elapsed;
+                var untilSearch = _options.ResearchInterval - lastSearch.Elapsed;
                 if (untilSearch <= TimeSpan.Zero)
                 {
                     lastSearch.Restart();
@@ -82,7 +82,7 @@ internal sealed partial class SwarmDownload
         }
         finally
         {
-            _stopping = true;
+            pipeline.Stop();
             await stop.CancelAsync().ConfigureAwait(false);
             foreach (var task in workers.Values)
             {
@@ -97,23 +97,23 @@ internal sealed partial class SwarmDownload
             }
 
             // No write may be under way when the .part is closed.
-            await StopVerifiersAsync(verifiers).ConfigureAwait(false);
+            await pipeline.CompleteAsync().ConfigureAwait(false);
         }
 
-        ThrowIfStoreFailed();
+        pipeline.ThrowIfStoreFailed();
 
         void AddWorkers(IEnumerable<DownloadSource> sources)
         {
             foreach (var source in sources)
             {
                 var name = source.Name;
-                if (workers.Count >= _owner.MaxSources || workers.ContainsKey(name) || IsDropped(name) || !Admit(source))
+                if (workers.Count >= _options.MaxSources || workers.ContainsKey(name) || IsDropped(name) || !Admit(source))
                 {
                     continue;
                 }
 
                 _transfer.Source(name).Start(source.Partial);
-                workers[name] = Task.Run(() => RunSourceAsync(source, name, stop.Token), CancellationToken.None);
+                workers[name] = Task.Run(() => RunSourceAsync(source, name, pipeline, stop.Token), CancellationToken.None);
             }
 
             Volatile.Write(ref _runningSources, workers.Count);
@@ -121,43 +121,43 @@ internal sealed partial class SwarmDownload
         }
     }
 
-    /// <summary>
-    /// Chunk buffers (1 MiB each) for this download: one per source being received into, plus
-    /// <see cref="Downloader.ChunksAheadPerSource"/> per source waiting for or in verification,
-    /// but no more than <see cref="MaxChunksAhead"/> of those in all (with many sources the
-    /// verifiers, not the buffers, are the limit); never fewer than keep every verifier busy,
-    /// or, verifying in passes, than two passes (one gathered while the last is hashed and
-    /// written); and <see cref="ChunksAwaitingWrite"/> more for verified chunks waiting for the
-    /// writer. Buffers are allocated only when the pipeline first needs them.
-    /// </summary>
-    private int BufferCount()
+    int IChunkPipelineObserver.ChunksLeftToVerify => _chunkCount - _scheduler.DoneCount;
+
+    /// <summary>Counts a verified chunk to its source; the scheduler says whether it is the first copy, to be written.</summary>
+    bool IChunkPipelineObserver.Verified(in ReceivedChunk chunk)
     {
-        var sources = Math.Min(_owner.MaxSources, _chunkCount);
-        var ahead = Math.Min(sources * _owner.ChunksAheadPerSource, MaxChunksAhead);
-        var verifying = VerifiesInBatches ? 2 * MultiBufferSha256.Lanes : VerifierCount + 1;
-        return Math.Max(sources + ahead, verifying) + ChunksAwaitingWrite;
+        _transfer.Source(chunk.Source.Name).AddChunk(chunk.Length);
+        Logger.LogDebug("{File}: chunk {Chunk} verified from {Source}", _plan.Name, chunk.Chunk, chunk.Source.Name);
+        return _scheduler.Complete(chunk.Chunk, chunk.Source.Name);
     }
 
-    private const int MaxChunksAhead = 8;
+    /// <summary>Fails the chunk's source: its worker drops it, and its chunks go to the others.</summary>
+    void IChunkPipelineObserver.FailedVerification(in ReceivedChunk chunk)
+    {
+        chunk.Source.Fail($"chunk {chunk.Chunk} failed verification: the source sent wrong bytes", lied: true);
+        _changed.Pulse();
+    }
+
+    void IChunkPipelineObserver.Written() => _changed.Pulse();
 
     /// <summary>Source workers running now (the coordinator's count).</summary>
     private int _runningSources = 1;
 
-    /// <summary>This source's share of <see cref="Downloader.RequestsInFlight"/>: at least one.</summary>
-    private int RequestsPerSource => RequestsPerSourceOf(_owner.RequestsInFlight, Volatile.Read(ref _runningSources));
+    /// <summary>This source's share of <see cref="DownloadOptions.RequestsInFlight"/>: at least one.</summary>
+    private int RequestsPerSource => RequestsPerSourceOf(_options.RequestsInFlight, Volatile.Read(ref _runningSources));
 
     internal static int RequestsPerSourceOf(int requestsInFlight, int sources) =>
         Math.Max(1, requestsInFlight / Math.Max(1, sources));
 
     /// <summary>
     /// Fetches chunks from one source, keeping a few GETs in flight, and queues each chunk
-    /// received for verification (see the Verify part) while it receives the next. A source that
+    /// received for verification (see <see cref="ChunkPipeline"/>) while it receives the next. A source that
     /// fails in any way, or sends a chunk that fails verification, is dropped and its chunks go
     /// back to the others. A lone source that delivers faster than
-    /// <see cref="Downloader.SecondConnectionRate"/> gets a second connection (see
+    /// <see cref="DownloadOptions.SecondConnectionRate"/> gets a second connection (see
     /// <see cref="RunSecondConnectionAsync"/>).
     /// </summary>
-    private async Task RunSourceAsync(DownloadSource source, string name, CancellationToken cancellationToken)
+    private async Task RunSourceAsync(DownloadSource source, string name, ChunkPipeline pipeline, CancellationToken cancellationToken)
     {
         using var run = new SourceRun(name, cancellationToken);
         using var stopSecond = CancellationTokenSource.CreateLinkedTokenSource(run.Token);
@@ -165,7 +165,7 @@ internal sealed partial class SwarmDownload
         var window = new RateWindow();
         try
         {
-            using var connection = await ConnectAsync(source.EndPoint, 0, _owner.StallTimeout, run.Token).ConfigureAwait(false);
+            using var connection = await ConnectAsync(source.EndPoint, 0, _options.StallTimeout, run.Token).ConfigureAwait(false);
             SourceMap? map = null;
             if (source.Partial)
             {
@@ -174,7 +174,7 @@ internal sealed partial class SwarmDownload
                 _scheduler.SetAvailability(name, new ChunkSet(_chunkCount));
             }
 
-            await FetchAsync(connection, source, run, new Queue<int>(), map, ChunkReceived, run.Token).ConfigureAwait(false);
+            await FetchAsync(connection, source, run, pipeline, new Queue<int>(), map, ChunkReceived, run.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (run.Failure is { } failure)
         {
@@ -208,7 +208,7 @@ internal sealed partial class SwarmDownload
         {
             if (second is null && window.Add() is { } rate && WantsSecondConnection(rate))
             {
-                second = Task.Run(() => RunSecondConnectionAsync(source, run, stopSecond.Token), CancellationToken.None);
+                second = Task.Run(() => RunSecondConnectionAsync(source, run, pipeline, stopSecond.Token), CancellationToken.None);
             }
         }
     }
@@ -216,14 +216,14 @@ internal sealed partial class SwarmDownload
     /// <summary>
     /// Whether a source delivering <paramref name="bytesPerSecond"/> should get a second
     /// connection: only a lone source (a swarm spreads the work over connections already), only
-    /// one faster than <see cref="Downloader.SecondConnectionRate"/>, and only with enough of the
+    /// one faster than <see cref="DownloadOptions.SecondConnectionRate"/>, and only with enough of the
     /// file left to be worth a connection.
     /// </summary>
     private bool WantsSecondConnection(double bytesPerSecond) =>
-        _owner.SecondConnectionRate is { } threshold
+        _options.SecondConnectionRate is { } threshold
         && bytesPerSecond >= threshold
         && Volatile.Read(ref _runningSources) == 1
-        && _scheduler.ChunkCount - _scheduler.DoneCount >= _owner.SecondConnectionMinChunks;
+        && _scheduler.ChunkCount - _scheduler.DoneCount >= _options.SecondConnectionMinChunks;
 
     /// <summary>
     /// A second connection to a lone fast source. On one connection the source answers GETs one
@@ -235,15 +235,15 @@ internal sealed partial class SwarmDownload
     /// refusing a second connection with ERROR 4, say) only ends this connection: the chunks it
     /// had asked for go back, and the first connection carries on.
     /// </summary>
-    private async Task RunSecondConnectionAsync(DownloadSource source, SourceRun run, CancellationToken cancellationToken)
+    private async Task RunSecondConnectionAsync(DownloadSource source, SourceRun run, ChunkPipeline pipeline, CancellationToken cancellationToken)
     {
         var pending = new Queue<int>();
         try
         {
-            using var connection = await ConnectAsync(source.EndPoint, 0, _owner.StallTimeout, cancellationToken).ConfigureAwait(false);
+            using var connection = await ConnectAsync(source.EndPoint, 0, _options.StallTimeout, cancellationToken).ConfigureAwait(false);
             Logger.LogDebug("download of {File}: second connection to {Source}", _plan.Name, run.Name);
             // The first connection keeps the source's map; this one asks within it.
-            await FetchAsync(connection, source, run, pending, null, null, cancellationToken).ConfigureAwait(false);
+            await FetchAsync(connection, source, run, pipeline, pending, null, null, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -267,11 +267,11 @@ internal sealed partial class SwarmDownload
     /// <summary>
     /// Fetches chunks over <paramref name="connection"/> until none is left to fetch: keeps up to
     /// <see cref="RequestsPerSource"/> GETs in flight (<paramref name="pending"/>, in the order
-    /// sent), receives each answer into a pooled buffer, and queues it for verification. From a
+    /// sent), receives each answer into a buffer of <paramref name="pipeline"/>, and queues it there for verification. From a
     /// partial source (<paramref name="map"/>) it first learns which chunks the source holds
     /// (CHUNKS), asks only for those, and asks again as the source verifies more.
     /// </summary>
-    private async Task FetchAsync(FrameConnection connection, DownloadSource source, SourceRun run, Queue<int> pending, SourceMap? map, Action? chunkReceived, CancellationToken cancellationToken)
+    private async Task FetchAsync(FrameConnection connection, DownloadSource source, SourceRun run, ChunkPipeline pipeline, Queue<int> pending, SourceMap? map, Action? chunkReceived, CancellationToken cancellationToken)
     {
         // Every GET to this source differs only in its range: one buffer, encoded in place.
         var request = new byte[FrameWriter.MeasureGet(source.FileName, 0, 1, _plan.Id)];
@@ -311,20 +311,20 @@ internal sealed partial class SwarmDownload
             }
 
             var length = (int)ChunkLength(chunk);
-            var buffer = await _buffers!.RentAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = await pipeline.RentAsync(cancellationToken).ConfigureAwait(false);
             var queued = false;
             try
             {
                 await ReceiveChunkAsync(connection, chunk, buffer.Memory(length), cancellationToken).ConfigureAwait(false);
                 pending.Dequeue();
                 _scheduler.Received(chunk, run.Name);
-                queued = QueueForVerification(new ReceivedChunk(chunk, buffer, length, run));
+                queued = pipeline.QueueForVerification(new ReceivedChunk(chunk, buffer, length, run));
             }
             finally
             {
                 if (!queued)
                 {
-                    _buffers.Return(buffer);
+                    pipeline.Return(buffer);
                 }
             }
 
@@ -349,7 +349,7 @@ internal sealed partial class SwarmDownload
     /// </summary>
     private async Task ReceiveMapAsync(FrameConnection connection, SourceMap map, string name, CancellationToken cancellationToken)
     {
-        var reply = await connection.ReadFrameAsync(_owner.StallTimeout, cancellationToken).ConfigureAwait(false);
+        var reply = await connection.ReadFrameAsync(_options.StallTimeout, cancellationToken).ConfigureAwait(false);
         if (reply.IsEndOfStream)
         {
             throw new SourceFailedException("closed the connection");
@@ -392,7 +392,7 @@ internal sealed partial class SwarmDownload
     {
         SourceFailedException => ex.Message,
         ProtocolException => $"broke the protocol: {ex.Message}",
-        TimeoutException => $"sent nothing for {_owner.StallTimeout.TotalSeconds:0} s",
+        TimeoutException => $"sent nothing for {_options.StallTimeout.TotalSeconds:0} s",
         SocketException or EndOfStreamException or IOException { InnerException: SocketException } => $"connection lost: {ex.Message}",
         _ => null,
     };
@@ -439,7 +439,7 @@ internal sealed partial class SwarmDownload
     private async Task ReceiveChunkAsync(FrameConnection connection, int chunk, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var allowed = _owner.SourceLimits.Deadline(destination.Length, _owner.StallTimeout);
+        var allowed = _options.SourceLimits.Deadline(destination.Length, _options.StallTimeout);
         var filled = 0;
         var deadlineBound = false;
         try
@@ -460,7 +460,7 @@ internal sealed partial class SwarmDownload
         catch (TimeoutException) when (deadlineBound)
         {
             throw new SourceFailedException(
-                $"too slow: {filled} of the {destination.Length} bytes of chunk {chunk} in {allowed.TotalSeconds:0} s, at {_owner.SourceLimits.MinRate} bytes/s at least (--min-source-rate)");
+                $"too slow: {filled} of the {destination.Length} bytes of chunk {chunk} in {allowed.TotalSeconds:0} s, at {_options.SourceLimits.MinRate} bytes/s at least (--min-source-rate)");
         }
     }
 
@@ -471,8 +471,8 @@ internal sealed partial class SwarmDownload
     private TimeSpan NextWait(long started, TimeSpan allowed, out bool deadlineBound)
     {
         var left = allowed - Stopwatch.GetElapsedTime(started);
-        deadlineBound = left <= _owner.StallTimeout;
-        return !deadlineBound ? _owner.StallTimeout : left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
+        deadlineBound = left <= _options.StallTimeout;
+        return !deadlineBound ? _options.StallTimeout : left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using P2PShare.Protocol;
 
@@ -11,14 +10,15 @@ namespace P2PShare.Peer;
 /// One download from many sources: gets a hash list it can trust (SHA-256 of the digests must be
 /// the id), claims <c>NAME.part</c> (an earlier run's to resume, or a new one: see
 /// <see cref="DownloadFiles"/>) and makes room for it, runs one worker per source (see the Sources part
-/// of this class) that only receives, hands the received chunks to verifiers that hash and write
-/// them in parallel (the Verify part), records the written chunks in the resume record, searches
+/// of this class) that only receives, hands the received chunks to a <see cref="ChunkPipeline"/>
+/// that verifies, writes and records them in parallel, searches
 /// again for new sources from time to time, and finishes when every chunk is written by giving
 /// the file its name.
 /// </summary>
-internal sealed partial class SwarmDownload
+internal sealed partial class SwarmDownload : IChunkPipelineObserver
 {
     private readonly Downloader _owner;
+    private readonly DownloadOptions _options;
     private readonly DownloadPlan _plan;
     private readonly Transfer _transfer;
     private readonly DownloadFolder _folder;
@@ -53,6 +53,7 @@ internal sealed partial class SwarmDownload
         }
 
         _owner = owner;
+        _options = owner.Options;
         _plan = plan;
         _transfer = transfer;
         _folder = folder;
@@ -110,7 +111,7 @@ internal sealed partial class SwarmDownload
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(attempts);
-        var admission = new SourceAdmission(owner.SourceLimits.MaxPerAddress);
+        var admission = new SourceAdmission(owner.Options.SourceLimits.MaxPerAddress);
         List<DownloadPlan> contents = [plan, .. plan.Fallbacks];
         var failures = new List<string>();
         for (var i = 0; ; i++)
@@ -187,7 +188,7 @@ internal sealed partial class SwarmDownload
     /// </summary>
     private async Task<string> StoreAsync(CancellationToken cancellationToken)
     {
-        var files = DownloadFiles.Claim(_folder, _fileName, _plan.Id, _plan.Size, _chunkCount, _owner.DirectWrites);
+        var files = DownloadFiles.Claim(_folder, _fileName, _plan.Id, _plan.Size, _chunkCount, _options.DirectWrites);
         _files = files;
         _file = files.Part;
         var published = false;
@@ -195,7 +196,7 @@ internal sealed partial class SwarmDownload
         {
             files.ReserveSpace();
             var resumed = await RecheckAsync(files.Listed, cancellationToken).ConfigureAwait(false);
-            _record = files.StartRecord(_plan.Id, _plan.Size, _chunkCount, resumed, _owner.ResumeRecordInterval);
+            _record = files.StartRecord(_plan.Id, _plan.Size, _chunkCount, resumed, _options.ResumeRecordInterval);
             _scheduler = new ChunkScheduler(_chunkCount, resumed, new Random());
             ResumedChunks = resumed.Count;
             OfferToOthers(files, resumed);
@@ -241,7 +242,7 @@ internal sealed partial class SwarmDownload
     /// </summary>
     private void OfferToOthers(DownloadFiles files, IReadOnlyCollection<int> resumed)
     {
-        if (_owner.Holdings is not { } holdings)
+        if (_options.Holdings is not { } holdings)
         {
             return;
         }
@@ -273,7 +274,7 @@ internal sealed partial class SwarmDownload
     /// <summary>Stops offering this download's chunks: it failed or was cancelled, and its .part is left for a resume only.</summary>
     private void StopOffering()
     {
-        if (_held is { } held && _owner.Holdings is { } holdings)
+        if (_held is { } held && _options.Holdings is { } holdings)
         {
             holdings.Remove(held);
             held.Dispose();
@@ -313,7 +314,7 @@ internal sealed partial class SwarmDownload
             {
                 var length = (int)ChunkLength(chunk);
                 var read = await RandomAccess.ReadAsync(_file!.Handle, buffer.AsMemory(0, length), (long)chunk * Limits.ChunkSize, cancellationToken).ConfigureAwait(false);
-                if (read == length && ChunkMatches(chunk, buffer.AsSpan(0, length)))
+                if (read == length && ChunkPipeline.ChunkMatches(_hashList!, chunk, buffer.AsSpan(0, length)))
                 {
                     verified.Add(chunk);
                 }
@@ -330,13 +331,6 @@ internal sealed partial class SwarmDownload
         }
 
         return verified;
-    }
-
-    private bool ChunkMatches(int chunk, ReadOnlySpan<byte> data)
-    {
-        Span<byte> digest = stackalloc byte[Limits.IdLength];
-        SHA256.HashData(data, digest);
-        return digest.SequenceEqual(_hashList!.Digest(chunk));
     }
 
     /// <summary>Chunks written to the .part and recorded; the download is done when all are.</summary>
@@ -402,7 +396,7 @@ internal sealed partial class SwarmDownload
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                Drop(name, $"too slow: the hash list ({HashListPayload} bytes) did not arrive within {allowed.TotalSeconds:0} s, at {_owner.SourceLimits.MinRate} bytes/s at least (--min-source-rate)");
+                Drop(name, $"too slow: the hash list ({HashListPayload} bytes) did not arrive within {allowed.TotalSeconds:0} s, at {_options.SourceLimits.MinRate} bytes/s at least (--min-source-rate)");
             }
             catch (SourceFailedException ex)
             {
@@ -422,7 +416,7 @@ internal sealed partial class SwarmDownload
     }
 
     /// <summary>How long a source may take to deliver the hash list once asked: the stall timeout plus its bytes at the minimum rate.</summary>
-    private TimeSpan HashListDeadline => _owner.SourceLimits.Deadline(HashListPayload, _owner.StallTimeout);
+    private TimeSpan HashListDeadline => _options.SourceLimits.Deadline(HashListPayload, _options.StallTimeout);
 
     /// <summary>
     /// Whether <paramref name="source"/> may be used: its address has not supplied its share of
@@ -475,7 +469,7 @@ internal sealed partial class SwarmDownload
         System.Net.Sockets.Socket socket;
         try
         {
-            socket = await HostPort.ConnectAsync([source.Address], source.Port, _owner.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+            socket = await HostPort.ConnectAsync([source.Address], source.Port, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or TimeoutException)
         {
@@ -504,7 +498,7 @@ internal sealed partial class SwarmDownload
     /// Drops <paramref name="source"/>: its chunks go to others. One that lied or broke the
     /// protocol (<paramref name="forGood"/>) is never asked again; any other (lost, too slow,
     /// refusing) may be tried again if a later lookup still lists it, after a back-off that
-    /// doubles with each drop (<see cref="Downloader.RetryBackoff"/>, up to 16 times that).
+    /// doubles with each drop (<see cref="DownloadOptions.RetryBackoff"/>, up to 16 times that).
     /// </summary>
     private void Drop(string source, string reason, bool forGood = false)
     {
@@ -512,7 +506,7 @@ internal sealed partial class SwarmDownload
         lock (_dropped)
         {
             var times = _dropped.TryGetValue(source, out var earlier) ? earlier.Times + 1 : 1;
-            backoff = _owner.RetryBackoff * (1 << Math.Min(times - 1, 4));
+            backoff = _options.RetryBackoff * (1 << Math.Min(times - 1, 4));
             _dropped[source] = new DroppedSource(reason, forGood || earlier?.ForGood == true, Stopwatch.GetTimestamp() + (long)(backoff.TotalSeconds * Stopwatch.Frequency), times);
         }
 
@@ -531,7 +525,7 @@ internal sealed partial class SwarmDownload
             var summary = _dropped.Count == 0 ? "no source answered" : string.Join("; ", _dropped.Select(d => $"{d.Key}: {d.Value.Reason}"));
             return _notAdmitted.Count == 0
                 ? summary
-                : $"{summary}; {_notAdmitted.Count} more not tried: their addresses had supplied {_owner.SourceLimits.MaxPerAddress} sources already (--sources-per-address)";
+                : $"{summary}; {_notAdmitted.Count} more not tried: their addresses had supplied {_options.SourceLimits.MaxPerAddress} sources already (--sources-per-address)";
         }
     }
 

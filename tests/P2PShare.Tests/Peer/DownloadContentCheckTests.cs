@@ -67,7 +67,7 @@ public sealed class DownloadContentCheckTests : IDisposable
 
     private (Downloader Downloader, Transfer Transfer) Start(DownloadPlan plan)
     {
-        var downloader = new Downloader(Path.Combine(_folder.Path, "out"), NullLogger.Instance) { ConnectTimeout = TimeSpan.FromSeconds(2) };
+        var downloader = new Downloader(Path.Combine(_folder.Path, "out"), NullLogger.Instance) { Options = new DownloadOptions { ConnectTimeout = TimeSpan.FromSeconds(2) } };
         System.IO.Directory.CreateDirectory(downloader.Folder);
         return (downloader, new TransferTracker().Start(TransferDirection.Download, "test", plan.Name, 0));
     }

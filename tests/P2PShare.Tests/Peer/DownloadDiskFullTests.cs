@@ -50,7 +50,7 @@ public sealed class DownloadDiskFullTests : IDisposable
         await using var source = await StartAsync(content, limit: 8_000_000);
         var transfer = DownloadRuns.NewTransfer(source.Plan);
         // The record rewritten after every chunk: each rewrite lands on a full disk.
-        var downloader = new Downloader(output, NullLogger.Instance) { ResumeRecordInterval = TimeSpan.Zero };
+        var downloader = new Downloader(output, NullLogger.Instance) { Options = new DownloadOptions { ResumeRecordInterval = TimeSpan.Zero } };
         var download = downloader.DownloadAsync(source.Plan, transfer, null, Token);
         await DownloadRuns.WaitForChunksAsync(transfer, download, 2);
 

@@ -126,7 +126,7 @@ public sealed class DownloadFallbackFilesTests : IDisposable
         return zeros;
     }
 
-    private Downloader NewDownloader() => new(Output, NullLogger.Instance) { ConnectTimeout = TimeSpan.FromSeconds(2) };
+    private Downloader NewDownloader() => new(Output, NullLogger.Instance) { Options = new DownloadOptions { ConnectTimeout = TimeSpan.FromSeconds(2) } };
 
     private Task<LoopbackUpload> StartAsync() =>
         LoopbackUpload.StartAsync(Path.Combine(_folder.Path, "share"), "file.bin", _content, 4_000_000, Token);

@@ -39,7 +39,7 @@ public sealed class DownloadResumeInvariantTests : IDisposable
     public async Task A_stopped_download_leaves_a_record_of_exactly_the_chunks_written_even_between_two_rewrites()
     {
         await using var source = await StartAsync(limit: 4_000_000);
-        var downloader = new Downloader(Output, NullLogger.Instance) { ResumeRecordInterval = Timeout.InfiniteTimeSpan };
+        var downloader = new Downloader(Output, NullLogger.Instance) { Options = new DownloadOptions { ResumeRecordInterval = Timeout.InfiniteTimeSpan } };
         var transfer = new TransferTracker().Start(TransferDirection.Download, "test", "file.bin", Size);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
         var download = downloader.DownloadAsync(source.Plan, transfer, null, stop.Token);
@@ -66,7 +66,7 @@ public sealed class DownloadResumeInvariantTests : IDisposable
         // The .part is locked while the download runs, so what is written is judged by the
         // transfer's byte count, which counts a chunk once it is written, before it is recorded.
         await using var source = await StartAsync(limit: 8_000_000);
-        var downloader = new Downloader(Output, NullLogger.Instance) { ResumeRecordInterval = TimeSpan.Zero };
+        var downloader = new Downloader(Output, NullLogger.Instance) { Options = new DownloadOptions { ResumeRecordInterval = TimeSpan.Zero } };
         var transfer = new TransferTracker().Start(TransferDirection.Download, "test", "file.bin", Size);
         var download = downloader.DownloadAsync(source.Plan, transfer, null, Token);
 

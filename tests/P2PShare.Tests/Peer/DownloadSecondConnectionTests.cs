@@ -102,8 +102,8 @@ public sealed class DownloadSecondConnectionTests : IDisposable
     {
         // Unless the test is about the product's minimum of 256 chunks left, 32 will do for a file of 48.
         var downloader = productMinimum
-            ? new Downloader(Output, NullLogger.Instance) { SecondConnectionRate = secondConnectionRate }
-            : new Downloader(Output, NullLogger.Instance) { SecondConnectionRate = secondConnectionRate, SecondConnectionMinChunks = 32 };
+            ? new Downloader(Output, NullLogger.Instance) { Options = new DownloadOptions { SecondConnectionRate = secondConnectionRate } }
+            : new Downloader(Output, NullLogger.Instance) { Options = new DownloadOptions { SecondConnectionRate = secondConnectionRate, SecondConnectionMinChunks = 32 } };
 
         var transfer = new TransferTracker().Start(TransferDirection.Download, "test", plan.Name, (long)plan.Size);
         var result = await downloader.DownloadAsync(plan, transfer, null, Token).WaitAsync(TimeSpan.FromSeconds(60), Token);

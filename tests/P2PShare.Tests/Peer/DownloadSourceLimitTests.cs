@@ -118,7 +118,10 @@ public sealed class DownloadSourceLimitTests : IDisposable
     private Downloader NewDownloader() =>
         new(Path.Combine(_folder.Path, "out"), NullLogger.Instance)
         {
-            StallTimeout = TimeSpan.FromSeconds(2),
-            SourceLimits = new SourceLimits { MinRate = Limits.ChunkSize },
+            Options = new DownloadOptions
+            {
+                StallTimeout = TimeSpan.FromSeconds(2),
+                SourceLimits = new SourceLimits { MinRate = Limits.ChunkSize },
+            },
         };
 }

@@ -14,9 +14,15 @@ namespace P2PShare.Peer;
 /// <see cref="MaxChunksPerWrite"/>: verified in passes, chunks come 16 at a time, and each write
 /// costs a wake-up of the writer on a busy machine besides the device's time.
 /// </summary>
-internal sealed partial class SwarmDownload
+internal sealed partial class ChunkPipeline
 {
     private readonly Channel<ReceivedChunk> _verified = System.Threading.Channels.Channel.CreateUnbounded<ReceivedChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private readonly PartFile _file;
+    private readonly ResumeRecord _record;
+    private readonly Transfer _transfer;
+
+    /// <summary>The chunks this download offers others (null when it offers none).</summary>
+    private readonly ChunkSet? _offered;
 
     /// <summary>Chunks that may wait for the writer at once, on top of those being received and verified.</summary>
     private const int ChunksAwaitingWrite = 2;
@@ -53,7 +59,7 @@ internal sealed partial class SwarmDownload
                     Write(waiting, first, count, run);
                     for (var i = first; i < first + count; i++)
                     {
-                        _buffers!.Return(waiting[i].Buffer);
+                        _buffers.Return(waiting[i].Buffer);
                     }
 
                     first += count;
@@ -63,11 +69,11 @@ internal sealed partial class SwarmDownload
             {
                 for (var i = first; i < waiting.Count; i++)
                 {
-                    _buffers!.Return(waiting[i].Buffer);
+                    _buffers.Return(waiting[i].Buffer);
                 }
 
                 waiting.Clear();
-                _changed.Pulse();
+                _observer.Written();
             }
         }
     }
@@ -111,12 +117,12 @@ internal sealed partial class SwarmDownload
                 run.Add(waiting[i].Buffer.Memory(waiting[i].Length));
             }
 
-            _file!.Write(run, (long)waiting[first].Chunk * Limits.ChunkSize);
+            _file.Write(run, (long)waiting[first].Chunk * Limits.ChunkSize);
             for (var i = first; i < first + count; i++)
             {
                 _transfer.AddBytes(waiting[i].Length);
-                _record!.MarkWritten(waiting[i].Chunk);
-                _held?.Stored.Add(waiting[i].Chunk);
+                _record.MarkWritten(waiting[i].Chunk);
+                _offered?.Add(waiting[i].Chunk);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

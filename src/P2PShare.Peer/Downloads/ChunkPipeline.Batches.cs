@@ -11,7 +11,7 @@ namespace P2PShare.Peer;
 /// longer than that for the writer. A pass of 16 chunks costs what 9 cost one by one, and on
 /// a fast network the CPU is what limits a download (see BENCHMARKS.md).
 /// </summary>
-internal sealed partial class SwarmDownload
+internal sealed partial class ChunkPipeline
 {
     private static readonly TimeSpan BatchWait = TimeSpan.FromMilliseconds(25);
 
@@ -86,7 +86,7 @@ internal sealed partial class SwarmDownload
         {
             for (var i = 0; i < count; i++)
             {
-                _buffers!.Return(batch[i].Buffer);
+                _buffers.Return(batch[i].Buffer);
             }
 
             deadline.Dispose();
@@ -97,7 +97,7 @@ internal sealed partial class SwarmDownload
     /// Whether chunks beyond the <paramref name="gathered"/> ones in hand are still to be
     /// verified (unless their sources fail: the deadline covers that).
     /// </summary>
-    private bool MoreChunksToCome(int gathered) => _chunkCount - _scheduler.DoneCount > gathered;
+    private bool MoreChunksToCome(int gathered) => _observer.ChunksLeftToVerify > gathered;
 
     /// <summary>
     /// Verifies the first <paramref name="count"/> chunks of <paramref name="batch"/> in one pass;
@@ -114,7 +114,7 @@ internal sealed partial class SwarmDownload
             }
             else
             {
-                _buffers!.Return(batch[i].Buffer);
+                _buffers.Return(batch[i].Buffer);
             }
         }
 
@@ -136,13 +136,13 @@ internal sealed partial class SwarmDownload
                 var queuedForWriting = false;
                 try
                 {
-                    queuedForWriting = Conclude(received, digest.SequenceEqual(_hashList!.Digest(received.Chunk)));
+                    queuedForWriting = Conclude(received, digest.SequenceEqual(_hashList.Digest(received.Chunk)));
                 }
                 finally
                 {
                     if (!queuedForWriting)
                     {
-                        _buffers!.Return(received.Buffer);
+                        _buffers.Return(received.Buffer);
                     }
                 }
             }
@@ -151,7 +151,7 @@ internal sealed partial class SwarmDownload
         {
             while (next < hashed)
             {
-                _buffers!.Return(batch[next++].Buffer);
+                _buffers.Return(batch[next++].Buffer);
             }
 
             // Hold no chunk past its pass: the buffers are the pool's and the writer's now.
