@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using P2PShare.IntegrationTests.Infrastructure;
@@ -15,6 +16,7 @@ namespace P2PShare.IntegrationTests;
 public sealed class NameTakeoverTests : IAsyncDisposable
 {
     private const int MiB = 1024 * 1024;
+    // Set on the command line, so the test does not depend on the default.
     private const int SourcesPerAddress = 4;
 
     private static readonly IPAddress Attacker = IPAddress.Parse("127.0.0.2");
@@ -61,7 +63,7 @@ public sealed class NameTakeoverTests : IAsyncDisposable
         await Sources.WaitForAsync(server, "ubuntu.iso", honest.Port);
         var output = _cluster.Folder("out");
 
-        var result = await _cluster.RunAsync(["get", "ubuntu.iso", "--server", server.Address, "--output", output]);
+        var result = await _cluster.RunAsync(["get", "ubuntu.iso", "--server", server.Address, "--output", output, "--sources-per-address", SourcesPerAddress.ToString(CultureInfo.InvariantCulture)]);
 
         Assert.True(result.ExitCode == 0, result.Description);
         await TestFiles.AssertSameContentAsync(original, Path.Combine(output, "ubuntu.iso"));
