@@ -61,7 +61,7 @@ internal static class SeedCorpus
         [
             new HeldSource(IPAddress.Parse("192.168.1.20"), 3300, 5, HeldSource.WholeFile),
             new HeldSource(IPAddress.Parse("2001:db8::7"), 3301, 5, 1),
-        ]), Channel.Directory, []),
+        ], "hello.txt"), Channel.Directory, []),
         ("sources-none", new SourcesMessage(Id(3), []), Channel.Directory, []),
         ("hold", new HoldMessage([new HoldItem(Id(9), (20UL * Limits.ChunkSize) - 7, 5)]), Channel.Directory, []),
         ("hold-withdraw", new HoldMessage([new HoldItem(HelloId, 5, 0), new HoldItem(Id(9), 3, 1)]), Channel.Directory, []),

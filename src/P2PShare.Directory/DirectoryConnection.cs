@@ -347,11 +347,11 @@ internal sealed class DirectoryConnection : IDisposable
     private async ValueTask LocateAsync(ContentId id, CancellationToken cancellationToken)
     {
         _located.Clear();
-        _registry.Locate(id, Registration?.Peer, Limits.MaxSources, _located);
+        var name = _registry.Locate(id, Registration?.Peer, Limits.MaxSources, _located);
         var buffer = ArrayPool<byte>.Shared.Rent(SourcesFrameWriter.MaxFrameLength);
         try
         {
-            var length = WriteSources(buffer, id);
+            var length = WriteSources(buffer, id, name);
             await _frames.SendRawAsync(buffer.AsMemory(0, length), cancellationToken);
         }
         finally
@@ -360,7 +360,7 @@ internal sealed class DirectoryConnection : IDisposable
         }
     }
 
-    private int WriteSources(byte[] buffer, ContentId id)
+    private int WriteSources(byte[] buffer, ContentId id, string name)
     {
         var writer = new SourcesFrameWriter(buffer, id);
         foreach (var source in _located)
@@ -371,7 +371,8 @@ internal sealed class DirectoryConnection : IDisposable
             }
         }
 
-        return writer.Finish();
+        Span<byte> utf8Name = stackalloc byte[Limits.MaxNameBytes];
+        return writer.Finish(utf8Name[..System.Text.Encoding.UTF8.GetBytes(name, utf8Name)]);
     }
 
     /// <summary>

@@ -142,15 +142,16 @@ public interface IPeerRegistry
     /// then those that hold it in part (<see cref="Hold(RegistrationToken, IReadOnlyList{HoldItem})"/>),
     /// most verified chunks first, on a tie the one that announced it first. <paramref name="exclude"/>
     /// is left out; at most <paramref name="maxSources"/> are given. A registry may bound the
-    /// work one call does (and so answer with the holders found within it).
+    /// work one call does (and so answer with the holders found within it). Returns the name of
+    /// the first whole holder's entry (the name SOURCES carries), or empty when none is given.
     /// </summary>
-    void Locate(ContentId id, PeerKey? exclude, int maxSources, List<LocatedSource> sources);
+    string Locate(ContentId id, PeerKey? exclude, int maxSources, List<LocatedSource> sources);
 
     /// <summary><see cref="Locate(ContentId, PeerKey?, int, List{LocatedSource})"/> as protocol records.</summary>
     IReadOnlyList<HeldSource> Locate(ContentId id, PeerKey? exclude, int maxSources)
     {
         var found = new List<LocatedSource>();
-        Locate(id, exclude, maxSources, found);
+        _ = Locate(id, exclude, maxSources, found);
         return [.. found.Select(source => new HeldSource(source.Peer.Address, source.Peer.Port, source.Size, source.Held))];
     }
 

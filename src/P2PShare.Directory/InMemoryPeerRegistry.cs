@@ -437,8 +437,9 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         return ContinueSearchAsync(scratch, sink, cancellationToken);
     }
 
-    public void Locate(ContentId id, PeerKey? exclude, int maxSources, List<LocatedSource> sources)
+    public string Locate(ContentId id, PeerKey? exclude, int maxSources, List<LocatedSource> sources)
     {
+        var name = string.Empty;
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentOutOfRangeException.ThrowIfNegative(maxSources);
         var scratch = _locateScratch ??= new LocateScratch();
@@ -459,6 +460,11 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                     if (record.IsAlive && record.Peer != excluded && scratch.Peers.Add(record.Peer))
                     {
                         sources.Add(new LocatedSource(_slots[record.Peer]!.Token.Peer, record.Size, HeldSource.WholeFile));
+                        if (name.Length == 0)
+                        {
+                            name = System.Text.Encoding.UTF8.GetString(_table.Name(entry));
+                        }
+
                         if (sources.Count == wanted)
                         {
                             break;
@@ -502,6 +508,8 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             _lock.ExitRead();
             scratch.Clear();
         }
+
+        return name;
     }
 
     public int? Hold(RegistrationToken token, IReadOnlyList<HoldItem> items)

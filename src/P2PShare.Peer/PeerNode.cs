@@ -81,9 +81,6 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
                 MaxSources = options.MaxSources,
                 SourceLimits = options.SourceLimits,
                 Holdings = Held,
-                // A LOCATE is one lookup by id, cheap enough to ask every second: partial sources
-                // appearing in a crowd are found within about that long.
-                ResearchInterval = LocateInterval,
                 FinishedServeTime = options.ShareDownloads ? DownloadOptions.DefaultFinishedServeTime : TimeSpan.Zero,
                 IsServedElsewhere = id => _folders.TryGetById(id, out _),
             },
@@ -98,9 +95,6 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     internal static IPAddress AnyAddress => System.Net.Sockets.Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any;
 
     public TransferTracker Transfers { get; } = new();
-
-    /// <summary>How often a running download asks the directory again who holds its content (LOCATE).</summary>
-    internal static readonly TimeSpan LocateInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>The downloads in progress whose verified chunks this peer serves to others.</summary>
     public HeldDownloads Held { get; } = new();
@@ -429,7 +423,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(DownloadPlan content, CancellationToken token)
         {
             var directory = _directory ?? throw new InvalidOperationException("the peer has not started");
-            return content.SourcesIn(await directory.LocateAsync(content.Id, token).ConfigureAwait(false));
+            return content.SourcesIn((await directory.LocateAsync(content.Id, token).ConfigureAwait(false)).Sources);
         }
     }
 

@@ -188,4 +188,62 @@ public sealed class GetTests : IAsyncDisposable
         Assert.Equal(["same.bin"], TestFiles.Names(output));
         await TestFiles.AssertSameContentAsync(second, Path.Combine(output, "same.bin"));
     }
+
+    [Fact]
+    public async Task Get_by_id_alone_finds_every_holder_by_LOCATE_and_saves_under_a_holders_name()
+    {
+        // More entries than one search answer holds (1000): holders are found by id, not by
+        // listing everything.
+        var server = await _cluster.StartServerAsync();
+        var share = _cluster.ShareFolder("many");
+        for (var i = 0; i < 1200; i++)
+        {
+            File.WriteAllText(Path.Combine(share, $"note {i:0000}.txt"), $"note {i}");
+        }
+
+        var original = TestFiles.WriteRandom(Path.Combine(share, "report.pdf"), 3 * MiB, 17);
+        var copy = Path.Combine(_cluster.ShareFolder("other"), "copies", "renamed.pdf");
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        File.Copy(original, copy);
+        var many = await _cluster.StartPeerAsync(server, "many", uploadLimit: MiB);
+        var other = await _cluster.StartPeerAsync(server, "other", uploadLimit: MiB);
+        var id = await TestFiles.ContentIdAsync(original);
+        var output = _cluster.Folder("out");
+
+        var result = await _cluster.RunAsync(["get", "--id", id.ToUpperInvariant(), "--server", server.Address, "--output", output]);
+
+        Assert.True(result.ExitCode == 0, result.Description);
+        var saved = Assert.Single(TestFiles.Names(output));
+        Assert.Contains(saved, new[] { "report.pdf", "renamed.pdf" });
+        await TestFiles.AssertSameContentAsync(original, Path.Combine(output, saved));
+        var rows = GetOutput.Sources(result.Stdout);
+        foreach (var peer in new[] { many, other })
+        {
+            Assert.Equal("done", GetOutput.Row(rows, $"127.0.0.1:{peer.Port}", result.Description).Status);
+        }
+
+        // A NAME beside --id is the name to save it as.
+        var named = _cluster.Folder("named");
+        result = await _cluster.RunAsync(["get", "mine.pdf", "--id", id, "--server", server.Address, "--output", named]);
+        Assert.True(result.ExitCode == 0, result.Description);
+        Assert.Equal(["mine.pdf"], TestFiles.Names(named));
+    }
+
+    [Fact]
+    public async Task Get_by_an_id_nobody_holds_fails_and_get_without_a_name_or_an_id_is_refused()
+    {
+        var server = await _cluster.StartServerAsync();
+        var output = _cluster.Folder("out");
+        var id = new string('7', 64);
+
+        var result = await _cluster.RunAsync(["get", "--id", id, "--server", server.Address, "--output", output]);
+
+        Assert.True(result.ExitCode == 1, result.Description);
+        Assert.Contains($"no online peer holds content {id}", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(TestFiles.Names(output));
+
+        result = await _cluster.RunAsync(["get", "--server", server.Address, "--output", output]);
+        Assert.True(result.ExitCode != 0, result.Description);
+        Assert.Contains("--id HEX", result.Stderr, StringComparison.Ordinal);
+    }
 }

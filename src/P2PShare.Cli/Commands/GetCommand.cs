@@ -8,20 +8,22 @@ using Spectre.Console;
 namespace P2PShare.Cli.Commands;
 
 /// <summary>
-/// <c>p2pshare get NAME --server HOST:PORT [--id HEX] [--output DIR] [--sources N]
-/// [--sources-per-address N] [--min-source-rate BYTES_PER_S]</c>: downloads one file from every
-/// peer that holds it and exits 0 only once it is complete and verified in DIR. When the name
-/// stands for several contents, the one held by the most addresses is tried first and the next
-/// when it has no working source. Interrupted, it leaves <c>NAME.part</c> and its resume record;
-/// run again, it resumes.
+/// <c>p2pshare get NAME --server HOST:PORT [--output DIR] [--sources N] [--sources-per-address N]
+/// [--min-source-rate BYTES_PER_S]</c>, or <c>p2pshare get --id HEX [NAME] ...</c>: downloads one
+/// file from every peer that holds it, wholly or in part, and exits 0 only once it is complete
+/// and verified in DIR. By name, it searches; when the name stands for several contents, the one
+/// held by the most addresses is tried first and the next when it has no working source. By id,
+/// it asks the directory who holds the content (LOCATE) and saves it as NAME, or under the name a
+/// holder shares it by. While it runs, it asks again every second for new sources. Interrupted,
+/// it leaves <c>NAME.part</c> and its resume record; run again, it resumes.
 /// </summary>
 internal static class GetCommand
 {
     public static Command Create()
     {
-        var name = new Argument<string>("NAME") { Description = "Exact name of the file to download" };
+        var name = new Argument<string?>("NAME") { Description = "Exact name of the file to download (with --id: the name to save it as)", Arity = ArgumentArity.ZeroOrOne };
         var server = CommonOptions.Server();
-        var id = new Option<string?>("--id") { Description = "Content id (hex) of the file to download, when names are ambiguous" };
+        var id = new Option<string?>("--id") { Description = "Content id (hex) of the file to download: found by id (LOCATE), under whatever name its holders share it" };
         var output = new Option<string>("--output")
         {
             Description = "Folder to save the file in",
@@ -39,9 +41,13 @@ internal static class GetCommand
             {
                 result.AddError($"--id must be {Limits.IdLength * 2} hex digits");
             }
+            else if (text is null && result.GetValue(name) is null)
+            {
+                result.AddError("give the NAME of the file to download, or its content id with --id HEX");
+            }
         });
         command.SetAction((parse, _) => RunAsync(
-            parse.GetValue(name)!,
+            parse.GetValue(name),
             parse.GetValue(server)!,
             parse.GetValue(id) is { } hex ? ContentId.Parse(hex.ToLowerInvariant()) : null,
             parse.GetValue(output)!,
@@ -51,26 +57,26 @@ internal static class GetCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(string name, HostPort server, ContentId? id, string output, int maxSources, SourceLimits sourceLimits, LogLevel logLevel)
+    private static async Task<int> RunAsync(string? name, HostPort server, ContentId? id, string output, int maxSources, SourceLimits sourceLimits, LogLevel logLevel)
     {
         using var shutdown = new Shutdown();
         using var loggers = Logging.Create(logLevel);
-        var error = FileName.Validate(name);
-        if (error is not null && id is null)
+        var error = name is null ? null : FileName.Validate(name);
+        if (error is not null)
         {
             await Console.Error.WriteLineAsync($"p2pshare get: {error}");
             return 2;
         }
 
-        // The directory searches names, not ids: with --id, peers that share the content under
-        // another name are found by also listing everything (up to the directory's 1000 entries).
-        string[] queries = id is null ? [name] : error is null ? [name, string.Empty] : [string.Empty];
         DirectoryConnection directory;
         DownloadPlan plan;
         try
         {
             directory = await DirectoryConnection.ConnectAsync(server, TimeSpan.FromSeconds(10), shutdown.Token);
-            plan = DownloadPlan.Choose(await SearchAllAsync(shutdown.Token), name, id, out var notFound)
+            string? notFound;
+            plan = (id is { } wanted
+                    ? DownloadPlan.Choose(await directory.LocateAsync(wanted, shutdown.Token), name, out notFound)
+                    : DownloadPlan.Choose(await directory.SearchAsync(name!, shutdown.Token), name!, null, out notFound))
                 ?? throw new DownloadException(notFound!);
         }
         catch (Exception ex) when (ex is DirectoryException or DownloadException)
@@ -84,7 +90,7 @@ internal static class GetCommand
             return 130;
         }
 
-        // The directory connection stays open while the download runs: it searches again for new sources.
+        // The directory connection stays open while the download runs: it is asked again for new sources.
         await using (directory)
         {
             var downloader = new Downloader(output, loggers.CreateLogger("p2pshare.download")) { Options = new DownloadOptions { MaxSources = maxSources, SourceLimits = sourceLimits } };
@@ -129,19 +135,9 @@ internal static class GetCommand
             }
         }
 
+        // By id, whatever the name: holders of the whole file under any name and partial holders.
         async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(DownloadPlan content, CancellationToken cancellationToken) =>
-            content.SourcesIn(await SearchAllAsync(cancellationToken));
-
-        async Task<IReadOnlyList<PeerFiles>> SearchAllAsync(CancellationToken cancellationToken)
-        {
-            var results = new List<PeerFiles>();
-            foreach (var query in queries)
-            {
-                results.AddRange(await directory.SearchAsync(query, cancellationToken));
-            }
-
-            return results;
-        }
+            content.SourcesIn((await directory.LocateAsync(content.Id, cancellationToken)).Sources);
     }
 
     /// <summary>

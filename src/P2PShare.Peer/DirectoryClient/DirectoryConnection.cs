@@ -127,15 +127,15 @@ public sealed class DirectoryConnection : IAsyncDisposable
 
     /// <summary>
     /// Asks which online peers hold content <paramref name="id"/>, wholly or in part (LOCATE):
-    /// whole holders first, then partial ones by chunks held. Over a registered connection the
-    /// peer itself is left out.
+    /// whole holders first, then partial ones by chunks held, with the name the first whole holder
+    /// shares it under. Over a registered connection the peer itself is left out.
     /// </summary>
-    public async Task<IReadOnlyList<HeldSource>> LocateAsync(ContentId id, CancellationToken cancellationToken = default)
+    public async Task<SourcesMessage> LocateAsync(ContentId id, CancellationToken cancellationToken = default)
     {
         var answer = await RequestAsync(new LocateMessage(id), cancellationToken).ConfigureAwait(false);
         return answer switch
         {
-            SourcesMessage sources when sources.Id == id => sources.Sources,
+            SourcesMessage sources when sources.Id == id => sources,
             SourcesMessage sources => throw new DirectoryException($"directory answered LOCATE of {id} with the SOURCES of {sources.Id}"),
             ErrorMessage error => throw new DirectoryException($"directory refused LOCATE: {error.Text}", error.Code),
             _ => throw new DirectoryException($"directory answered LOCATE with {answer.Name}"),

@@ -97,7 +97,7 @@ public sealed class DirectoryLink : IAsyncDisposable
         UseAsync(connection => connection.RemoveAsync(names, cancellationToken));
 
     /// <summary>LOCATE over the link; fails fast while it is down, like a search.</summary>
-    public Task<IReadOnlyList<HeldSource>> LocateAsync(ContentId id, CancellationToken cancellationToken = default) =>
+    public Task<SourcesMessage> LocateAsync(ContentId id, CancellationToken cancellationToken = default) =>
         UseAsync(connection => connection.LocateAsync(id, cancellationToken));
 
     /// <summary>

@@ -59,8 +59,12 @@ public sealed record DownloadOptions
     /// <summary>A source that sends nothing for this long is dropped.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often a running download searches again for new sources.</summary>
-    public TimeSpan ResearchInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How often a running download asks again for new sources. The peer and <c>get</c> ask with a
+    /// LOCATE, one lookup by id, cheap enough to ask every second: partial sources appearing in a
+    /// crowd are found within about that long.
+    /// </summary>
+    public TimeSpan ResearchInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// How long a source dropped for a failure that is not a lie (lost, too slow, refusing) is

@@ -151,6 +151,39 @@ public sealed record DownloadPlan(string Name, ulong Size, ContentId Id, IReadOn
     }
 
     /// <summary>
+    /// Picks the content to fetch from a LOCATE's answer (a download by id): the sizes the id is
+    /// held at, those with a whole holder first, then by the distinct addresses that hold them
+    /// (a peer can claim any size for an id, and only the chunk digests tell the truth), the
+    /// others as <see cref="Fallbacks"/>. Saved as <paramref name="name"/> when given, else under
+    /// the name the directory gave (<see cref="SourcesMessage.FileName"/>), else under the id in
+    /// hex. Returns null with a reason when no peer holds the id.
+    /// </summary>
+    public static DownloadPlan? Choose(SourcesMessage located, string? name, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(located);
+        var savedName = name ?? (located.FileName.Length > 0 ? located.FileName : located.Id.ToString());
+        var plans = located.Sources
+            .Where(source => source.Held != 0)
+            .GroupBy(source => source.Size)
+            .Select(g => (
+                Content: new DownloadPlan(savedName, g.Key, located.Id, []) { AddressCount = g.Select(s => P2PShare.Protocol.AddressGroup.Of(s.Address)).Distinct().Count() },
+                Whole: g.Any(s => s.IsWhole)))
+            .OrderBy(c => c.Content.Refusal is not null)
+            .ThenByDescending(c => c.Whole)
+            .ThenByDescending(c => c.Content.AddressCount)
+            .Select(c => c.Content with { Sources = c.Content.SourcesIn(located.Sources) })
+            .ToList();
+        if (plans.Count == 0)
+        {
+            error = $"no online peer holds content {located.Id}";
+            return null;
+        }
+
+        error = null;
+        return plans[0] with { Fallbacks = plans[1..] };
+    }
+
+    /// <summary>
     /// Picks the file to fetch from search results: the files named exactly <paramref name="name"/>,
     /// or, when <paramref name="id"/> is given, the files with that id (under any name; one named
     /// <paramref name="name"/> is preferred). The contents found (an id and a size) are ranked by

@@ -125,7 +125,7 @@ public static class MessageCodec
             HashesMessage => Limits.IdLength,
             HashListMessage m => 4 + 4 + (long)m.Count * Limits.IdLength,
             LocateMessage or ChunksMessage => Limits.IdLength,
-            SourcesMessage m => Limits.IdLength + 4 + SourcesLength(m.Sources),
+            SourcesMessage m => Limits.IdLength + 4 + SourcesLength(m.Sources) + WireWriter.StringLength(m.FileName),
             HoldMessage m => 4 + ((long)m.Items.Count * Limits.HoldItemLength),
             ChunkMapMessage m => 4 + (long)m.Bitmap.Length,
             _ => throw new ArgumentException($"unknown message {message.GetType().Name}", nameof(message)),
@@ -221,6 +221,7 @@ public static class MessageCodec
                     writer.WriteUInt32(source.Held);
                 }
 
+                writer.WriteString(m.FileName);
                 break;
             case HoldMessage m:
                 writer.WriteUInt32((uint)m.Items.Count);

@@ -6,16 +6,19 @@ namespace P2PShare.Protocol;
 /// <summary>
 /// Writes a SOURCES frame record by record, straight from the directory's index, into a caller's
 /// buffer: <see cref="TryAdd(ReadOnlySpan{byte}, ushort, ulong, uint)"/> per source, then
-/// <see cref="Finish"/> patches the count and the frame length. Nothing is allocated, and the
+/// <see cref="Finish"/> writes the name and patches the count and the frame length. Nothing is allocated, and the
 /// bytes are those <see cref="MessageCodec.WriteFrame"/> gives the equivalent
 /// <see cref="SourcesMessage"/>. The writer stops at <see cref="Limits.MaxSources"/> records.
 /// </summary>
 public ref struct SourcesFrameWriter
 {
-    /// <summary>The longest SOURCES frame: <see cref="Limits.MaxSources"/> IPv6 records.</summary>
+    /// <summary>The longest SOURCES frame: <see cref="Limits.MaxSources"/> IPv6 records and the longest name.</summary>
     public const int MaxFrameLength = Limits.FrameHeaderLength + FrameLimits.MaxSourcesPayload;
 
     private const int RecordsStart = Limits.FrameHeaderLength + Limits.IdLength + 4;
+
+    /// <summary>Room kept after the records for the name <see cref="Finish"/> writes.</summary>
+    private const int NameRoom = 2 + Limits.MaxNameBytes;
 
     private readonly Span<byte> _destination;
     private int _position;
@@ -24,9 +27,9 @@ public ref struct SourcesFrameWriter
     /// <summary>Writes the SOURCES answering a LOCATE of <paramref name="id"/> into <paramref name="destination"/>.</summary>
     public SourcesFrameWriter(Span<byte> destination, ContentId id)
     {
-        if (destination.Length < RecordsStart)
+        if (destination.Length < RecordsStart + NameRoom)
         {
-            throw new ArgumentException($"a SOURCES frame needs at least {RecordsStart} bytes", nameof(destination));
+            throw new ArgumentException($"a SOURCES frame needs at least {RecordsStart + NameRoom} bytes", nameof(destination));
         }
 
         _destination = destination;
@@ -77,7 +80,7 @@ public ref struct SourcesFrameWriter
         }
 
         var length = 1 + address.Length + 2 + 8 + 4;
-        if (IsFull || _destination.Length - _position < length)
+        if (IsFull || _destination.Length - _position - NameRoom < length)
         {
             return false;
         }
@@ -94,15 +97,26 @@ public ref struct SourcesFrameWriter
         return true;
     }
 
-    /// <summary>Completes the frame (count and length); returns the frame length.</summary>
-    public int Finish()
+    /// <summary>
+    /// Completes the frame with <paramref name="utf8FileName"/> (the first whole holder's name, or
+    /// empty), the count and the length; returns the frame length.
+    /// </summary>
+    public int Finish(scoped ReadOnlySpan<byte> utf8FileName)
     {
         if (_finished)
         {
             throw new InvalidOperationException("the SOURCES frame is finished");
         }
 
+        if (utf8FileName.Length > Limits.MaxNameBytes)
+        {
+            throw new ArgumentException($"a file name is at most {Limits.MaxNameBytes} bytes, not {utf8FileName.Length}", nameof(utf8FileName));
+        }
+
         _finished = true;
+        BinaryPrimitives.WriteUInt16BigEndian(_destination[_position..], (ushort)utf8FileName.Length);
+        utf8FileName.CopyTo(_destination[(_position + 2)..]);
+        _position += 2 + utf8FileName.Length;
         new FrameHeader((byte)MessageType.Sources, (uint)(_position - Limits.FrameHeaderLength)).Write(_destination);
         BinaryPrimitives.WriteUInt32BigEndian(_destination[(Limits.FrameHeaderLength + Limits.IdLength)..], (uint)Count);
         return _position;

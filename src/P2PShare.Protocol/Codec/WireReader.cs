@@ -71,6 +71,19 @@ internal ref struct WireReader
         return name;
     }
 
+    /// <summary>A string that is empty or a valid file name (PROTOCOL.md 6).</summary>
+    public ReadOnlySpan<byte> ReadOptionalFileNameUtf8()
+    {
+        var name = ReadUtf8("file name");
+        var error = name.IsEmpty ? null : FileName.ValidateWellFormedUtf8(name);
+        if (error is not null)
+        {
+            throw FileName.Refused(System.Text.Encoding.UTF8.GetString(name), error);
+        }
+
+        return name;
+    }
+
     /// <summary>Checks one file entry (name, size, id) and skips it.</summary>
     public void SkipFileEntry()
     {

@@ -20,8 +20,8 @@ public sealed class FrameLimits
     /// <summary>Largest HOLD payload: <c>u32 count</c> and <see cref="Limits.MaxHoldItems"/> items.</summary>
     public const int MaxHoldPayload = 4 + (Limits.MaxHoldItems * Limits.HoldItemLength);
 
-    /// <summary>Largest SOURCES payload: the id, <c>u32 count</c> and <see cref="Limits.MaxSources"/> IPv6 records.</summary>
-    public const int MaxSourcesPayload = Limits.IdLength + 4 + (Limits.MaxSources * Limits.MaxSourceRecordLength);
+    /// <summary>Largest SOURCES payload: the id, <c>u32 count</c>, <see cref="Limits.MaxSources"/> IPv6 records and a name of the largest size.</summary>
+    public const int MaxSourcesPayload = Limits.IdLength + 4 + (Limits.MaxSources * Limits.MaxSourceRecordLength) + 2 + Limits.MaxNameBytes;
 
     /// <summary>
     /// Largest CHUNK_MAP payload: <c>u32 count</c> and a bitmap of 65,536 bytes, room for the

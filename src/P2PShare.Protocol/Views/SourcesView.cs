@@ -5,18 +5,20 @@ namespace P2PShare.Protocol;
 /// <summary>
 /// SOURCES (type 14) read in place: <c>32-byte id, u32 count</c> (at most
 /// <see cref="Limits.MaxSources"/>), then per source <c>u8 family (4 or 6), 4 or 16 address
-/// bytes, u16 port, u64 size, u32 held</c>. Checked like <see cref="MessageCodec.Decode"/> checks
+/// bytes, u16 port, u64 size, u32 held</c>, then <c>string name</c> (empty or a valid file
+/// name). Checked like <see cref="MessageCodec.Decode"/> checks
 /// it; allocates nothing when valid; lives as long as the payload.
 /// </summary>
 public readonly ref struct SourcesView
 {
     private readonly ReadOnlySpan<byte> _sources;
 
-    private SourcesView(ContentId id, ReadOnlySpan<byte> sources, int count)
+    private SourcesView(ContentId id, ReadOnlySpan<byte> sources, int count, ReadOnlySpan<byte> fileName)
     {
         Id = id;
         _sources = sources;
         Count = count;
+        FileNameUtf8 = fileName;
     }
 
     /// <summary>The id LOCATE asked for.</summary>
@@ -25,6 +27,9 @@ public readonly ref struct SourcesView
     public int Count { get; }
 
     public HeldSourceEnumerator Sources => new(_sources, Count);
+
+    /// <summary>The name of the first whole holder listed, UTF-8; empty when none is listed.</summary>
+    public ReadOnlySpan<byte> FileNameUtf8 { get; }
 
     public static SourcesView Parse(ReadOnlySpan<byte> payload)
     {
@@ -45,8 +50,10 @@ public readonly ref struct SourcesView
             reader.ReadUInt32();
         }
 
+        var sources = reader.Since(start);
+        var fileName = reader.ReadOptionalFileNameUtf8();
         reader.EnsureEnd();
-        return new SourcesView(id, reader.Since(start), count);
+        return new SourcesView(id, sources, count, fileName);
     }
 
     public SourcesMessage ToMessage()
@@ -57,7 +64,7 @@ public readonly ref struct SourcesView
             sources.Add(new HeldSource(source.GetAddress(), source.Port, source.Size, source.Held));
         }
 
-        return new SourcesMessage(Id, sources);
+        return new SourcesMessage(Id, sources, System.Text.Encoding.UTF8.GetString(FileNameUtf8));
     }
 }
 

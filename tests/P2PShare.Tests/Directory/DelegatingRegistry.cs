@@ -22,7 +22,7 @@ internal abstract class DelegatingRegistry : IPeerRegistry
 
     public int? FileCountOf(RegistrationToken token) => Inner.FileCountOf(token);
 
-    public void Locate(ContentId id, PeerKey? exclude, int maxSources, List<LocatedSource> sources) => Inner.Locate(id, exclude, maxSources, sources);
+    public string Locate(ContentId id, PeerKey? exclude, int maxSources, List<LocatedSource> sources) => Inner.Locate(id, exclude, maxSources, sources);
 
     public int? Hold(RegistrationToken token, IReadOnlyList<HoldItem> items) => Inner.Hold(token, items);
 

@@ -52,9 +52,15 @@ public sealed class DirectoryLocateTests : IAsyncDisposable
             new HeldSource(IPAddress.Loopback, 3301, 3 * (ulong)Limits.ChunkSize, HeldSource.WholeFile),
             new HeldSource(IPAddress.Loopback, 3302, 3 * (ulong)Limits.ChunkSize, 2),
         ], sources.Sources);
-        Assert.Equal([(ushort)3302], (await whole.RequestAsync<SourcesMessage>(new LocateMessage(X))).Sources.Select(s => s.Port));
+        // The name of the first whole holder's first entry; none when no whole holder is listed.
+        Assert.Equal("x.bin", sources.FileName);
+        var toWhole = await whole.RequestAsync<SourcesMessage>(new LocateMessage(X));
+        Assert.Equal([(ushort)3302], toWhole.Sources.Select(s => s.Port));
+        Assert.Equal("", toWhole.FileName);
         Assert.Equal([(ushort)3301], (await partial.RequestAsync<SourcesMessage>(new LocateMessage(X))).Sources.Select(s => s.Port));
-        Assert.Empty((await asker.RequestAsync<SourcesMessage>(new LocateMessage(Y))).Sources);
+        var none = await asker.RequestAsync<SourcesMessage>(new LocateMessage(Y));
+        Assert.Empty(none.Sources);
+        Assert.Equal("", none.FileName);
     }
 
     [Fact]

@@ -84,7 +84,7 @@ public sealed class FrameLimitsTests
         { "client", 10, null },
         { "client", 11, null },
         { "client", 12, null },
-        { "client", 14, 31_036 },
+        { "client", 14, 32_062 },
         { "client", 13, null },
         { "client", 15, null },
         { "client", 16, null },

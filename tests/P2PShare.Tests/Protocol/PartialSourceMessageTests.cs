@@ -36,14 +36,16 @@ public sealed class PartialSourceMessageTests
         [
             new HeldSource(IPAddress.Parse("192.168.1.20"), 3300, 5, HeldSource.WholeFile),
             new HeldSource(IPAddress.Parse("2001:db8::7"), 3301, 5, 0),
-        ]),
-        // type 14, length 36 + 19 + 31 | id | count 2
-        "0e 00000056 | " + Wire.HelloIdHex + " | 00000002"
+        ],
+        "hello.txt"),
+        // type 14, length 36 + 19 + 31 + 11 | id | count 2 | records | the whole holder's name
+        "0e 00000061 | " + Wire.HelloIdHex + " | 00000002"
         + " | 04 c0a80114 0ce4 0000000000000005 ffffffff"
-        + " | 06 20010db8000000000000000000000007 0ce5 0000000000000005 00000000");
+        + " | 06 20010db8000000000000000000000007 0ce5 0000000000000005 00000000"
+        + " | 0009 68656c6c6f2e747874");
 
     [Fact]
-    public void SOURCES_with_none() => AssertGolden(new SourcesMessage(Wire.HelloId, []), "0e 00000024 | " + Wire.HelloIdHex + " | 00000000");
+    public void SOURCES_with_none() => AssertGolden(new SourcesMessage(Wire.HelloId, []), "0e 00000026 | " + Wire.HelloIdHex + " | 00000000 | 0000");
 
     [Fact]
     public void SOURCES_sends_an_IPv4_mapped_address_as_family_4()
@@ -118,9 +120,15 @@ public sealed class PartialSourceMessageTests
         AssertMalformed(MessageType.Sources, head + "00000001 | " + V4[..^2], "source count 1 does not fit");
         // A family-6 record cut short after 19 bytes: the count fits, the record does not.
         AssertMalformed(MessageType.Sources, head + "00000001 | 06 20010db8000000000000000000000007 0ce5", "truncated");
-        AssertMalformed(MessageType.Sources, head + "00000001 | " + V4 + " 00", "unexpected bytes");
-        AssertMalformed(MessageType.Sources, head + "00000001 | 05" + V4[2..], "address family 5");
-        AssertMalformed(MessageType.Sources, head + "00000000 | 00", "unexpected bytes");
+        AssertMalformed(MessageType.Sources, head + "00000001 | " + V4, "truncated");
+        AssertMalformed(MessageType.Sources, head + "00000001 | " + V4 + " 00", "truncated");
+        AssertMalformed(MessageType.Sources, head + "00000001 | " + V4 + " 0000 00", "unexpected bytes");
+        AssertMalformed(MessageType.Sources, head + "00000001 | 05" + V4[2..] + " 0000", "address family 5");
+        AssertMalformed(MessageType.Sources, head + "00000000 | 0000 00", "unexpected bytes");
+        AssertMalformed(MessageType.Sources, head + "00000000 | 0006 68656c6c6f", "truncated");
+        // The name is empty or a valid file name.
+        AssertMalformed(MessageType.Sources, head + "00000000 | 0002 2e2e", "'..' path component");
+        AssertMalformed(MessageType.Sources, head + "00000000 | 0001 ff", "not valid UTF-8");
         // Two records claimed, 19 bytes there: the count is refused before anything is read for it.
         AssertMalformed(MessageType.Sources, head + "00000002 | " + V4, "source count 2 does not fit");
         AssertMalformed(MessageType.Sources, head + "ffffffff", "source count 4294967295 does not fit");
@@ -225,8 +233,8 @@ public sealed class PartialSourceMessageTests
         }
 
         Assert.Equal(1000, writer.Count);
-        var length = writer.Finish();
-        var normalized = new SourcesMessage(Wire.HelloId, [.. sources.Take(1000).Select(s => s with { Address = MessageCodec.NormalizeAddress(s.Address) })]);
+        var length = writer.Finish("hello.txt"u8);
+        var normalized = new SourcesMessage(Wire.HelloId, [.. sources.Take(1000).Select(s => s with { Address = MessageCodec.NormalizeAddress(s.Address) })], "hello.txt");
         Assert.Equal(MessageCodec.EncodeFrame(normalized), buffer[..length]);
         Assert.Equal(normalized, Wire.DecodeFrame(buffer.AsSpan(0, length), Channel.Directory));
     }
@@ -235,8 +243,8 @@ public sealed class PartialSourceMessageTests
     public void The_largest_SOURCES_fits_the_directory_clients_limit_and_the_largest_CHUNK_MAP_the_downloaders()
     {
         var sources = Enumerable.Range(0, 1000).Select(i => new HeldSource(IPAddress.Parse($"2001:db8::{i:x}"), 1, 1, 1)).ToList();
-        Assert.Equal(31_036, MessageCodec.GetPayloadLength(new SourcesMessage(Wire.HelloId, sources)));
-        Assert.Equal(31_036, FrameLimits.DirectoryClient.MaxPayload(MessageType.Sources));
+        Assert.Equal(32_062, MessageCodec.GetPayloadLength(new SourcesMessage(Wire.HelloId, sources, new string('n', Limits.MaxNameBytes))));
+        Assert.Equal(32_062, FrameLimits.DirectoryClient.MaxPayload(MessageType.Sources));
 
         var largest = (Limits.MaxControlPayload - 8) / Limits.IdLength;
         Assert.Equal(65_540, MessageCodec.GetPayloadLength(ChunkMapMessage.All(largest)));
