@@ -583,7 +583,7 @@ done
 flat=""
 for tool in p2pshare aria2c; do
   t1=$(value "$tool" 1 3) t8=$(value "$tool" 8 3)
-  [ -n "$t1" ] && [ -n "$t8" ] && flat+="${flat:+; }$tool T(8)/T(1) = $(calc '%.2f' "$t8 / $t1")$([ "$tool" = p2pshare ] && echo " (≤ 1.5: **$(goal "$t8 <= 1.5 * $t1")**)")"
+  [ -n "$t1" ] && [ -n "$t8" ] && flat+="${flat:+; }$tool T(8)/T(1) = $(calc '%.2f' "$t8 / $t1")$([ "$tool" != p2pshare ] || echo " (≤ 1.5: **$(goal "$t8 <= 1.5 * $t1")**)")"
 done
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
