@@ -12,8 +12,9 @@ namespace P2PShare.Cli.Commands;
 
 /// <summary>
 /// <c>p2pshare demo</c>: a directory server and three peers on 127.0.0.1 with temporary folders
-/// and generated files. Peer 1 uploads to peer 2 while it downloads from peer 3; every file is
-/// verified, a summary is printed, everything is cleaned up.
+/// and generated files. Peer 1 uploads to peer 2 while it downloads from peer 3; then a flash
+/// crowd (<see cref="FlashCrowdDemo"/>): one seeder, four downloaders serving each other. Every
+/// file is verified, a summary is printed, everything is cleaned up.
 /// </summary>
 internal static class DemoCommand
 {
@@ -23,7 +24,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folders for inspection" };
-        var command = new Command("demo", "Run a directory server and three peers on 127.0.0.1 and show concurrent transfers") { keep };
+        var command = new Command("demo", "Run a directory server and peers on 127.0.0.1: concurrent transfers, then a flash crowd") { keep };
         command.SetAction((parse, _) => RunAsync(parse.GetValue(keep)));
         return command;
     }
@@ -59,6 +60,7 @@ internal static class DemoCommand
     private static async Task<int> RunInAsync(string root, IAnsiConsole console, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         console.Write(new Rule("[bold]p2pshare demo[/]"));
+        console.WriteLine($"temporary folder {root}");
         var originals = new Dictionary<string, string>
         {
             ["peer1-dataset.bin"] = Generate(Path.Combine(root, "peer1", "shared", "peer1-dataset.bin"), FileSize, seed: 1),
@@ -75,36 +77,52 @@ internal static class DemoCommand
             server.Start();
             var serverAddress = new HostPort("127.0.0.1", (ushort)server.LocalEndPoint.Port);
             console.WriteLine($"directory server listening on {serverAddress}");
-
-            var peers = new List<PeerNode>();
-            try
+            var result = await RunThreePeersAsync(root, serverAddress, console, originals, loggers, cancellationToken);
+            if (result == 0)
             {
-                for (var i = 1; i <= 3; i++)
-                {
-                    var node = new PeerNode(
-                        new PeerOptions
-                        {
-                            Server = serverAddress,
-                            Port = 0,
-                            ListenAddress = IPAddress.Loopback,
-                            ShareFolder = Path.Combine(root, $"peer{i}", "shared"),
-                            DownloadsFolder = Path.Combine(root, $"peer{i}", "downloads"),
-                            UploadLimit = UploadLimit,
-                        },
-                        loggers);
-                    peers.Add(node);
-                    await node.StartAsync(cancellationToken);
-                    console.WriteLine($"peer {i} listening on 127.0.0.1:{node.ListenPort}, sharing {string.Join(", ", node.Share.Files.Select(f => f.Name))}");
-                }
-
-                return await ShowTransfersAsync(console, peers, originals, cancellationToken);
+                result = await FlashCrowdDemo.RunAsync(root, serverAddress, console, loggers, cancellationToken);
             }
-            finally
+
+            if (result == 0)
             {
-                foreach (var peer in peers)
-                {
-                    await peer.DisposeAsync();
-                }
+                console.MarkupLine("[green]demo complete: every file verified[/]; cleaning up");
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>The first phase: three peers, peer 1 uploading while it downloads.</summary>
+    private static async Task<int> RunThreePeersAsync(string root, HostPort serverAddress, IAnsiConsole console, Dictionary<string, string> originals, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var peers = new List<PeerNode>();
+        try
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                var node = new PeerNode(
+                    new PeerOptions
+                    {
+                        Server = serverAddress,
+                        Port = 0,
+                        ListenAddress = IPAddress.Loopback,
+                        ShareFolder = Path.Combine(root, $"peer{i}", "shared"),
+                        DownloadsFolder = Path.Combine(root, $"peer{i}", "downloads"),
+                        UploadLimit = UploadLimit,
+                    },
+                    loggers);
+                peers.Add(node);
+                await node.StartAsync(cancellationToken);
+                console.WriteLine($"peer {i} listening on 127.0.0.1:{node.ListenPort}, sharing {string.Join(", ", node.Share.Files.Select(f => f.Name))}");
+            }
+
+            return await ShowTransfersAsync(console, peers, originals, cancellationToken);
+        }
+        finally
+        {
+            foreach (var peer in peers)
+            {
+                await peer.DisposeAsync();
             }
         }
     }
@@ -177,12 +195,10 @@ internal static class DemoCommand
             return 1;
         }
 
-        console.MarkupLine("[green]demo complete: every file verified[/]; cleaning up");
         return 0;
     }
 
-    private static long Uploaded(PeerNode peer) =>
-        peer.Transfers.Snapshot().Where(t => t.Direction == TransferDirection.Upload).Sum(t => t.BytesDone);
+    private static long Uploaded(PeerNode peer) => peer.Transfers.TotalBytesDone(TransferDirection.Upload);
 
     private static TimeSpan Overlap(Transfer first, Transfer second)
     {
@@ -194,7 +210,7 @@ internal static class DemoCommand
     }
 
     /// <summary>Writes <paramref name="size"/> pseudo-random bytes; returns their SHA-256 in hex.</summary>
-    private static string Generate(string path, int size, int seed)
+    internal static string Generate(string path, int size, int seed)
     {
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var bytes = new byte[size];
@@ -205,7 +221,8 @@ internal static class DemoCommand
         return Convert.ToHexStringLower(SHA256.HashData(bytes));
     }
 
-    private static string Sha256(string path)
+    /// <summary>The file's SHA-256 in hex.</summary>
+    internal static string Sha256(string path)
     {
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));

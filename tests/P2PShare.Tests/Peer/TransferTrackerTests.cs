@@ -51,4 +51,25 @@ public sealed class TransferTrackerTests
         Assert.Equal(TransferTracker.MaxFinishedKept, snapshot.Count(t => t.IsFinished));
         Assert.Equal("f249", snapshot.Last(t => t.IsFinished).FileName);
     }
+
+    [Fact]
+    public void Total_bytes_done_count_every_transfer_of_a_direction_the_forgotten_ones_too()
+    {
+        var tracker = new TransferTracker();
+        var running = tracker.Start(TransferDirection.Upload, "-", "long", 1000);
+        running.AddBytes(7);
+        tracker.Start(TransferDirection.Download, "-", "in", 100).AddBytes(100);
+        for (var i = 0; i < TransferTracker.MaxFinishedKept + 50; i++)
+        {
+            var upload = tracker.Start(TransferDirection.Upload, "-", $"f{i}", 10);
+            upload.AddBytes(10);
+            upload.Complete();
+        }
+
+        tracker.Start(TransferDirection.Upload, "-", "last", 1);
+
+        Assert.True(tracker.Snapshot().Count(t => t.Direction == TransferDirection.Upload) < TransferTracker.MaxFinishedKept + 52, "nothing was forgotten, so the test proves nothing");
+        Assert.Equal(7 + ((TransferTracker.MaxFinishedKept + 50) * 10), tracker.TotalBytesDone(TransferDirection.Upload));
+        Assert.Equal(100, tracker.TotalBytesDone(TransferDirection.Download));
+    }
 }
