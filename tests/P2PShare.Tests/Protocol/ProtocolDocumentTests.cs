@@ -32,6 +32,17 @@ public class ProtocolDocumentTests
         (new RemoveMessage(["hello.txt"]), Channel.Directory, []),
         (new HashesMessage(Wire.HelloId), Channel.Peer, []),
         (new HashListMessage(1_048_576, SHA256.HashData("hello"u8)), Channel.Peer, []),
+        (new LocateMessage(Wire.HelloId), Channel.Directory, []),
+        (new SourcesMessage(Wire.HelloId,
+        [
+            new HeldSource(IPAddress.Parse("192.168.1.20"), 3300, 5, HeldSource.WholeFile),
+            new HeldSource(IPAddress.Parse("2001:db8::7"), 3301, 5, 0),
+        ],
+        "hello.txt"), Channel.Directory, []),
+        (new SourcesMessage(Wire.HelloId, []), Channel.Directory, []),
+        (new HoldMessage([new HoldItem(Wire.Id(9), (3 * (ulong)Limits.ChunkSize) - 1, 2), new HoldItem(Wire.HelloId, 5, 0)]), Channel.Directory, []),
+        (new ChunksMessage(Wire.HelloId), Channel.Peer, []),
+        (new ChunkMapMessage(11, [0xa0, 0x60]), Channel.Peer, []),
     ];
 
     private static string ReadDocument()
@@ -120,7 +131,7 @@ public class ProtocolDocumentTests
     [Fact]
     public void Every_message_type_has_an_example()
     {
-        string[] expected = ["ADD", "DATA", "ERROR", "GET", "HASHES", "HASH_LIST", "OK", "PING", "PONG", "REGISTER", "REMOVE", "RESULTS", "SEARCH"];
+        string[] expected = ["ADD", "CHUNKS", "CHUNK_MAP", "DATA", "ERROR", "GET", "HASHES", "HASH_LIST", "HOLD", "LOCATE", "OK", "PING", "PONG", "REGISTER", "REMOVE", "RESULTS", "SEARCH", "SOURCES"];
         var names = Examples.Select(e => e.Message.Name).Distinct().Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(expected, names);
     }
@@ -156,6 +167,10 @@ public class ProtocolDocumentTests
         var v6 = Wire.Payload(new ResultsMessage([new PeerFiles(IPAddress.Parse("2001:db8::7"), 1, [])]));
         Assert.Contains("`" + Spaced(v6.AsSpan(4, 17)) + "`", document, StringComparison.Ordinal);
 
+        // CHUNK_MAP of a whole file (section 5.17): the payload for 11 chunks, the frame for none.
+        Assert.Contains("`" + Spaced(Wire.Payload(ChunkMapMessage.All(11))) + "`", document, StringComparison.Ordinal);
+        Assert.Contains("`" + Spaced(MessageCodec.EncodeFrame(ChunkMapMessage.All(0))) + "`", document, StringComparison.Ordinal);
+
         // Content ids (section 3.4).
         Assert.Contains("`" + ContentHasher.Compute([]) + "`", document, StringComparison.Ordinal);
         Assert.Contains("`" + ContentHasher.Compute("hello"u8) + "`", document, StringComparison.Ordinal);
@@ -176,6 +191,21 @@ public class ProtocolDocumentTests
         // The largest HASH_LIST: (16,777,216 − 8) / 32 digests.
         Assert.Equal(524_287, (Limits.MaxControlPayload - 8) / Limits.IdLength);
         Assert.Contains("524,287", document, StringComparison.Ordinal);
+        // Issue 14's bounds (section 4).
+        Assert.Equal(1000, Limits.MaxSources);
+        Assert.Contains("| Source records in one SOURCES | 1000 |", document, StringComparison.Ordinal);
+        Assert.Equal(1024, Limits.MaxHoldItems);
+        Assert.Contains("| Items in one HOLD | 1024 |", document, StringComparison.Ordinal);
+        Assert.Equal(45_060, FrameLimits.MaxHoldPayload);
+        Assert.Contains("HOLD: 4 + 44 × 1,024 = 45,060", document, StringComparison.Ordinal);
+        Assert.Equal(32_062, FrameLimits.MaxSourcesPayload);
+        Assert.Contains("SOURCES: 32 + 4 + 1,000 × 31 + 2 + 1,024 = 32,062", document, StringComparison.Ordinal);
+        Assert.Equal(65_540, FrameLimits.MaxChunkMapPayload);
+        Assert.Contains("CHUNK_MAP: 4 + 65,536 = 65,540", document, StringComparison.Ordinal);
+        Assert.Equal(4_096, FrameLimits.MaxErrorPayload);
+        Assert.Contains("ERROR: 4,096", document, StringComparison.Ordinal);
+        Assert.Equal(1_074, FrameLimits.MaxGetPayload);
+        Assert.Contains("GET: 2 + 1,024 + 8 + 8 + 32 = 1,074", document, StringComparison.Ordinal);
         Assert.Contains("**3400**", document, StringComparison.Ordinal);
         Assert.Contains("**3300**", document, StringComparison.Ordinal);
     }
