@@ -60,11 +60,17 @@ public sealed record DownloadOptions
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// How often a running download asks again for new sources. The peer and <c>get</c> ask with a
-    /// LOCATE, one lookup by id, cheap enough to ask every second: partial sources appearing in a
-    /// crowd are found within about that long.
+    /// How often a running download asks again for new sources while it has fewer than
+    /// <see cref="MaxSources"/> (<see cref="FullResearchSlowdown"/> times less often with all of
+    /// them). The peer and <c>get</c> ask with a LOCATE, one lookup by id, cheap enough to ask
+    /// twice a second: in a crowd, each downloader that verifies its first chunk becomes a source,
+    /// and the sooner the others find it, the fewer chunks they take from the seeder that the
+    /// crowd already holds.
     /// </summary>
-    public TimeSpan ResearchInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ResearchInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How many times less often a download that has all <see cref="MaxSources"/> sources asks for new ones.</summary>
+    public const int FullResearchSlowdown = 4;
 
     /// <summary>
     /// How long a source dropped for a failure that is not a lie (lost, too slow, refusing) is

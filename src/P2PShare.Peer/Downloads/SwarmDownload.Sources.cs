@@ -60,7 +60,9 @@ internal sealed partial class SwarmDownload
                     continue;
                 }
 
-                var untilSearch = _options.ResearchInterval - lastSearch.Elapsed;
+                // With every source slot taken, a new source could only wait for one to free up.
+                var interval = workers.Count < _options.MaxSources ? _options.ResearchInterval : _options.ResearchInterval * DownloadOptions.FullResearchSlowdown;
+                var untilSearch = interval - lastSearch.Elapsed;
                 if (untilSearch <= TimeSpan.Zero)
                 {
                     lastSearch.Restart();
