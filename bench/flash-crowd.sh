@@ -639,11 +639,14 @@ if [ "$write" = 1 ]; then
       !skipping { print }
     ' "$doc" >"$work/BENCHMARKS.md"
   else
-    # A first run: a "Flash crowd" section right after bench/run.sh's.
-    SECTION="$section" awk '
+    # A first run: under the "Flash crowd" heading where there is one, else in a section of its
+    # own right after bench/run.sh's.
+    heading="## Flash crowd (issue 14)"
+    HEADING="$heading" SECTION="$section" HAS_HEADING="$(grep -qxF "$heading" "$doc" && echo 1 || echo 0)" awk '
       { print }
-      /^<!-- bench\/run.sh results: end -->$/ && !done { print ""; print "## Flash crowd (issue 14)"; print ""; print ENVIRON["SECTION"]; done = 1 }
-      END { if (!done) { print ""; print "## Flash crowd (issue 14)"; print ""; print ENVIRON["SECTION"] } }
+      ENVIRON["HAS_HEADING"] == 1 && $0 == ENVIRON["HEADING"] && !done { print ""; print ENVIRON["SECTION"]; done = 1 }
+      ENVIRON["HAS_HEADING"] == 0 && /^<!-- bench\/run.sh results: end -->$/ && !done { print ""; print ENVIRON["HEADING"]; print ""; print ENVIRON["SECTION"]; done = 1 }
+      END { if (!done) { print ""; print ENVIRON["HEADING"]; print ""; print ENVIRON["SECTION"] } }
     ' "$doc" >"$work/BENCHMARKS.md"
   fi
   cat "$work/BENCHMARKS.md" >"$doc"
