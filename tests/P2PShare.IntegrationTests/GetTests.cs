@@ -202,9 +202,7 @@ public sealed class GetTests : IAsyncDisposable
         }
 
         var original = TestFiles.WriteRandom(Path.Combine(share, "report.pdf"), 3 * MiB, 17);
-        var copy = Path.Combine(_cluster.ShareFolder("other"), "copies", "renamed.pdf");
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-        File.Copy(original, copy);
+        File.Copy(original, Path.Combine(_cluster.ShareFolder("other"), "renamed.pdf"));
         var many = await _cluster.StartPeerAsync(server, "many", uploadLimit: MiB);
         var other = await _cluster.StartPeerAsync(server, "other", uploadLimit: MiB);
         var id = await TestFiles.ContentIdAsync(original);
