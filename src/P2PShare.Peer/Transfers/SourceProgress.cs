@@ -11,6 +11,10 @@ public sealed class SourceProgress
     private long _activeTicksAtEnd = -1;
     private volatile string? _droppedReason;
 
+    // Why it was dropped before it was taken on again: it stands while the new run has delivered
+    // nothing, so a source that comes back only to fail again is not shown as done.
+    private volatile string? _earlierDrop;
+
     internal SourceProgress(string source)
     {
         Source = source;
@@ -35,8 +39,11 @@ public sealed class SourceProgress
     private int _heldChunks;
     private int _chunkCount;
 
-    /// <summary>Null while the source is used or when it finished normally; otherwise why it was dropped.</summary>
-    public string? DroppedReason => _droppedReason;
+    /// <summary>
+    /// Null while the source is used or when it finished normally; otherwise why it was dropped
+    /// (also when it was taken on again after a drop and ended without delivering a chunk).
+    /// </summary>
+    public string? DroppedReason => _droppedReason ?? (IsActive ? null : _earlierDrop);
 
     public bool IsActive => Interlocked.Read(ref _activeTicksAtEnd) < 0;
 
@@ -55,12 +62,14 @@ public sealed class SourceProgress
     {
         Interlocked.Add(ref _bytes, bytes);
         Interlocked.Increment(ref _chunks);
+        _earlierDrop = null;
     }
 
     /// <summary>The source is taken on (again, after a back-off, when it was dropped before).</summary>
     internal void Start(bool partial)
     {
         IsPartial = partial;
+        _earlierDrop = _droppedReason ?? _earlierDrop;
         _droppedReason = null;
         Interlocked.Exchange(ref _activeTicksAtEnd, -1);
     }
