@@ -277,6 +277,7 @@ internal sealed partial class SwarmDownload
     {
         // Every GET to this source differs only in its range: one buffer, encoded in place.
         var request = new byte[FrameWriter.MeasureGet(source.FileName, 0, 1, _plan.Id)];
+        var pace = new ChunkPace();
         while (true)
         {
             if (map?.WantsRefresh() == true)
@@ -284,8 +285,9 @@ internal sealed partial class SwarmDownload
                 await SendMapRequestAsync(connection, map, pending, cancellationToken).ConfigureAwait(false);
             }
 
-            while (pending.Count - (map?.InFlight == true ? 1 : 0) < RequestsPerSource && _scheduler.Next(run.Name) is { } next)
+            while (pending.Count - (map?.InFlight == true ? 1 : 0) < Math.Min(RequestsPerSource, pace.ChunksAhead) && _scheduler.Next(run.Name) is { } next)
             {
+                pace.Requested();
                 pending.Enqueue(next);
                 var requestLength = FrameWriter.WriteGet(request, source.FileName, (ulong)next * Limits.ChunkSize, (ulong)ChunkLength(next), _plan.Id);
                 await connection.SendRawAsync(request.AsMemory(0, requestLength), cancellationToken).ConfigureAwait(false);
@@ -318,6 +320,7 @@ internal sealed partial class SwarmDownload
             try
             {
                 await ReceiveChunkAsync(connection, chunk, buffer.Memory(length), cancellationToken).ConfigureAwait(false);
+                pace.Received(nextOnItsWay: pending.Count > 1);
                 pending.Dequeue();
                 _scheduler.Received(chunk, run.Name);
                 queued = pipeline.QueueForVerification(new ReceivedChunk(chunk, buffer, length, run));
@@ -398,6 +401,47 @@ internal sealed partial class SwarmDownload
         SocketException or EndOfStreamException or IOException { InnerException: SocketException } => $"connection lost: {ex.Message}",
         _ => null,
     };
+
+    /// <summary>
+    /// How many GETs a connection keeps in flight, from the time its chunks take: enough to cover
+    /// <see cref="AheadTime"/>, so a fast source never waits for a request, but from a slow one
+    /// (an uploader whose limit is shared by a crowd) only the next chunk. The choice of a chunk
+    /// is made when its GET is sent, and in a crowd it goes stale while the chunks before it
+    /// arrive: a chunk asked of the seeder four seconds ahead is often held by another downloader
+    /// by the time it comes, sent by the seeder twice. Until a chunk has been timed, one.
+    /// </summary>
+    private struct ChunkPace
+    {
+        private static readonly TimeSpan AheadTime = TimeSpan.FromMilliseconds(500);
+
+        private long _since;
+        private double _chunkSeconds;
+
+        public readonly int ChunksAhead =>
+            _chunkSeconds <= 0 ? 1 : (int)Math.Clamp(Math.Ceiling(AheadTime.TotalSeconds / _chunkSeconds), 1, int.MaxValue);
+
+        /// <summary>A GET was sent: with none before it on its way, the clock starts now.</summary>
+        public void Requested()
+        {
+            if (_since == 0)
+            {
+                _since = Stopwatch.GetTimestamp();
+            }
+        }
+
+        /// <summary>
+        /// A chunk arrived: the time since the one before it (or since its GET) is this
+        /// connection's pace. With no other GET on its way, the clock waits for the next GET:
+        /// time with nothing asked is not the source's.
+        /// </summary>
+        public void Received(bool nextOnItsWay)
+        {
+            var now = Stopwatch.GetTimestamp();
+            var seconds = Stopwatch.GetElapsedTime(_since, now).TotalSeconds;
+            _chunkSeconds = _chunkSeconds <= 0 ? seconds : (0.5 * _chunkSeconds) + (0.5 * seconds);
+            _since = nextOnItsWay ? now : 0;
+        }
+    }
 
     /// <summary>
     /// The rate of a connection, measured over windows of <see cref="Chunks"/> chunks (8 MiB):
