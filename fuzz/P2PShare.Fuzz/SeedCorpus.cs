@@ -68,6 +68,7 @@ internal static class SeedCorpus
         ("chunks", new ChunksMessage(HelloId), Channel.Peer, []),
         ("chunkmap", ChunkMapMessage.All(11), Channel.Peer, []),
         ("chunkmap-none", new ChunkMapMessage(0, []), Channel.Peer, []),
+        ("chunkmap-fetching", new ChunkMapMessage(11, [0xa0, 0x60], [0x50, 0x00]), Channel.Peer, []),
     ];
 
     private static readonly string[] Names =

@@ -163,8 +163,9 @@ internal static class ViewAgreement
 
     private static void CheckChunkMap(ChunkMapView view, ChunkMapMessage expected, int payloadLength)
     {
-        Require(view.ChunkCount == expected.ChunkCount && payloadLength == 4 + ChunkBitmap.ByteLength(view.ChunkCount), "CHUNK_MAP view count");
+        Require(view.ChunkCount == expected.ChunkCount && payloadLength == 4 + (2 * ChunkBitmap.ByteLength(view.ChunkCount)), "CHUNK_MAP view count");
         Require(view.Bitmap.SequenceEqual(expected.Bitmap), "CHUNK_MAP view bitmap");
+        Require(view.Fetching.SequenceEqual(expected.Fetching), "CHUNK_MAP view fetching bitmap");
         for (var c = -1; c <= view.ChunkCount; c++)
         {
             Require(view.Has(c) == expected.Has(c), $"CHUNK_MAP view and record disagree on chunk {c}");

@@ -7,8 +7,10 @@ namespace P2PShare.Peer;
 /// download asks for it (downloaders of one file starting together then begin at different
 /// places instead of all asking for chunk 0). Once a partial source is known (its chunks set by
 /// <see cref="SetAvailability"/>), each source is given the rarest missing chunk it holds, rarity
-/// counted over the partial sources known, a random one among the equally rare: the crowd then
-/// spreads the file instead of all fetching the same chunks. Once no missing chunk is left
+/// counted over the partial sources known (a chunk a partial source is fetching counts as held:
+/// it soon will be), a random one among the equally rare: the crowd then spreads the file
+/// instead of all fetching the same chunks, and downloaders seldom ask the seeder for a chunk
+/// another downloader is already being sent. Once no missing chunk is left
 /// unassigned (the end game), a source with room gets a chunk that another source still has in
 /// flight, so one slow source cannot hold up the end — each chunk goes to at most two sources at
 /// once, and the first verified copy wins. A chunk received in full and waiting for verification
@@ -16,7 +18,7 @@ namespace P2PShare.Peer;
 /// A failed or dropped source's chunks go back to the pool. Pure bookkeeping: no sockets, no
 /// clock, thread-safe.
 /// </summary>
-public sealed class ChunkScheduler
+public sealed class ChunkScheduler : IChunksInFlight
 {
     private const int MaxSourcesPerChunk = 2;
 
@@ -26,6 +28,7 @@ public sealed class ChunkScheduler
     private readonly string?[] _receivedBy;
     private readonly SortedSet<int> _missing = [];
     private readonly Dictionary<string, ChunkSet> _partialSources = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ChunkSet> _fetchingAt = new(StringComparer.Ordinal);
     private readonly int[] _holders;
     private readonly Random? _random;
     private int _doneCount;
@@ -101,15 +104,21 @@ public sealed class ChunkScheduler
 
     /// <summary>
     /// Sets the chunks <paramref name="source"/> holds (its latest CHUNK_MAP): from now on it is
-    /// given only those, and they count in the rarity of each chunk. Null makes it a source of the
-    /// whole file again. The set must not change afterwards (a newer map is a new set).
+    /// given only those, and they count in the rarity of each chunk, as do those it is
+    /// <paramref name="fetching"/>. Null makes it a source of the whole file again. The sets must
+    /// not change afterwards (a newer map is a new set).
     /// </summary>
-    public void SetAvailability(string source, ChunkSet? chunks)
+    public void SetAvailability(string source, ChunkSet? chunks, ChunkSet? fetching = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (chunks is not null && chunks.ChunkCount != _done.Length)
         {
             throw new ArgumentException($"a map of {chunks.ChunkCount} chunks for a file of {_done.Length}", nameof(chunks));
+        }
+
+        if (fetching is not null && (chunks is null || fetching.ChunkCount != _done.Length))
+        {
+            throw new ArgumentException("chunks being fetched come with a partial source's map of as many chunks", nameof(fetching));
         }
 
         lock (_lock)
@@ -119,10 +128,36 @@ public sealed class ChunkScheduler
                 Count(previous, -1);
             }
 
+            if (_fetchingAt.Remove(source, out var previousFetching))
+            {
+                Count(previousFetching, -1);
+            }
+
             if (chunks is not null)
             {
                 _partialSources[source] = chunks;
                 Count(chunks, +1);
+            }
+
+            if (fetching is not null)
+            {
+                _fetchingAt[source] = fetching;
+                Count(fetching, +1);
+            }
+        }
+    }
+
+    /// <summary>Writes the bitmap of the chunks some source is fetching for this download now (for this peer's CHUNK_MAP).</summary>
+    public void WriteInFlight(Span<byte> bitmap)
+    {
+        lock (_lock)
+        {
+            for (var chunk = 0; chunk < _done.Length; chunk++)
+            {
+                if (!_done[chunk] && _inFlight[chunk] is { Count: > 0 })
+                {
+                    P2PShare.Protocol.ChunkBitmap.Set(bitmap, chunk);
+                }
             }
         }
     }
@@ -321,6 +356,11 @@ public sealed class ChunkScheduler
             if (_partialSources.Remove(source, out var holds))
             {
                 Count(holds, -1);
+            }
+
+            if (_fetchingAt.Remove(source, out var fetching))
+            {
+                Count(fetching, -1);
             }
 
             var released = new List<int>();

@@ -371,7 +371,7 @@ internal sealed partial class SwarmDownload
 
                 var chunks = ChunkSet.FromBitmap(view.ChunkCount, view.Bitmap);
                 map.Received(chunks);
-                _scheduler.SetAvailability(name, chunks);
+                _scheduler.SetAvailability(name, chunks, ChunkSet.FromBitmap(view.ChunkCount, view.Fetching));
                 _transfer.Source(name).SetHeld(chunks.Count, _chunkCount);
                 return;
             case MessageType.Error:

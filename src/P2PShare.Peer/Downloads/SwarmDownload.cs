@@ -260,7 +260,7 @@ internal sealed partial class SwarmDownload : IChunkPipelineObserver
             return;
         }
 
-        var held = new HeldDownload(_plan.Name, _plan.Size, _plan.Id, _hashList!.Digests, stored, reader);
+        var held = new HeldDownload(_plan.Name, _plan.Size, _plan.Id, _hashList!.Digests, stored, reader) { InFlight = _scheduler };
         if (holdings.TryAdd(held))
         {
             _held = held;
@@ -478,7 +478,7 @@ internal sealed partial class SwarmDownload : IChunkPipelineObserver
 
         var limits = FrameLimits.Downloader
             .WithMaxPayload(MessageType.HashList, maxHashList)
-            .WithMaxPayload(MessageType.ChunkMap, 4 + ChunkBitmap.ByteLength(_chunkCount));
+            .WithMaxPayload(MessageType.ChunkMap, 4 + (2 * ChunkBitmap.ByteLength(_chunkCount)));
         return new FrameConnection(socket, limits) { FrameTimeout = frameTimeout };
     }
 

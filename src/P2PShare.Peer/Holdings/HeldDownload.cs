@@ -45,6 +45,9 @@ public sealed class HeldDownload : IDisposable
 
     public ChunkSet Stored { get; }
 
+    /// <summary>The chunks the download is fetching now, for CHUNK_MAP; null when it does not say.</summary>
+    public IChunksInFlight? InFlight { get; init; }
+
     /// <summary>The concatenated chunk digests the content id was computed from.</summary>
     public byte[] ChunkDigests => _digests;
 

@@ -409,7 +409,8 @@ internal sealed class UploadConnection : IDisposable
 
     /// <summary>
     /// The answer to CHUNKS: every chunk of a shared file with that id, the chunks verified and
-    /// written of a download in progress, or ERROR 2 when this peer holds nothing of it.
+    /// written of a download in progress (and those it is fetching), or ERROR 2 when this peer
+    /// holds nothing of it.
     /// </summary>
     private Message ChunkMapOf(ContentId id)
     {
@@ -420,9 +421,12 @@ internal sealed class UploadConnection : IDisposable
 
         if (_server.Held is { } held && held.TryGet(id, out var download))
         {
-            var bitmap = new byte[ChunkBitmap.ByteLength(download.Stored.ChunkCount)];
+            var length = ChunkBitmap.ByteLength(download.Stored.ChunkCount);
+            var bitmap = new byte[length];
+            var fetching = new byte[length];
+            download.InFlight?.WriteInFlight(fetching);
             download.Stored.WriteBitmap(bitmap);
-            return new ChunkMapMessage(download.Stored.ChunkCount, bitmap);
+            return new ChunkMapMessage(download.Stored.ChunkCount, bitmap, fetching);
         }
 
         return new ErrorMessage(ErrorCode.NotFound, $"this peer holds nothing with id {id}");

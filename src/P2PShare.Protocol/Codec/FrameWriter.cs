@@ -172,10 +172,13 @@ public static class FrameWriter
     // ---- CHUNK_MAP ---------------------------------------------------------------------------
 
     /// <summary>Length of the CHUNK_MAP frame of <paramref name="chunkCount"/> chunks.</summary>
-    public static int MeasureChunkMap(int chunkCount) => Limits.FrameHeaderLength + 4 + ChunkBitmap.ByteLength(chunkCount);
+    public static int MeasureChunkMap(int chunkCount) => Limits.FrameHeaderLength + 4 + (2 * ChunkBitmap.ByteLength(chunkCount));
 
-    /// <summary>CHUNK_MAP of <paramref name="chunkCount"/> chunks from its bitmap (see <see cref="ChunkBitmap"/>; checked, spare bits included).</summary>
-    public static int WriteChunkMap(Span<byte> destination, int chunkCount, ReadOnlySpan<byte> bitmap)
+    /// <summary>
+    /// CHUNK_MAP of <paramref name="chunkCount"/> chunks from its bitmaps of chunks held and being
+    /// fetched (see <see cref="ChunkBitmap"/>; checked, spare bits included).
+    /// </summary>
+    public static int WriteChunkMap(Span<byte> destination, int chunkCount, ReadOnlySpan<byte> bitmap, ReadOnlySpan<byte> fetching)
     {
         var problem = ChunkBitmap.Check(chunkCount, bitmap);
         if (problem is not null)
@@ -183,9 +186,16 @@ public static class FrameWriter
             throw new ArgumentException(problem, nameof(bitmap));
         }
 
+        problem = ChunkBitmap.Check(chunkCount, fetching);
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem, nameof(fetching));
+        }
+
         var writer = Begin(destination, MessageType.ChunkMap, MeasureChunkMap(chunkCount));
         writer.WriteUInt32((uint)chunkCount);
         writer.WriteBytes(bitmap);
+        writer.WriteBytes(fetching);
         return Limits.FrameHeaderLength + writer.Written;
     }
 

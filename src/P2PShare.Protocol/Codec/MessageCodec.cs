@@ -127,7 +127,7 @@ public static class MessageCodec
             LocateMessage or ChunksMessage => Limits.IdLength,
             SourcesMessage m => Limits.IdLength + 4 + SourcesLength(m.Sources) + WireWriter.StringLength(m.FileName),
             HoldMessage m => 4 + ((long)m.Items.Count * Limits.HoldItemLength),
-            ChunkMapMessage m => 4 + (long)m.Bitmap.Length,
+            ChunkMapMessage m => 4 + (2 * (long)m.Bitmap.Length),
             _ => throw new ArgumentException($"unknown message {message.GetType().Name}", nameof(message)),
         };
         if (length > Limits.MaxControlPayload)
@@ -240,6 +240,7 @@ public static class MessageCodec
             case ChunkMapMessage m:
                 writer.WriteUInt32((uint)m.ChunkCount);
                 writer.WriteBytes(m.Bitmap);
+                writer.WriteBytes(m.Fetching);
                 break;
             default:
                 throw new ArgumentException($"unknown message {message.GetType().Name}", nameof(message));

@@ -24,10 +24,10 @@ public sealed class FrameLimits
     public const int MaxSourcesPayload = Limits.IdLength + 4 + (Limits.MaxSources * Limits.MaxSourceRecordLength) + 2 + Limits.MaxNameBytes;
 
     /// <summary>
-    /// Largest CHUNK_MAP payload: <c>u32 count</c> and a bitmap of 65,536 bytes, room for the
+    /// Largest CHUNK_MAP payload: <c>u32 count</c> and two bitmaps of 65,536 bytes, room for the
     /// 524,287 chunks of the largest file whose HASH_LIST fits in a frame.
     /// </summary>
-    public const int MaxChunkMapPayload = 4 + 65_536;
+    public const int MaxChunkMapPayload = 4 + (2 * 65_536);
 
     private const int NotAccepted = -1;
 

@@ -248,6 +248,7 @@ public class CodecPropertyTests
             case ChunkMapMessage m:
                 var map = ChunkMapView.Parse(payload);
                 Assert.Equal(m.ChunkCount, map.ChunkCount);
+                Assert.Equal(m.Fetching.ToArray(), map.Fetching.ToArray());
                 for (var c = 0; c < m.ChunkCount; c++)
                 {
                     Assert.Equal(m.Has(c), map.Has(c));

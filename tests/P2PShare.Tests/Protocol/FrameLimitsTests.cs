@@ -46,7 +46,7 @@ public sealed class FrameLimitsTests
         { "downloader", 9, null },
         { "downloader", 10, null },
         { "downloader", 11, null },
-        { "downloader", 17, 65_540 },
+        { "downloader", 17, 131_076 },
         { "downloader", 13, null },
         { "downloader", 14, null },
         { "downloader", 15, null },

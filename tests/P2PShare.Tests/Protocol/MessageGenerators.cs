@@ -166,15 +166,21 @@ internal static class MessageGenerators
     private static ChunkMapMessage ChunkMap(bool[] has)
     {
         var bitmap = new byte[ChunkBitmap.ByteLength(has.Length)];
+        var fetching = new byte[bitmap.Length];
         for (var c = 0; c < has.Length; c++)
         {
             if (has[c])
             {
                 ChunkBitmap.Set(bitmap, c);
             }
+            else if (c % 3 == 0)
+            {
+                // Some of the chunks not held are being fetched.
+                ChunkBitmap.Set(fetching, c);
+            }
         }
 
-        return new ChunkMapMessage(has.Length, bitmap);
+        return new ChunkMapMessage(has.Length, bitmap, fetching);
     }
 
     private static Gen<Message> ErrorMessage() =>

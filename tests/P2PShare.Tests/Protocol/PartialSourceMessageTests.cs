@@ -78,16 +78,25 @@ public sealed class PartialSourceMessageTests
         }
 
         var map = new ChunkMapMessage(11, bitmap);
-        AssertGolden(map, "11 00000006 | 0000000b | a0 60");
+        AssertGolden(map, "11 00000008 | 0000000b | a0 60 | 00 00");
         Assert.Equal([0, 2, 9, 10], Enumerable.Range(-2, 16).Where(map.Has));
         Assert.Equal(4, ChunkBitmap.CountSet(bitmap));
     }
 
     [Fact]
+    public void CHUNK_MAP_lists_the_chunks_being_fetched_after_those_held()
+    {
+        // Holds chunks 0, 2, 9 and 10 of 11; fetching 1 and 3: 0101 0000, 0000 0000.
+        var map = new ChunkMapMessage(11, [0xa0, 0x60], [0x50, 0x00]);
+        AssertGolden(map, "11 00000008 | 0000000b | a0 60 | 50 00");
+        Assert.Equal([0x50, 0x00], ((ChunkMapMessage)MessageCodec.Decode((byte)MessageType.ChunkMap, Wire.Payload(map), Channel.Peer)).Fetching.ToArray());
+    }
+
+    [Fact]
     public void CHUNK_MAP_of_a_whole_file_is_all_ones_and_of_no_chunks_is_the_count_alone()
     {
-        AssertGolden(ChunkMapMessage.All(11), "11 00000006 | 0000000b | ff e0");
-        AssertGolden(ChunkMapMessage.All(16), "11 00000006 | 00000010 | ff ff");
+        AssertGolden(ChunkMapMessage.All(11), "11 00000008 | 0000000b | ff e0 | 00 00");
+        AssertGolden(ChunkMapMessage.All(16), "11 00000008 | 00000010 | ff ff | 00 00");
         AssertGolden(new ChunkMapMessage(0, []), "11 00000004 | 00000000");
     }
 
@@ -186,12 +195,14 @@ public sealed class PartialSourceMessageTests
     public void CHUNK_MAP_malformed_forms_are_refused()
     {
         AssertMalformed(MessageType.ChunkMap, "000000", "truncated");
-        AssertMalformed(MessageType.ChunkMap, "0000000b | a0", "the bitmap of 11 chunks needs 2 bytes, 1 remain");
-        AssertMalformed(MessageType.ChunkMap, "0000000b | a0 60 00", "1 unexpected bytes");
+        AssertMalformed(MessageType.ChunkMap, "0000000b | a0", "the two bitmaps of 11 chunks need 4 bytes, 1 remain");
+        AssertMalformed(MessageType.ChunkMap, "0000000b | a0 60", "the two bitmaps of 11 chunks need 4 bytes, 2 remain");
+        AssertMalformed(MessageType.ChunkMap, "0000000b | a0 60 00 00 00", "1 unexpected bytes");
         AssertMalformed(MessageType.ChunkMap, "00000000 | 00", "1 unexpected bytes");
-        AssertMalformed(MessageType.ChunkMap, "0000000b | a0 70", "spare bits set");
-        AssertMalformed(MessageType.ChunkMap, "00000001 | c0", "spare bits set");
-        AssertMalformed(MessageType.ChunkMap, "ffffffff | ff", "needs 536870912 bytes");
+        AssertMalformed(MessageType.ChunkMap, "0000000b | a0 70 00 00", "spare bits set");
+        AssertMalformed(MessageType.ChunkMap, "0000000b | a0 60 00 10", "spare bits set");
+        AssertMalformed(MessageType.ChunkMap, "00000001 | c0 00", "spare bits set");
+        AssertMalformed(MessageType.ChunkMap, "ffffffff | ff", "need 1073741824 bytes");
     }
 
     [Fact]
@@ -199,7 +210,9 @@ public sealed class PartialSourceMessageTests
     {
         Assert.Throws<ArgumentException>(() => new ChunkMapMessage(9, [0xff]));
         Assert.Throws<ArgumentException>(() => new ChunkMapMessage(9, [0xff, 0xc0]));
-        Assert.Throws<ArgumentException>(() => FrameWriter.WriteChunkMap(new byte[64], 3, [0xf0]));
+        Assert.Throws<ArgumentException>(() => FrameWriter.WriteChunkMap(new byte[64], 3, [0xf0], [0x00]));
+        Assert.Throws<ArgumentException>(() => FrameWriter.WriteChunkMap(new byte[64], 3, [0xe0], [0x10]));
+        Assert.Throws<ArgumentException>(() => new ChunkMapMessage(9, [0xff, 0x80], [0xff]));
     }
 
     // ---- Frame writers --------------------------------------------------------------------
@@ -212,7 +225,7 @@ public sealed class PartialSourceMessageTests
         Assert.Equal(MessageCodec.EncodeFrame(new ChunksMessage(Wire.HelloId)), buffer[..FrameWriter.WriteChunks(buffer, Wire.HelloId)]);
         var map = ChunkMapMessage.All(13);
         Assert.Equal(FrameWriter.MeasureChunkMap(13), MessageCodec.GetFrameLength(map));
-        Assert.Equal(MessageCodec.EncodeFrame(map), buffer[..FrameWriter.WriteChunkMap(buffer, 13, map.Bitmap)]);
+        Assert.Equal(MessageCodec.EncodeFrame(map), buffer[..FrameWriter.WriteChunkMap(buffer, 13, map.Bitmap, map.Fetching)]);
     }
 
     [Fact]
@@ -247,7 +260,7 @@ public sealed class PartialSourceMessageTests
         Assert.Equal(32_062, FrameLimits.DirectoryClient.MaxPayload(MessageType.Sources));
 
         var largest = (Limits.MaxControlPayload - 8) / Limits.IdLength;
-        Assert.Equal(65_540, MessageCodec.GetPayloadLength(ChunkMapMessage.All(largest)));
-        Assert.Equal(65_540, FrameLimits.Downloader.MaxPayload(MessageType.ChunkMap));
+        Assert.Equal(131_076, MessageCodec.GetPayloadLength(ChunkMapMessage.All(largest)));
+        Assert.Equal(131_076, FrameLimits.Downloader.MaxPayload(MessageType.ChunkMap));
     }
 }

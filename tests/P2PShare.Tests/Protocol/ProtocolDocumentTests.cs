@@ -42,7 +42,7 @@ public class ProtocolDocumentTests
         (new SourcesMessage(Wire.HelloId, []), Channel.Directory, []),
         (new HoldMessage([new HoldItem(Wire.Id(9), (3 * (ulong)Limits.ChunkSize) - 1, 2), new HoldItem(Wire.HelloId, 5, 0)]), Channel.Directory, []),
         (new ChunksMessage(Wire.HelloId), Channel.Peer, []),
-        (new ChunkMapMessage(11, [0xa0, 0x60]), Channel.Peer, []),
+        (new ChunkMapMessage(11, [0xa0, 0x60], [0x50, 0x00]), Channel.Peer, []),
     ];
 
     private static string ReadDocument()
@@ -200,8 +200,8 @@ public class ProtocolDocumentTests
         Assert.Contains("HOLD: 4 + 44 × 1,024 = 45,060", document, StringComparison.Ordinal);
         Assert.Equal(32_062, FrameLimits.MaxSourcesPayload);
         Assert.Contains("SOURCES: 32 + 4 + 1,000 × 31 + 2 + 1,024 = 32,062", document, StringComparison.Ordinal);
-        Assert.Equal(65_540, FrameLimits.MaxChunkMapPayload);
-        Assert.Contains("CHUNK_MAP: 4 + 65,536 = 65,540", document, StringComparison.Ordinal);
+        Assert.Equal(131_076, FrameLimits.MaxChunkMapPayload);
+        Assert.Contains("CHUNK_MAP: 4 + 2 × 65,536 = 131,076", document, StringComparison.Ordinal);
         Assert.Equal(4_096, FrameLimits.MaxErrorPayload);
         Assert.Contains("ERROR: 4,096", document, StringComparison.Ordinal);
         Assert.Equal(1_074, FrameLimits.MaxGetPayload);
