@@ -100,19 +100,7 @@ internal static class DemoCommand
         {
             for (var i = 1; i <= 3; i++)
             {
-                var node = new PeerNode(
-                    new PeerOptions
-                    {
-                        Server = serverAddress,
-                        Port = 0,
-                        ListenAddress = IPAddress.Loopback,
-                        ShareFolder = Path.Combine(root, $"peer{i}", "shared"),
-                        DownloadsFolder = Path.Combine(root, $"peer{i}", "downloads"),
-                        UploadLimit = UploadLimit,
-                    },
-                    loggers);
-                peers.Add(node);
-                await node.StartAsync(cancellationToken);
+                var node = await StartPeerAsync(peers, serverAddress, Path.Combine(root, $"peer{i}"), UploadLimit, loggers, cancellationToken);
                 console.WriteLine($"peer {i} listening on 127.0.0.1:{node.ListenPort}, sharing {string.Join(", ", node.Share.Files.Select(f => f.Name))}");
             }
 
@@ -207,6 +195,31 @@ internal static class DemoCommand
         var secondEnd = second.StartedAt + second.Elapsed;
         var end = firstEnd < secondEnd ? firstEnd : secondEnd;
         return end > start ? end - start : TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// Starts a peer on 127.0.0.1 (a free port) sharing <c>FOLDER/shared</c> and saving into
+    /// <c>FOLDER/downloads</c>, its uploads limited to <paramref name="uploadLimit"/>; adds it to
+    /// <paramref name="peers"/> first, so that it is disposed with them even if it fails to start.
+    /// </summary>
+    internal static async Task<PeerNode> StartPeerAsync(List<PeerNode> peers, HostPort server, string folder, long uploadLimit, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var share = Path.Combine(folder, "shared");
+        System.IO.Directory.CreateDirectory(share);
+        var node = new PeerNode(
+            new PeerOptions
+            {
+                Server = server,
+                Port = 0,
+                ListenAddress = IPAddress.Loopback,
+                ShareFolder = share,
+                DownloadsFolder = Path.Combine(folder, "downloads"),
+                UploadLimit = uploadLimit,
+            },
+            loggers);
+        peers.Add(node);
+        await node.StartAsync(cancellationToken);
+        return node;
     }
 
     /// <summary>Writes <paramref name="size"/> pseudo-random bytes; returns their SHA-256 in hex.</summary>

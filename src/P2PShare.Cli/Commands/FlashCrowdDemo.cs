@@ -46,12 +46,12 @@ internal static class FlashCrowdDemo
         var peers = new List<PeerNode>();
         try
         {
-            var seeder = await StartPeerAsync(peers, server, Path.Combine(folder, "seeder"), SeederUploadLimit, loggers, cancellationToken);
+            var seeder = await DemoCommand.StartPeerAsync(peers, server, Path.Combine(folder, "seeder"), SeederUploadLimit, loggers, cancellationToken);
             console.WriteLine($"seeder listening on 127.0.0.1:{seeder.ListenPort}, sharing {FileName} ({Format.Bytes(FileSize)}), uploads limited to {Format.Speed(SeederUploadLimit)}");
             var downloaders = new List<PeerNode>();
             for (var i = 1; i <= Downloaders; i++)
             {
-                downloaders.Add(await StartPeerAsync(peers, server, Path.Combine(folder, $"downloader{i}"), DownloaderUploadLimit, loggers, cancellationToken));
+                downloaders.Add(await DemoCommand.StartPeerAsync(peers, server, Path.Combine(folder, $"downloader{i}"), DownloaderUploadLimit, loggers, cancellationToken));
             }
 
             console.WriteLine($"downloaders 1-{Downloaders} listening on {string.Join(", ", downloaders.Select(d => $"127.0.0.1:{d.ListenPort}"))}, sharing nothing yet, uploads limited to {Format.Speed(DownloaderUploadLimit)} each");
@@ -70,26 +70,6 @@ internal static class FlashCrowdDemo
                 await peer.DisposeAsync();
             }
         }
-    }
-
-    private static async Task<PeerNode> StartPeerAsync(List<PeerNode> peers, HostPort server, string folder, long uploadLimit, ILoggerFactory loggers, CancellationToken cancellationToken)
-    {
-        var share = Path.Combine(folder, "shared");
-        System.IO.Directory.CreateDirectory(share);
-        var node = new PeerNode(
-            new PeerOptions
-            {
-                Server = server,
-                Port = 0,
-                ListenAddress = IPAddress.Loopback,
-                ShareFolder = share,
-                DownloadsFolder = Path.Combine(folder, "downloads"),
-                UploadLimit = uploadLimit,
-            },
-            loggers);
-        peers.Add(node);
-        await node.StartAsync(cancellationToken);
-        return node;
     }
 
     /// <summary>Waits until a search by <paramref name="downloader"/> lists the seeder's file (it is announced once hashed).</summary>

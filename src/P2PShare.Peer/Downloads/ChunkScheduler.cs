@@ -123,16 +123,7 @@ public sealed class ChunkScheduler : IChunksInFlight
 
         lock (_lock)
         {
-            if (_partialSources.Remove(source, out var previous))
-            {
-                Count(previous, -1);
-            }
-
-            if (_fetchingAt.Remove(source, out var previousFetching))
-            {
-                Count(previousFetching, -1);
-            }
-
+            ForgetMaps(source);
             if (chunks is not null)
             {
                 _partialSources[source] = chunks;
@@ -292,6 +283,20 @@ public sealed class ChunkScheduler : IChunksInFlight
         return best;
     }
 
+    /// <summary>Takes what <paramref name="source"/>'s last map said it holds and is fetching out of the rarity counts.</summary>
+    private void ForgetMaps(string source)
+    {
+        if (_partialSources.Remove(source, out var holds))
+        {
+            Count(holds, -1);
+        }
+
+        if (_fetchingAt.Remove(source, out var fetching))
+        {
+            Count(fetching, -1);
+        }
+    }
+
     private void Count(ChunkSet chunks, int delta)
     {
         for (var chunk = 0; chunk < _holders.Length; chunk++)
@@ -353,16 +358,7 @@ public sealed class ChunkScheduler : IChunksInFlight
     {
         lock (_lock)
         {
-            if (_partialSources.Remove(source, out var holds))
-            {
-                Count(holds, -1);
-            }
-
-            if (_fetchingAt.Remove(source, out var fetching))
-            {
-                Count(fetching, -1);
-            }
-
+            ForgetMaps(source);
             var released = new List<int>();
             for (var chunk = 0; chunk < _inFlight.Length; chunk++)
             {
