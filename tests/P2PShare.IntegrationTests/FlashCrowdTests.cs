@@ -89,6 +89,29 @@ public sealed class FlashCrowdTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_partial_source_that_claims_forever_to_be_fetching_a_chunk_is_never_asked_for_it_and_the_download_completes()
+    {
+        // The partial fake holds every chunk but the last and says, map after map, that it is
+        // fetching the last: a hint that never comes true. The downloader must take the chunks
+        // it holds from it, never ask it for the last, and get the last from the seeder.
+        var server = await _cluster.StartServerAsync();
+        var original = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("seeder"), "hint.bin"), 12 * MiB, 144);
+        var seeder = await _cluster.StartPeerAsync(server, "seeder", uploadLimit: 2 * MiB);
+        await using var hinter = await FakePeer.StartAsync(server, original, FakePeerBehavior.Honest, partial: true);
+        var output = _cluster.Folder("out");
+
+        var result = await _cluster.RunAsync(["get", "hint.bin", "--server", server.Address, "--output", output], timeout: TimeSpan.FromSeconds(60));
+
+        var description = $"{result.Description}\nthe fake ({hinter.Address}) answered {hinter.GetsAnswered} of {hinter.GetsReceived} GETs, {hinter.GetsOutsideMap} outside its map";
+        Assert.True(result.ExitCode == 0, description);
+        await TestFiles.AssertSameContentAsync(original, Path.Combine(output, "hint.bin"));
+        Assert.True(hinter.GetsAnswered > 0, $"the partial fake was never asked for a chunk, so the test proves nothing:\n{description}");
+        Assert.True(hinter.GetsOutsideMap == 0, description);
+        var rows = GetOutput.Sources(result.Stdout);
+        Assert.True(GetOutput.Row(rows, $"127.0.0.1:{seeder.Port}", description).Chunks >= 1, description);
+    }
+
+    [Fact]
     public async Task A_partial_source_that_leaves_midway_costs_only_its_chunks_in_flight()
     {
         const int chunks = 24;

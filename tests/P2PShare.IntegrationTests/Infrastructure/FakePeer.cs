@@ -38,7 +38,8 @@ public enum FakePeerBehavior
 /// Disposing it closes everything, which also takes it off the directory.
 /// Started with <c>partial: true</c>, it poses as a peer downloading the file instead: it
 /// registers no file, tells the directory with HOLD that it holds every chunk but the last, and
-/// answers CHUNKS with that map.
+/// answers CHUNKS with that map, claiming all along to be fetching the last chunk (which it never
+/// gets: a fetching bit is a hint, never a promise).
 /// </summary>
 public sealed class FakePeer : IAsyncDisposable
 {
@@ -56,6 +57,7 @@ public sealed class FakePeer : IAsyncDisposable
     private int _hashesAnswered;
     private int _getsReceived;
     private int _getsAnswered;
+    private int _getsOutsideMap;
     private int _lateAnswerGiven;
 
     private FakePeer(Socket listener, FrameConnection directory, string path, FileEntry file, HashListMessage hashList, FakePeerBehavior behavior, ChunkMapMessage? map)
@@ -97,6 +99,9 @@ public sealed class FakePeer : IAsyncDisposable
 
     /// <summary>GET requests answered with DATA and its bytes.</summary>
     public int GetsAnswered => Volatile.Read(ref _getsAnswered);
+
+    /// <summary>GET requests, to a partial fake, for a range its map does not hold.</summary>
+    public int GetsOutsideMap => Volatile.Read(ref _getsOutsideMap);
 
     /// <summary>
     /// Starts a fake peer that shares the content of <paramref name="path"/> under
@@ -140,7 +145,9 @@ public sealed class FakePeer : IAsyncDisposable
                     ChunkBitmap.Set(bitmap, chunk);
                 }
 
-                map = new ChunkMapMessage(chunks, bitmap);
+                var fetching = new byte[bitmap.Length];
+                ChunkBitmap.Set(fetching, chunks - 1);
+                map = new ChunkMapMessage(chunks, bitmap, fetching);
                 await directory.SendAsync(new HoldMessage([new HoldItem(id, file.Size, (uint)Math.Max(1, chunks - 1))]), cancellationToken);
                 reply = await directory.ReadMessageAsync(RawClient.ReplyTimeout, cancellationToken);
                 if (reply is not OkMessage { FileCount: 1 })
@@ -254,6 +261,11 @@ public sealed class FakePeer : IAsyncDisposable
                             break;
                         case GetMessage get:
                             Interlocked.Increment(ref _getsReceived);
+                            if (_map is not null && !InMap(get))
+                            {
+                                Interlocked.Increment(ref _getsOutsideMap);
+                            }
+
                             await AnswerGetAsync(connection, get);
                             break;
                         case PingMessage:
@@ -270,6 +282,14 @@ public sealed class FakePeer : IAsyncDisposable
                 // The downloader hung up (it drops a source that lies), or the test is over.
             }
         }
+    }
+
+    private bool InMap(GetMessage get)
+    {
+        var length = get.Length == 0 ? _file.Size - Math.Min(get.Offset, _file.Size) : get.Length;
+        var first = (int)(get.Offset / Limits.ChunkSize);
+        var last = (int)((get.Offset + Math.Max(length, 1) - 1) / Limits.ChunkSize);
+        return Enumerable.Range(first, last - first + 1).All(_map!.Has);
     }
 
     private async Task AnswerGetAsync(FrameConnection connection, GetMessage get)

@@ -48,6 +48,25 @@ public sealed class ChunkSchedulerRarityTests
     }
 
     [Fact]
+    public void A_source_claiming_to_fetch_every_chunk_only_reorders_them_and_none_is_withheld()
+    {
+        // A hint that never comes true (or a lie) changes the order, never whether a chunk is given.
+        var scheduler = new ChunkScheduler(4, random: new Random(1));
+        scheduler.SetAvailability("liar", Set(4), Set(4, 0, 1, 2, 3));
+
+        var given = new List<int>();
+        while (scheduler.Next("seeder") is { } chunk)
+        {
+            given.Add(chunk);
+            Assert.True(scheduler.Complete(chunk, "seeder"));
+        }
+
+        Assert.Equal([0, 1, 2, 3], given.Order());
+        Assert.True(scheduler.IsComplete);
+        Assert.Null(scheduler.Next("liar"));
+    }
+
+    [Fact]
     public void A_dropped_partial_source_no_longer_counts_in_rarity()
     {
         var scheduler = new ChunkScheduler(3);
