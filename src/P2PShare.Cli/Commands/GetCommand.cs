@@ -14,8 +14,9 @@ namespace P2PShare.Cli.Commands;
 /// and verified in DIR. By name, it searches; when the name stands for several contents, the one
 /// held by the most addresses is tried first and the next when it has no working source. By id,
 /// it asks the directory who holds the content (LOCATE) and saves it as NAME, or under the name a
-/// holder shares it by. While it runs, it asks again every second for new sources. Interrupted,
-/// it leaves <c>NAME.part</c> and its resume record; run again, it resumes.
+/// holder shares it by. While it runs, it asks the directory again for new sources (LOCATE, as
+/// often as <see cref="DownloadOptions.ResearchInterval"/> says). Interrupted, it leaves
+/// <c>NAME.part</c> and its resume record; run again, it resumes.
 /// </summary>
 internal static class GetCommand
 {

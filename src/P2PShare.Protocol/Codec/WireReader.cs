@@ -59,23 +59,14 @@ internal ref struct WireReader
     }
 
     /// <summary>A string that must be a valid file name (PROTOCOL.md 6).</summary>
-    public ReadOnlySpan<byte> ReadFileNameUtf8()
-    {
-        var name = ReadUtf8("file name");
-        var error = FileName.ValidateWellFormedUtf8(name);
-        if (error is not null)
-        {
-            throw FileName.Refused(System.Text.Encoding.UTF8.GetString(name), error);
-        }
-
-        return name;
-    }
+    public ReadOnlySpan<byte> ReadFileNameUtf8() => CheckedFileName(ReadUtf8("file name"), emptyAllowed: false);
 
     /// <summary>A string that is empty or a valid file name (PROTOCOL.md 6).</summary>
-    public ReadOnlySpan<byte> ReadOptionalFileNameUtf8()
+    public ReadOnlySpan<byte> ReadOptionalFileNameUtf8() => CheckedFileName(ReadUtf8("file name"), emptyAllowed: true);
+
+    private static ReadOnlySpan<byte> CheckedFileName(ReadOnlySpan<byte> name, bool emptyAllowed)
     {
-        var name = ReadUtf8("file name");
-        var error = name.IsEmpty ? null : FileName.ValidateWellFormedUtf8(name);
+        var error = emptyAllowed && name.IsEmpty ? null : FileName.ValidateWellFormedUtf8(name);
         if (error is not null)
         {
             throw FileName.Refused(System.Text.Encoding.UTF8.GetString(name), error);
