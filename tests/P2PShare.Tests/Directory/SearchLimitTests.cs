@@ -79,9 +79,26 @@ public sealed class SearchLimitTests
 
         registry.Register(Alice, [File("zq one"), File("two zq")]);
         var sink = new CollectingSink();
-        var search = registry.SearchAsync(Encoding.UTF8.GetBytes("zq"), null, 1000, sink, TestContext.Current.CancellationToken);
-        Assert.False(search.IsCompleted); // it gave way after its first slice
-        await search;
+        // The slices after the first are posted to a context this test runs by hand: on the thread
+        // pool they could all be done before the first check looks (CI saw it under load).
+        var context = new ManualContext();
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(context);
+        int slicesAfterFirst;
+        try
+        {
+            var search = registry.SearchAsync(Encoding.UTF8.GetBytes("zq"), null, 1000, sink, TestContext.Current.CancellationToken);
+            Assert.False(search.IsCompleted); // it gave way after its first slice
+            Assert.Empty(sink.Peers);
+            slicesAfterFirst = context.RunUntil(() => search.IsCompleted);
+            await search;
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+
+        Assert.InRange(slicesAfterFirst, 2, 10); // 100,002 names, a slice of work at a time
 
         Assert.Equal(["zq one", "two zq"], Assert.Single(sink.Peers).Files.Select(f => f.Name));
         Assert.Equal(sink.Peers.Count, registry.Search("zq", null, 1000).Count);
@@ -98,6 +115,28 @@ public sealed class SearchLimitTests
         {
             registry.Search($"{i} " + new string('x', 1000 - 1 - i.ToString(System.Globalization.CultureInfo.InvariantCulture).Length), null, 1000);
             Assert.InRange(registry.SearchCacheBytes, 0, 256 * 1024);
+        }
+    }
+
+    /// <summary>Keeps what is posted to it until the test runs it.</summary>
+    private sealed class ManualContext : SynchronizationContext
+    {
+        private readonly Queue<(SendOrPostCallback Callback, object? State)> _posted = new();
+
+        public override void Post(SendOrPostCallback d, object? state) => _posted.Enqueue((d, state));
+
+        /// <summary>Runs what was posted, one at a time, until <paramref name="done"/>; returns how many ran.</summary>
+        public int RunUntil(Func<bool> done)
+        {
+            var ran = 0;
+            while (!done())
+            {
+                Assert.True(_posted.TryDequeue(out var posted), "the search stopped without finishing");
+                posted.Callback(posted.State);
+                ran++;
+            }
+
+            return ran;
         }
     }
 
