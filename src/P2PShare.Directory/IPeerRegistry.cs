@@ -31,11 +31,12 @@ namespace P2PShare.Directory;
 /// order given, <see cref="Add(RegistrationToken, IReadOnlyList{FileEntry})"/> appends its new
 /// files in the order given, and a file that replaces one of the same name (a repeated
 /// name in one request, or ADD of a registered name) is appended in the replaced one's stead
-/// (it takes a new position at the end, the old one goes). A search takes the first
-/// <c>maxFiles</c> matching files in that sequence and groups them per peer: peers in the order of
-/// their first listed file, each peer's files in sequence order. (A peer that registers once and
-/// never ADDs therefore has its files listed in the order it sent them, and peers come in
-/// registration order.)
+/// (it takes a new position at the end, the old one goes). A search ranks the matching files
+/// (PROTOCOL.md section 8.2): first by how the query's words occur in the name (every word
+/// whole, then every word at least at the start of a word, then the rest), then by the number
+/// of live entries with the file's content id (more first), then by position in that sequence;
+/// it takes the first <c>maxFiles</c> and groups them per peer: peers in the order of their
+/// best-ranked file, each peer's files in rank order.
 /// </para>
 /// </remarks>
 public interface IPeerRegistry

@@ -16,8 +16,8 @@ namespace P2PShare.Directory;
 /// <remarks>
 /// <para>
 /// Files live in a <see cref="FileTable"/>: one array of plain structs, names as UTF-8 in an
-/// arena, and a trigram index over the names, so a search looks only at the entries that
-/// contain all the query's trigrams (see <see cref="FileMatcher"/>). Each peer keeps the set of
+/// arena, and an index of the names by their words, so a search looks only at the entries
+/// whose words contain the query's rarest part (see <see cref="FileMatcher"/>). Each peer keeps the set of
 /// its entry ids, compared by name (<see cref="EntryNameComparer"/>), for ADD, REMOVE and
 /// unregistering. Removed entries are only marked dead; once dead entries are more than half as
 /// many as live ones (and at least <c>minDeadToCompact</c>), or take room the memory budget
@@ -30,14 +30,14 @@ namespace P2PShare.Directory;
 /// search runs in slices of bounded work and gives the lock and its thread up between them
 /// (a query that needs more than <see cref="SearchLimits.MaxWork"/> in all is answered with what
 /// it found); a compaction copies the table a slice at a time under the read lock and only
-/// catches up under the write lock; a registration prepares its names and trigrams and checks
+/// catches up under the write lock; a registration prepares its names and words and checks
 /// its quotas before it takes the write lock for the appends, and its size is bounded by the
 /// per-peer quota.
 /// </para>
 /// <para>
 /// Quotas (<see cref="RegistrationQuotas"/>) are kept by a <see cref="RegistrationLedger"/>: a
 /// request is refused whole, before anything changes, with a <see cref="RequestRefusedException"/>.
-/// Memory is estimated before (the trigrams no name had yet are looked up, a slice at a time,
+/// Memory is estimated before (the words no name had yet are looked up, a slice at a time,
 /// under the read lock) and charged as measured after.
 /// </para>
 /// <para>
@@ -50,8 +50,9 @@ namespace P2PShare.Directory;
 /// </para>
 /// <para>
 /// Searches remember what they found (<see cref="SearchCache"/>), so a repeated query only looks
-/// at what changed since it was last answered. Results follow the order defined on
-/// <see cref="IPeerRegistry"/>: entry ids are handed out in exactly that sequence.
+/// at what changed since it was last answered. A search finds every match (within its budget)
+/// and ranks them as defined on <see cref="IPeerRegistry"/> (<see cref="SearchRanking"/>);
+/// entry ids are handed out in registration order, the last key of the rank.
 /// </para>
 /// </remarks>
 public sealed class InMemoryPeerRegistry : IPeerRegistry
@@ -67,8 +68,8 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     /// <summary>Entries a compaction copies per hold of the read lock.</summary>
     private const int CompactionSliceEntries = 8 * 1024;
 
-    /// <summary>Trigrams looked up per hold of the read lock while estimating a registration.</summary>
-    private const int EstimateSliceTrigrams = 64 * 1024;
+    /// <summary>Words looked up per hold of the read lock while estimating a registration.</summary>
+    private const int EstimateSliceWords = 64 * 1024;
 
     /// <summary>
     /// Memory an entry costs besides its name and postings: its 56-byte record (in an array that
@@ -76,8 +77,28 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     /// </summary>
     private const int EntryBytes = 80;
 
-    /// <summary>Memory a trigram no name had before costs: its list, its slots in the table, its first array.</summary>
-    private const int NewTrigramBytes = 120;
+    /// <summary>
+    /// Memory a word no name had before costs besides its characters: its list of entries, its
+    /// slots in the table, its place in the <see cref="TokenDictionary"/>.
+    /// </summary>
+    private const int NewWordBytes = 160;
+
+    /// <summary>
+    /// Memory per character of a new word: the character in the <see cref="TokenDictionary"/>
+    /// and its two pieces (a pair and a trigram) in the dictionary's index, with room for the
+    /// few new pieces <see cref="NewTokenBits"/> misses (a collision makes its count low).
+    /// </summary>
+    private const int NewWordCharBytes = 16;
+
+    /// <summary>Memory a piece (two or three characters) no word had before costs: its list and its slots in the table.</summary>
+    private const int NewPieceBytes = 120;
+
+    /// <summary>
+    /// The first array of a new list (a block of one id), which the lists' bytes count when
+    /// charged: the estimate adds it to every new word and piece, so that it is never below
+    /// the charge.
+    /// </summary>
+    private const int FirstListArrayBytes = 32;
 
     /// <summary>Memory a posting costs at least (a delta of a byte or two, with its block's share).</summary>
     private const int PostingBytes = 2;
@@ -737,16 +758,16 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     }
 
     /// <summary>
-    /// Once enough trigrams have been prepared since the last look, looks up which of them the
+    /// Once enough words have been prepared since the last look, looks up which of them the
     /// index has never seen (a slice, under the read lock) and checks what the request costs so
     /// far against the quotas: a request that cannot fit is refused before the rest of it is
     /// prepared. A registration in a script no one used before creates a posting list for most
-    /// of its trigrams, which is what makes it expensive.
+    /// of its words, which is what makes it expensive.
     /// </summary>
     private void EstimateIfDue(RegistrationRequest request, bool final = false)
     {
         var files = request.Files;
-        if (files.TrigramCount - request.TrigramsLookedUp < EstimateSliceTrigrams && !final)
+        if (files.WordCount - request.WordsLookedUp < EstimateSliceWords && !final)
         {
             return;
         }
@@ -757,29 +778,43 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             var state = _byPeer.GetValueOrDefault(request.Peer);
             if (request.FilesLookedUp == 0 && final)
             {
-                // A request small enough to fit even if every trigram were new and no file
+                // A request small enough to fit even if every word were new and no file
                 // replaced another (an ordinary registration) needs no lookups.
-                var worst = Estimate(files, files.TrigramCount);
+                var worst = Estimate(files, files.WordCount, files.WordChars, 2 * files.WordChars);
                 var before = state?.Amount ?? default;
                 if (_ledger.Check(request.Peer, request.Group, before, request.Replacing ? worst : before + worst, IndexBytesLocked()) is null)
                 {
-                    request.NewTrigrams = files.TrigramCount;
+                    request.NewWords = files.WordCount;
+                    request.NewWordChars = files.WordChars;
+                    request.NewPieces = 2 * files.WordChars;
                     request.FilesLookedUp = files.Count;
-                    request.TrigramsLookedUp = files.TrigramCount;
+                    request.WordsLookedUp = files.WordCount;
                     return;
                 }
             }
 
-            var index = _table.Index;
+            var index = _table.EntriesByWord;
             var registered = state?.Files.GetAlternateLookup<ReadOnlySpan<byte>>();
             for (var file = request.FilesLookedUp; file < files.Count; file++)
             {
-                foreach (var trigram in files.TrigramsOf(file))
+                var words = files.WordsOf(file);
+                for (var i = 0; i < words.Count; i++)
                 {
-                    if (!index.Contains(trigram) && request.NewTrigramBits.TrySet(trigram))
+                    var key = words.Keys[i];
+                    if (index.Contains(key))
                     {
-                        request.NewTrigrams++;
+                        continue;
                     }
+
+                    if (request.NewWordBits.TrySet(key))
+                    {
+                        request.NewWords++;
+                        request.NewWordChars += words.Word(i).Length;
+                    }
+
+                    // Counted whether or not the word's bit was free: a collision must not hide
+                    // the pieces of a new word, which cost far more than the word itself.
+                    request.NewPieces += _table.Words.CountNewPieces(words.Word(i), request.NewWordBits);
                 }
 
                 // An ADD of a name the peer has registered replaces that file: no file more.
@@ -790,9 +825,11 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             }
 
             request.FilesLookedUp = files.Count;
-            request.TrigramsLookedUp = files.TrigramCount;
+            request.WordsLookedUp = files.WordCount;
             var current = state?.Amount ?? default;
-            var after = request.Replacing ? Estimate(files, request.NewTrigrams) : current + Estimate(files, request.NewTrigrams) - request.Replaced;
+            // Keys the bits took for repeats are counted as new pieces, the dearest kind.
+            var estimate = Estimate(files, request.NewWords, request.NewWordChars, request.NewPieces + request.NewWordBits.LikelyMissed);
+            var after = request.Replacing ? estimate : current + estimate - request.Replaced;
             if (_ledger.Check(request.Peer, request.Group, current, after, IndexBytesLocked()) is { } refused)
             {
                 throw refused;
@@ -814,7 +851,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         {
             _byPeer.TryGetValue(peer, out var previous);
             var before = previous?.Amount ?? default;
-            CheckLocked(peer, request.Group, before, Estimate(prepared, request.NewTrigrams));
+            CheckLocked(peer, request.Group, before, Estimate(prepared, request.NewWords, request.NewWordChars, request.NewPieces + request.NewWordBits.LikelyMissed));
             if (previous is not null)
             {
                 _byPeer.Remove(peer);
@@ -848,7 +885,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 return null;
             }
 
-            CheckLocked(token.Peer, state.Group, state.Amount, state.Amount + Estimate(request.Files, request.NewTrigrams) - request.Replaced);
+            CheckLocked(token.Peer, state.Group, state.Amount, state.Amount + Estimate(request.Files, request.NewWords, request.NewWordChars, request.NewPieces + request.NewWordBits.LikelyMissed) - request.Replaced);
             AppendFiles(state, request.Files);
             CompactIfWasteful();
             return state.Files.Count;
@@ -867,10 +904,14 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         }
     }
 
-    /// <summary>What the prepared files will cost, with <paramref name="newTrigrams"/> trigrams no name had before.</summary>
-    private static RegisteredAmount Estimate(PreparedFiles prepared, long newTrigrams)
+    /// <summary>
+    /// What the prepared files will cost, with <paramref name="newWords"/> words (of
+    /// <paramref name="newWordChars"/> characters, with <paramref name="newPieces"/> pieces) no
+    /// name had before.
+    /// </summary>
+    private static RegisteredAmount Estimate(PreparedFiles prepared, long newWords, long newWordChars, long newPieces)
     {
-        var memory = (prepared.Count * (long)EntryBytes) + prepared.NameBytes + ((long)prepared.TrigramCount * PostingBytes) + (newTrigrams * NewTrigramBytes);
+        var memory = (prepared.Count * (long)EntryBytes) + prepared.NameBytes + ((long)prepared.WordCount * PostingBytes) + (newWords * (NewWordBytes + FirstListArrayBytes)) + (newWordChars * NewWordCharBytes) + (newPieces * (NewPieceBytes + FirstListArrayBytes));
         return new RegisteredAmount(prepared.Count, prepared.NameBytes, memory);
     }
 
@@ -878,9 +919,9 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private void AppendFiles(PeerState state, PreparedFiles files)
     {
         var lookup = state.Files.GetAlternateLookup<ReadOnlySpan<byte>>();
-        var index = _table.Index;
-        var listBytes = index.ListBytes;
-        var trigramCount = index.TrigramCount;
+        var listBytes = _table.WordListBytes;
+        var wordCount = _table.Words.Count;
+        var pieceCount = _table.Words.PieceCount;
         var fileCount = _fileCount;
         long nameBytes = 0;
         for (var i = 0; i < files.Count; i++)
@@ -892,12 +933,12 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 fileCount--;
             }
 
-            state.Files.Add(_table.Append(name, files.TrigramsOf(i), files.Size(i), files.Id(i), state.Slot));
+            state.Files.Add(_table.Append(name, files.WordsOf(i), files.Size(i), files.Id(i), state.Slot));
             nameBytes += name.Length;
             fileCount++;
         }
 
-        var memory = (files.Count * (long)EntryBytes) + nameBytes + (index.ListBytes - listBytes) + ((long)(index.TrigramCount - trigramCount) * NewTrigramBytes);
+        var memory = (files.Count * (long)EntryBytes) + nameBytes + (_table.WordListBytes - listBytes) + ((long)(_table.Words.Count - wordCount) * NewWordBytes) + ((long)(_table.Words.PieceCount - pieceCount) * NewPieceBytes);
         Charge(state, new RegisteredAmount(files.Count, nameBytes, memory));
         state.Version++;
         Volatile.Write(ref _fileCount, fileCount);
@@ -1250,7 +1291,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             {
                 var excluded = scratch.Pass == SearchPass.Remembered ? NoPeer : scratch.Excluded;
                 var before = slice;
-                var next = scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, scratch.NextId, scratch.MaxFiles, scratch.Matches, ref slice);
+                var next = scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, scratch.NextId, scratch.Matches, ref slice);
                 scratch.WorkLeft -= before - slice;
                 var outOfWork = next != FileMatcher.Finished && scratch.WorkLeft <= 0;
                 if (next != FileMatcher.Finished && !outOfWork)
@@ -1324,15 +1365,12 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
     /// <summary>
     /// The remembered pass is over (the search finished, or ran out of work and stopped at
-    /// <paramref name="next"/>): remembers it, then takes the asker's own files out; when that
-    /// leaves fewer than the limit of a result that had been cut at it, the search goes on past
-    /// it for the asker alone.
+    /// <paramref name="next"/>): remembers it, then takes the asker's own files out.
     /// </summary>
     private void FinishRemembered(SearchScratch scratch, int next, bool outOfWork)
     {
         var matches = scratch.Matches;
-        var cutAtLimit = matches.Count == scratch.MaxFiles;
-        var searchedTo = outOfWork ? next : cutAtLimit ? matches[^1] + 1 : _table.Count;
+        var searchedTo = outOfWork ? next : _table.Count;
         if (scratch.Remembered is not { } remembered || remembered.SearchedTo != searchedTo || remembered.Ids.Length != matches.Count)
         {
             _cache!.Remember(scratch.Query, scratch.MaxFiles, CollectionsMarshal.AsSpan(matches), searchedTo);
@@ -1354,15 +1392,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             }
         }
 
-        if (kept < matches.Count)
-        {
-            matches.RemoveRange(kept, matches.Count - kept);
-            if (cutAtLimit && !outOfWork)
-            {
-                scratch.NextId = searchedTo;
-                scratch.Pass = SearchPass.Direct;
-            }
-        }
+        matches.RemoveRange(kept, matches.Count - kept);
     }
 
     private SearchScratch RentScratch()
@@ -1386,7 +1416,10 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         }
     }
 
-    /// <summary>Hands the matches to the sink grouped per peer: peers in order of their first match, matches in id order.</summary>
+    /// <summary>
+    /// Ranks the matches, keeps the best <see cref="SearchScratch.MaxFiles"/> and hands them to
+    /// the sink grouped per peer: peers in order of their best match, matches in rank order.
+    /// </summary>
     private void Emit(SearchScratch scratch, ISearchResultSink sink)
     {
         var matches = scratch.Matches;
@@ -1397,6 +1430,8 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         {
             return;
         }
+
+        scratch.Ranking.Rank(_table, scratch.Plan, matches, scratch.MaxFiles);
 
         var groupOf = scratch.GroupOfPeer;
         var peers = scratch.GroupPeers;

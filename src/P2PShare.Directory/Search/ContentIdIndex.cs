@@ -5,9 +5,10 @@ namespace P2PShare.Directory.Search;
 /// <summary>
 /// The entries of a <see cref="FileTable"/> by content id, for LOCATE: an open-addressing table
 /// (linear probing, at most three quarters full) of entry ids, one slot per distinct content id
-/// holding its newest entry; the entries with one id form a ring through
-/// <see cref="FileRecord.NextSameId"/>, which the table keeps. So the index costs 4 bytes per
-/// slot, 5.3 to 10.7 per distinct id, and nothing per entry (the ring's link sits in the record's
+/// holding its newest entry and how many of its entries are alive (what ranks search results
+/// by sources); the entries with one id form a ring through
+/// <see cref="FileRecord.NextSameId"/>, which the table keeps. So the index costs 8 bytes per
+/// slot, 10.7 to 21.3 per distinct id, and nothing per entry (the ring's link sits in the record's
 /// padding). Nothing is ever taken out: a dead entry stays in its ring and an id whose entries
 /// all died keeps its slot until a compaction builds a new table. The hash is the id's
 /// <see cref="ContentId.GetHashCode"/>, seeded per process, so registered ids chosen to collide
@@ -20,6 +21,7 @@ internal sealed class ContentIdIndex
 
     private readonly FileTable _table;
     private int[] _slots;
+    private int[] _live;
     private int _used;
 
     /// <param name="table">The table whose entries are indexed (their ids and ring links live there).</param>
@@ -28,15 +30,25 @@ internal sealed class ContentIdIndex
     {
         _table = table;
         _slots = NewSlots(SlotsFor(Math.Max(capacity, 1)));
+        _live = new int[_slots.Length];
     }
 
     /// <summary>Distinct content ids indexed (those whose entries all died included).</summary>
     public int Count => _used;
 
-    public long AllocatedBytes => 4L * _slots.Length;
+    public long AllocatedBytes => 8L * _slots.Length;
 
     /// <summary>The newest entry with <paramref name="id"/>, or -1.</summary>
-    public int Newest(in ContentId id)
+    public int Newest(in ContentId id) => _slots[SlotOf(id)];
+
+    /// <summary>Live entries with <paramref name="id"/>.</summary>
+    public int LiveCount(in ContentId id) => _live[SlotOf(id)];
+
+    /// <summary>Adds <paramref name="delta"/> to the live entries of <paramref name="id"/> (which has an entry).</summary>
+    public void CountLive(in ContentId id, int delta) => _live[SlotOf(id)] += delta;
+
+    /// <summary>The slot of <paramref name="id"/>, or the empty slot where its probe ends.</summary>
+    private int SlotOf(in ContentId id)
     {
         var mask = _slots.Length - 1;
         for (var slot = id.GetHashCode() & mask; ; slot = (slot + 1) & mask)
@@ -44,7 +56,7 @@ internal sealed class ContentIdIndex
             var entry = _slots[slot];
             if (entry == Empty || _table[entry].Id == id)
             {
-                return entry;
+                return slot;
             }
         }
     }
@@ -93,10 +105,13 @@ internal sealed class ContentIdIndex
     private void Grow()
     {
         var old = _slots;
+        var oldLive = _live;
         _slots = NewSlots(old.Length * 2);
+        _live = new int[_slots.Length];
         var mask = _slots.Length - 1;
-        foreach (var entry in old)
+        for (var i = 0; i < old.Length; i++)
         {
+            var entry = old[i];
             if (entry == Empty)
             {
                 continue;
@@ -109,6 +124,7 @@ internal sealed class ContentIdIndex
             }
 
             _slots[slot] = entry;
+            _live[slot] = oldLive[i];
         }
     }
 }

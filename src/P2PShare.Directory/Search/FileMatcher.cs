@@ -1,82 +1,113 @@
+using System.Runtime.InteropServices;
+
 namespace P2PShare.Directory.Search;
 
 /// <summary>
-/// Finds the first matching entries of a <see cref="FileTable"/> in id order.
+/// Finds the matching entries of a <see cref="FileTable"/> in id order, all of them (ranking
+/// needs every match, not the first few), a window of ids at a time.
 /// </summary>
 /// <remarks>
-/// Each query word of three or more characters contributes the posting list of its rarest
-/// trigram (its other trigrams occur in nearly the same names, so they cost more than they
-/// filter out: measured, adding each word's second rarest made searches slower). The shortest
-/// of those lists is read a window at a time; each window is narrowed by the other lists in
-/// turn, shortest first: a list with about as many postings in the window's range as the window
-/// has ids is read through and looked up in a bit set of the window (a sorted merge of two such
-/// lists mispredicts a branch at nearly every id, which made it most of the cost of a search),
-/// a longer one skips whole blocks to each id. What is left is checked against the exact rule
-/// (<see cref="QueryPlan.Matches(ReadOnlySpan{byte}, bool)"/>), which also takes care of
-/// everything trigrams cannot tell (word order, short words, dead entries). Without any trigram
-/// (an empty query, or only words shorter than three characters) the entries are walked in
-/// order. Either way the search stops at the limit, so a common query costs about what a rare
-/// one does.
+/// Each part of the query (a run of two or more letters and digits, see <see cref="QueryPlan"/>)
+/// can only occur inside a word of a matching name, so the entries of the words that contain it
+/// (<see cref="TokenDictionary.FindContaining"/>) are a superset of the matches. The part whose
+/// words have the fewest entries leads: their lists are merged into the window's candidates; the
+/// part with the next fewest narrows them when its lists are not much longer (reading a list is
+/// a few nanoseconds an id, checking a name tens). What is left is checked against the exact
+/// rule (<see cref="QueryPlan.Matches(ReadOnlySpan{byte}, bool)"/>), which also takes care of
+/// everything words cannot tell (one-letter words, separators, word order, dead entries).
+/// Without any part (an empty query, or only one-letter words and separators) the entries are
+/// walked in order. The words are looked up again at every call, so that entries added between
+/// two calls, with words new since, are found too.
 /// </remarks>
 internal sealed class FileMatcher
 {
     /// <summary>What <see cref="FindMatches"/> returns when the search is complete.</summary>
     public const int Finished = -1;
 
-    private const int WindowSize = 2048;
+    // The narrowing part is read when its words have at most this many times the leading part's entries.
+    private const int NarrowFactor = 8;
 
-    // Narrowing reads a list through rather than jumping when the window has at least this many
-    // ids and the list at most ScanFactor times as many postings in the window's range.
-    private const int ScanAtLeast = 32;
-    private const int ScanFactor = 8;
+    // Fewest ids a window spans when the leading lists are long (a window per slice otherwise).
+    private const int MinWindow = 4096;
 
-    private readonly int[] _window = new int[WindowSize];
-    private ulong[] _bits = [];
-    private readonly List<ulong> _chosen = [];
-    private PostingCursor[] _cursors = new PostingCursor[8];
+    private readonly List<int> _leadWords = [];
+    private readonly List<int> _narrowWords = [];
+    private readonly List<int> _partWords = [];
+    private readonly List<long> _partOrder = [];
+    private PostingCursor[] _lead = new PostingCursor[16];
+    private PostingCursor[] _narrow = new PostingCursor[16];
+    private int[] _ids = new int[1024];
+    private int[] _merged = new int[1024];
+    private int[] _narrowIds = new int[1024];
+    private readonly List<int> _runEnds = [];
 
     /// <summary>
     /// Appends to <paramref name="matches"/> the ids, in increasing order, of live entries from
     /// id <paramref name="firstId"/> on that match <paramref name="plan"/> and do not belong to
-    /// peer slot <paramref name="excludedPeer"/> (-1 excludes none), until
-    /// <paramref name="matches"/> holds <paramref name="maxFiles"/> ids or
-    /// <paramref name="workLeft"/> runs out. Every id read from the leading posting list, every
-    /// id narrowed by another list and every name checked costs one unit of work. Returns the id
-    /// to go on from when the work ran out first (a later call with that id as
-    /// <paramref name="firstId"/> continues exactly where this one stopped), or
-    /// <see cref="Finished"/> when the search is complete.
+    /// peer slot <paramref name="excludedPeer"/> (-1 excludes none), until the table's end or
+    /// until <paramref name="workLeft"/> runs out. Every word looked up, every id read from a
+    /// list and every name checked costs one unit of work. Returns the id to go on from when the
+    /// work ran out first (a later call with that id as <paramref name="firstId"/> continues
+    /// exactly where this one stopped), or <see cref="Finished"/> when the search is complete.
     /// </summary>
-    public int FindMatches(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int maxFiles, List<int> matches, ref int workLeft)
+    public int FindMatches(FileTable table, QueryPlan plan, int excludedPeer, int firstId, List<int> matches, ref int workLeft)
     {
-        if (matches.Count >= maxFiles || firstId >= table.Count || !ChooseLists(table.Index, plan))
+        if (firstId >= table.Count)
         {
             return Finished;
         }
 
-        if (_chosen.Count == 0)
+        if (plan.PartCount == 0)
         {
-            return Scan(table, plan, excludedPeer, firstId, maxFiles, matches, ref workLeft);
+            return Scan(table, plan, excludedPeer, firstId, matches, ref workLeft);
         }
 
-        var count = _chosen.Count;
-        if (_cursors.Length < count)
+        if (!ChooseParts(table, plan, out var leadEntries, out var narrowEntries, ref workLeft))
         {
-            _cursors = new PostingCursor[Math.Max(count, _cursors.Length * 2)];
+            return Finished;
         }
 
-        var cursors = _cursors.AsSpan(0, count);
-        for (var i = 0; i < count; i++)
+        var leadCount = OpenAll(table, _leadWords, ref _lead);
+        var narrowCount = narrowEntries <= (long)NarrowFactor * leadEntries ? OpenAll(table, _narrowWords, ref _narrow) : 0;
+        var end = table.Count;
+        var lo = firstId;
+        var entries = leadEntries + (narrowCount > 0 ? narrowEntries : 0);
+        while (lo < end)
         {
-            cursors[i] = table.Index.Open(_chosen[i]);
+            // A window holds about what the rest of the work allows, so a long search stops near its budget.
+            var span = (long)end - lo;
+            var hi = entries <= Math.Max(workLeft, 1)
+                ? end
+                : (int)Math.Min(end, lo + Math.Max(MinWindow, span * Math.Max(workLeft, 1) / entries));
+            var count = Collect(_lead.AsSpan(0, leadCount), lo, hi, ref _ids, ref workLeft);
+            if (narrowCount > 0 && count > 0)
+            {
+                var narrowed = Collect(_narrow.AsSpan(0, narrowCount), lo, hi, ref _narrowIds, ref workLeft);
+                count = Intersect(_ids.AsSpan(0, count), _narrowIds.AsSpan(0, narrowed));
+            }
+
+            workLeft -= count;
+            for (var i = 0; i < count; i++)
+            {
+                var id = _ids[i];
+                if (IsMatch(table, id, plan, excludedPeer))
+                {
+                    matches.Add(id);
+                }
+            }
+
+            lo = hi;
+            if (workLeft <= 0 && lo < end)
+            {
+                return lo;
+            }
         }
 
-        // Shortest list first: it leads, the others narrow down.
-        cursors.Sort(static (a, b) => a.Count.CompareTo(b.Count));
-        return Intersect(table, plan, excludedPeer, firstId, maxFiles, matches, cursors, ref workLeft);
+        return Finished;
     }
 
-    /// <summary>Without a trigram to go by, every entry from <paramref name="firstId"/> on is checked in order.</summary>
-    private static int Scan(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int maxFiles, List<int> matches, ref int workLeft)
+    /// <summary>Without a part to look up, every entry from <paramref name="firstId"/> on is checked in order.</summary>
+    private static int Scan(FileTable table, QueryPlan plan, int excludedPeer, int firstId, List<int> matches, ref int workLeft)
     {
         for (var id = firstId; id < table.Count; id++)
         {
@@ -89,10 +120,6 @@ internal sealed class FileMatcher
             if (IsMatch(table, id, plan, excludedPeer))
             {
                 matches.Add(id);
-                if (matches.Count == maxFiles)
-                {
-                    return Finished;
-                }
             }
         }
 
@@ -100,117 +127,221 @@ internal sealed class FileMatcher
     }
 
     /// <summary>
-    /// Picks the rarest trigram of every word that has trigrams into <see cref="_chosen"/>;
-    /// false when some trigram occurs in no name at all, so nothing can match.
+    /// Finds the words of the parts, the likely rarest first, and keeps those of the part with
+    /// the fewest entries (to lead) and of the next (to narrow); false when some part is in no
+    /// word, so nothing matches. A part that more words may contain than the leader has entries
+    /// is not looked up at all: finding its words would cost more than checking the leader's
+    /// names, which the exact rule does anyway.
     /// </summary>
-    private bool ChooseLists(TrigramIndex index, QueryPlan plan)
+    private bool ChooseParts(FileTable table, QueryPlan plan, out long leadEntries, out long narrowEntries, ref int workLeft)
     {
-        _chosen.Clear();
-        for (var word = 0; word < plan.WordCount; word++)
+        _leadWords.Clear();
+        _narrowWords.Clear();
+        leadEntries = long.MaxValue;
+        narrowEntries = long.MaxValue;
+        var lists = table.EntriesByWord;
+        var dictionary = table.Words;
+        _partOrder.Clear();
+        for (var part = 0; part < plan.PartCount; part++)
         {
-            var rarest = 0UL;
-            var rarestCount = int.MaxValue;
-            foreach (var trigram in plan.TrigramsOf(word))
+            var most = dictionary.MostWordsContaining(plan.Part(part));
+            if (most == 0)
             {
-                var count = index.CountOf(trigram);
-                if (count == 0)
-                {
-                    return false;
-                }
-
-                if (count < rarestCount)
-                {
-                    (rarest, rarestCount) = (trigram, count);
-                }
+                return false;
             }
 
-            if (rarestCount != int.MaxValue && !_chosen.Contains(rarest))
+            _partOrder.Add(((long)most << 32) | (uint)part);
+        }
+
+        _partOrder.Sort();
+        foreach (var ordered in _partOrder)
+        {
+            if ((ordered >> 32) > leadEntries && _leadWords.Count > 0)
             {
-                _chosen.Add(rarest);
+                break;
+            }
+
+            _partWords.Clear();
+            dictionary.FindContaining(plan.Part((int)(ordered & 0xFFFFFFFF)), _partWords, ref workLeft);
+            if (_partWords.Count == 0)
+            {
+                return false;
+            }
+
+            long entries = 0;
+            foreach (var word in _partWords)
+            {
+                entries += lists.CountOfList(word);
+            }
+
+            if (entries < leadEntries)
+            {
+                _narrowWords.Clear();
+                _narrowWords.AddRange(_leadWords);
+                narrowEntries = leadEntries;
+                _leadWords.Clear();
+                _leadWords.AddRange(_partWords);
+                leadEntries = entries;
+            }
+            else if (entries < narrowEntries)
+            {
+                _narrowWords.Clear();
+                _narrowWords.AddRange(_partWords);
+                narrowEntries = entries;
             }
         }
 
         return true;
     }
 
-    private int Intersect(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int maxFiles, List<int> matches, Span<PostingCursor> cursors, ref int workLeft)
+    private static int OpenAll(FileTable table, List<int> words, ref PostingCursor[] cursors)
     {
-        ref var lead = ref cursors[0];
-        if (!lead.AdvanceTo(firstId))
+        if (cursors.Length < words.Count)
         {
-            return Finished;
+            cursors = new PostingCursor[Math.Max(words.Count, cursors.Length * 2)];
         }
 
-        var window = _window.AsSpan();
-        window[0] = lead.Current;
-        var length = 1;
-        while (true)
+        var lists = table.EntriesByWord;
+        for (var i = 0; i < words.Count; i++)
         {
-            // At least one window per call, so that every call makes progress.
-            length += lead.ReadInto(window[length..]);
-            if (length == 0)
-            {
-                return Finished;
-            }
-
-            var exhausted = length < window.Length;
-            var next = exhausted ? Finished : window[length - 1] + 1;
-            workLeft -= length * cursors.Length;
-            for (var i = 1; i < cursors.Length && length > 0; i++)
-            {
-                length = Narrow(ref cursors[i], window[..length], table.Count, ref exhausted);
-            }
-
-            workLeft -= length;
-            for (var i = 0; i < length; i++)
-            {
-                if (IsMatch(table, window[i], plan, excludedPeer))
-                {
-                    matches.Add(window[i]);
-                    if (matches.Count == maxFiles)
-                    {
-                        return Finished;
-                    }
-                }
-            }
-
-            if (exhausted)
-            {
-                return Finished;
-            }
-
-            length = 0;
-            if (workLeft <= 0)
-            {
-                // Stopped between windows: the next one begins after the last id read.
-                return next;
-            }
+            cursors[i] = lists.OpenList(words[i]);
         }
+
+        return words.Count;
     }
 
     /// <summary>
-    /// Keeps the ids of <paramref name="ids"/> (increasing) that <paramref name="cursor"/> also
-    /// has, moved to the front; returns how many. Sets <paramref name="exhausted"/> when the
-    /// cursor ran out, since then no later id can be in all lists either. A list with about as
-    /// many postings in the ids' range as there are ids is read through (see
-    /// <see cref="PostingCursor.RetainByScan"/>); a longer one is jumped through.
+    /// The ids from <paramref name="lo"/> up to <paramref name="hi"/> that any of
+    /// <paramref name="cursors"/> has, each once, in increasing order, into <paramref name="ids"/>;
+    /// returns how many. Each list is sorted, so the lists are merged two by two.
     /// </summary>
-    private int Narrow(ref PostingCursor cursor, Span<int> ids, int idCount, ref bool exhausted)
+    private int Collect(Span<PostingCursor> cursors, int lo, int hi, ref int[] ids, ref int workLeft)
     {
-        var span = (long)ids[^1] - ids[0] + 1;
-        var postingsInRange = cursor.Count * span / Math.Max(idCount, 1);
-        if (ids.Length < ScanAtLeast || postingsInRange > ScanFactor * ids.Length)
+        var count = 0;
+        _runEnds.Clear();
+        foreach (ref var cursor in cursors)
         {
-            return cursor.Retain(ids, ref exhausted);
+            if (!cursor.AdvanceTo(lo))
+            {
+                continue;
+            }
+
+            var before = count;
+            while (cursor.Current < hi)
+            {
+                if (count == ids.Length)
+                {
+                    Array.Resize(ref ids, ids.Length * 2);
+                }
+
+                ids[count++] = cursor.Current;
+                if (!cursor.MoveNext())
+                {
+                    break;
+                }
+            }
+
+            if (count > before)
+            {
+                _runEnds.Add(count);
+            }
         }
 
-        var words = (int)((span + 63) >> 6);
-        if (_bits.Length < words)
+        workLeft -= count;
+        return _runEnds.Count <= 1 ? count : MergeRuns(ref ids, count);
+    }
+
+    /// <summary>Merges the sorted runs of <paramref name="ids"/> (ending at <see cref="_runEnds"/>) into one, repeats dropped.</summary>
+    private int MergeRuns(ref int[] ids, int count)
+    {
+        if (_merged.Length < ids.Length)
         {
-            _bits = new ulong[Math.Max(words, _bits.Length * 2)];
+            _merged = new int[ids.Length];
         }
 
-        return cursor.RetainByScan(ids, _bits, ref exhausted);
+        var source = ids;
+        var target = _merged;
+        var ends = CollectionsMarshal.AsSpan(_runEnds);
+        var runs = ends.Length;
+        while (runs > 1)
+        {
+            var written = 0;
+            var start = 0;
+            var kept = 0;
+            for (var run = 0; run < runs; run += 2)
+            {
+                var middle = ends[run];
+                var stop = run + 1 < runs ? ends[run + 1] : middle;
+                written = Merge(source.AsSpan(start, middle - start), source.AsSpan(middle, stop - middle), target, written);
+                ends[kept++] = written;
+                start = stop;
+            }
+
+            runs = kept;
+            (source, target) = (target, source);
+        }
+
+        count = ends[0];
+        if (!ReferenceEquals(source, ids))
+        {
+            // The result is in the other buffer: keep it, and give the old one to the next merge.
+            _merged = ids;
+            ids = source;
+        }
+
+        return count;
+    }
+
+    private static int Merge(ReadOnlySpan<int> a, ReadOnlySpan<int> b, int[] target, int written)
+    {
+        int i = 0, j = 0;
+        while (i < a.Length && j < b.Length)
+        {
+            var x = a[i];
+            var y = b[j];
+            if (x < y)
+            {
+                target[written++] = x;
+                i++;
+            }
+            else if (y < x)
+            {
+                target[written++] = y;
+                j++;
+            }
+            else
+            {
+                target[written++] = x;
+                i++;
+                j++;
+            }
+        }
+
+        a[i..].CopyTo(target.AsSpan(written));
+        written += a.Length - i;
+        b[j..].CopyTo(target.AsSpan(written));
+        return written + b.Length - j;
+    }
+
+    /// <summary>Keeps the ids of <paramref name="ids"/> that <paramref name="others"/> also has (both increasing), at the front; returns how many.</summary>
+    private static int Intersect(Span<int> ids, ReadOnlySpan<int> others)
+    {
+        int kept = 0, j = 0;
+        for (var i = 0; i < ids.Length && j < others.Length; i++)
+        {
+            var id = ids[i];
+            while (j < others.Length && others[j] < id)
+            {
+                j++;
+            }
+
+            if (j < others.Length && others[j] == id)
+            {
+                ids[kept++] = id;
+            }
+        }
+
+        return kept;
     }
 
     private static bool IsMatch(FileTable table, int id, QueryPlan plan, int excludedPeer)

@@ -5,8 +5,9 @@ using P2PShare.Protocol;
 namespace P2PShare.Directory.Search;
 
 /// <summary>
-/// Every registered file entry, by id, with a trigram index over the names and an index by
-/// content id (<see cref="ContentIdIndex"/>, for LOCATE). Ids are handed out
+/// Every registered file entry, by id, with an index of the names by their words (word key →
+/// entry ids, and the <see cref="TokenDictionary"/> of the words) and an index by content id
+/// (<see cref="ContentIdIndex"/>, for LOCATE and for ranking by sources). Ids are handed out
 /// in increasing order and never reused, so id order is the order in which entries were added
 /// (what search results follow). Removing an entry only marks it dead; its name bytes and
 /// postings and its place among the entries of its content id stay until a
@@ -16,7 +17,8 @@ namespace P2PShare.Directory.Search;
 internal sealed class FileTable
 {
     private readonly NameArena _names = new();
-    private readonly TrigramIndex _index = new();
+    private readonly PostingIndex _entriesByWord = new();
+    private readonly TokenDictionary _words = new();
     // Records in chunks of RecordChunkSize (57 KB each, below the large object heap's threshold):
     // the table grows without ever copying a large array under the registry's write lock.
     private const int RecordChunkBits = 10;
@@ -40,13 +42,23 @@ internal sealed class FileTable
 
     public int DeadCount => _count - _live;
 
-    public TrigramIndex Index => _index;
+    /// <summary>Word key → entry ids; list number n is word number n of <see cref="Words"/>.</summary>
+    public PostingIndex EntriesByWord => _entriesByWord;
+
+    public TokenDictionary Words => _words;
 
     public ref readonly FileRecord this[int id] => ref _records[id >> RecordChunkBits][id & (RecordChunkSize - 1)];
 
     /// <summary>Bytes of the table's arrays: records, names and postings (what the memory budget counts).</summary>
     public long AllocatedBytes =>
-        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _index.AllocatedBytes + _ids.AllocatedBytes;
+        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _entriesByWord.AllocatedBytes + _words.AllocatedBytes + _ids.AllocatedBytes;
+
+    /// <summary>
+    /// What the indexes by word grow by with each posting (their lists' bytes and the words'
+    /// characters); tables and chunks grow in steps and are charged per new word instead (see
+    /// <see cref="InMemoryPeerRegistry"/>).
+    /// </summary>
+    public long WordListBytes => _entriesByWord.ListBytes + _words.PieceListBytes + (sizeof(char) * _words.CharCount);
 
     public ReadOnlySpan<byte> Name(int id)
     {
@@ -54,8 +66,8 @@ internal sealed class FileTable
         return _names.Get(record.NameReference, record.NameLength);
     }
 
-    /// <summary>Adds an entry whose name has the given trigrams (see <see cref="Trigrams.Collect"/>); returns its id.</summary>
-    public int Append(ReadOnlySpan<byte> utf8Name, ReadOnlySpan<ulong> trigrams, ulong size, in ContentId contentId, int peer)
+    /// <summary>Adds an entry whose name has the given words (see <see cref="NameTokenizer"/>); returns its id.</summary>
+    public int Append(ReadOnlySpan<byte> utf8Name, NameTokens words, ulong size, in ContentId contentId, int peer)
     {
         if (utf8Name.Length > ushort.MaxValue)
         {
@@ -93,9 +105,10 @@ internal sealed class FileTable
         }
 
         _live++;
-        foreach (var key in trigrams)
+        _ids.CountLive(contentId, +1);
+        for (var i = 0; i < words.Count; i++)
         {
-            _index.Add(key, id);
+            IndexWord(words.Word(i), words.Keys[i], id);
         }
 
         return id;
@@ -109,6 +122,9 @@ internal sealed class FileTable
     /// </summary>
     public int NewestWithId(in ContentId contentId) => _ids.Newest(contentId);
 
+    /// <summary>Live entries with <paramref name="contentId"/>: what ranks a search's matches by sources.</summary>
+    public int LiveWithId(in ContentId contentId) => _ids.LiveCount(contentId);
+
     public void Kill(int id)
     {
         ref var record = ref _records[id >> RecordChunkBits][id & (RecordChunkSize - 1)];
@@ -116,6 +132,35 @@ internal sealed class FileTable
         {
             record.Peer = FileRecord.Dead;
             _live--;
+            _ids.CountLive(record.Id, -1);
+        }
+    }
+
+    /// <summary>
+    /// Adds entry <paramref name="id"/> to the list of a word of its name. Words are told apart
+    /// by text, not by key: a word whose key another word has already takes the next key, so
+    /// every list holds the entries of exactly one word, whatever names were chosen to collide.
+    /// </summary>
+    private void IndexWord(ReadOnlySpan<char> word, ulong key, int id)
+    {
+        while (true)
+        {
+            var list = _entriesByWord.ListOf(key);
+            if (list < 0)
+            {
+                var created = _entriesByWord.Add(key, id);
+                var number = _words.Add(word);
+                System.Diagnostics.Debug.Assert(created == number, "entry lists and words are numbered alike");
+                return;
+            }
+
+            if (_words.Text(list).SequenceEqual(word))
+            {
+                _entriesByWord.AddTo(list, id);
+                return;
+            }
+
+            key = NameTokenizer.NextKey(key);
         }
     }
 

@@ -4,14 +4,14 @@ using System.Numerics;
 namespace P2PShare.Directory.Search;
 
 /// <summary>
-/// The ids of the entries indexed under one trigram, in increasing order, compressed: ids are
+/// The ids indexed under one key (a word's entries, or a piece's words), in increasing order, compressed: ids are
 /// appended in increasing order (ids are handed out in increasing order) in blocks of
 /// <see cref="BlockSize"/>; each block's first id and where its deltas start are kept aside so
 /// that a <see cref="PostingCursor"/> can skip whole blocks. A full block stores its other
 /// deltas bit-packed, all with the width of its largest; the block being filled stores them as
 /// LEB128 (appending needs no width) and is packed once full. A list is a mutable struct kept in
-/// an array (see <see cref="TrigramIndex"/>): most trigrams have only a few entries, and a class
-/// per trigram would cost more than its postings.
+/// an array (see <see cref="PostingIndex"/>): most keys have only a few ids, and a class
+/// per key would cost more than its postings.
 /// </summary>
 /// <remarks>
 /// Packed deltas decode without a branch on their length (lists of a few thousand ids in a

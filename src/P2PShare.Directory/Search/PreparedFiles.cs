@@ -6,7 +6,7 @@ namespace P2PShare.Directory.Search;
 
 /// <summary>
 /// The files of one REGISTER or ADD made ready for the <see cref="FileTable"/> before the
-/// registry takes its write lock: names as UTF-8 and their trigrams. That is most of the work of
+/// registry takes its write lock: names as UTF-8 and their words (see <see cref="NameTokenizer"/>). That is most of the work of
 /// indexing a name, and it needs nothing shared, so connections do it in parallel and the lock
 /// is held only for the appends. Added one by one, so the registry can check what the request
 /// will cost as it goes and stop early. Rented from a small pool and reused, so preparing
@@ -16,9 +16,12 @@ namespace P2PShare.Directory.Search;
 internal sealed class PreparedFiles
 {
     private const int KeptNameBytes = 1 << 20;
-    private const int KeptTrigrams = 256 * 1024;
+    private const int KeptWords = 256 * 1024;
 
-    private readonly List<ulong> _trigrams = [];
+    private readonly NameTokenizer _tokenizer = new();
+    private readonly List<ulong> _keys = [];
+    private readonly List<char> _wordChars = [];
+    private readonly List<int> _wordEnds = [];
     private readonly List<Prepared> _files = [];
     private byte[] _names = new byte[16 * 1024];
     private int _namesLength;
@@ -26,8 +29,11 @@ internal sealed class PreparedFiles
 
     public int Count => _files.Count;
 
-    /// <summary>Trigrams of all the files together, repeats included.</summary>
-    public int TrigramCount => _trigrams.Count;
+    /// <summary>Words of all the files together, repeats included.</summary>
+    public int WordCount => _keys.Count;
+
+    /// <summary>Characters of all the words together.</summary>
+    public long WordChars => _wordChars.Count;
 
     /// <summary>Bytes of all the names together.</summary>
     public long NameBytes => _namesLength;
@@ -49,7 +55,7 @@ internal sealed class PreparedFiles
 
     /// <summary>
     /// Adds one entry of a REGISTER or ADD read in place (its name checked by the view already):
-    /// the name is copied as it is, and decoded only into a reused buffer for its trigrams, so
+    /// the name is copied as it is, and decoded only into a reused buffer for its words, so
     /// that no string or entry object is made for it.
     /// </summary>
     public void Add(FileEntryView file)
@@ -68,7 +74,9 @@ internal sealed class PreparedFiles
     /// <summary>Empties the list for the next request (and shrinks what a huge one made large).</summary>
     public void Clear()
     {
-        _trigrams.Clear();
+        _keys.Clear();
+        _wordChars.Clear();
+        _wordEnds.Clear();
         _files.Clear();
         _namesLength = 0;
         if (_names.Length > KeptNameBytes)
@@ -76,14 +84,20 @@ internal sealed class PreparedFiles
             _names = new byte[16 * 1024];
         }
 
-        if (_trigrams.Capacity > KeptTrigrams)
+        if (_keys.Capacity > KeptWords)
         {
-            _trigrams.Capacity = KeptTrigrams;
+            _keys.Capacity = KeptWords;
+            _wordEnds.Capacity = KeptWords;
         }
 
-        if (_files.Capacity > KeptTrigrams)
+        if (_wordChars.Capacity > KeptNameBytes)
         {
-            _files.Capacity = KeptTrigrams;
+            _wordChars.Capacity = KeptNameBytes;
+        }
+
+        if (_files.Capacity > KeptWords)
+        {
+            _files.Capacity = KeptWords;
         }
     }
 
@@ -101,19 +115,34 @@ internal sealed class PreparedFiles
     /// <summary>Records a file whose UTF-8 name was just written at <paramref name="nameStart"/>.</summary>
     private void Add(int nameStart, int nameLength, ReadOnlySpan<char> name, ulong size, ContentId id)
     {
-        var firstTrigram = _trigrams.Count;
-        Trigrams.Collect(name, _trigrams);
-        _files.Add(new Prepared(nameStart, nameLength, firstTrigram, _trigrams.Count - firstTrigram, size, id));
+        _tokenizer.Tokenize(name);
+        var firstWord = _keys.Count;
+        var firstChar = _wordChars.Count;
+        _keys.AddRange(_tokenizer.Keys);
+        _wordChars.AddRange(_tokenizer.Chars);
+        _wordEnds.AddRange(_tokenizer.Ends); // relative to the file's first word, as NameTokens reads them
+        _files.Add(new Prepared(nameStart, nameLength, firstWord, _tokenizer.Count, firstChar, _wordChars.Count - firstChar, size, id));
         _namesLength = nameStart + nameLength;
     }
 
     public ReadOnlySpan<byte> Name(int file) => _names.AsSpan(_files[file].NameStart, _files[file].NameLength);
 
-    public ReadOnlySpan<ulong> TrigramsOf(int file) => CollectionsMarshal.AsSpan(_trigrams).Slice(_files[file].TrigramStart, _files[file].TrigramCount);
+    /// <summary>The keys of the words of file number <paramref name="file"/>.</summary>
+    public ReadOnlySpan<ulong> KeysOf(int file) => CollectionsMarshal.AsSpan(_keys).Slice(_files[file].WordStart, _files[file].WordCount);
+
+    /// <summary>The words of file number <paramref name="file"/>.</summary>
+    public NameTokens WordsOf(int file)
+    {
+        var prepared = _files[file];
+        return new NameTokens(
+            CollectionsMarshal.AsSpan(_keys).Slice(prepared.WordStart, prepared.WordCount),
+            CollectionsMarshal.AsSpan(_wordChars).Slice(prepared.CharStart, prepared.CharCount),
+            CollectionsMarshal.AsSpan(_wordEnds).Slice(prepared.WordStart, prepared.WordCount));
+    }
 
     public ulong Size(int file) => _files[file].Size;
 
     public ContentId Id(int file) => _files[file].Id;
 
-    private readonly record struct Prepared(int NameStart, int NameLength, int TrigramStart, int TrigramCount, ulong Size, ContentId Id);
+    private readonly record struct Prepared(int NameStart, int NameLength, int WordStart, int WordCount, int CharStart, int CharCount, ulong Size, ContentId Id);
 }

@@ -5,8 +5,10 @@ namespace P2PShare.Directory.Search;
 
 /// <summary>
 /// A SEARCH query taken apart for the index: its words, each case-folded (see
-/// <see cref="CaseFolding"/>) and, when that is all ASCII, as bytes too, and the folded trigrams
-/// of each word. Same rule as <see cref="SearchQuery"/>: words are separated by Unicode white
+/// <see cref="CaseFolding"/>) and, when that is all ASCII, as bytes too, and the parts of each
+/// word the index can look up: its runs of two or more letters and digits (see
+/// <see cref="NameTokenizer"/>), each of which lies inside one word of any name the query word
+/// occurs in. Same rule as <see cref="SearchQuery"/>: words are separated by Unicode white
 /// space, and a name matches when it contains every word, ordinally ignoring case. Reusable:
 /// <see cref="Parse"/> overwrites the previous query.
 /// </summary>
@@ -20,7 +22,7 @@ namespace P2PShare.Directory.Search;
 internal sealed class QueryPlan
 {
     private readonly List<Range> _words = [];
-    private readonly List<ulong> _trigrams = [];
+    private readonly List<Range> _parts = [];
     private readonly List<Word> _folded = [];
     private readonly List<char> _foldedChars = [];
     private readonly List<byte> _foldedBytes = [];
@@ -51,7 +53,7 @@ internal sealed class QueryPlan
         query.CopyTo(_query);
         _queryLength = query.Length;
         _words.Clear();
-        _trigrams.Clear();
+        _parts.Clear();
         _folded.Clear();
         _foldedChars.Clear();
         _foldedBytes.Clear();
@@ -78,8 +80,70 @@ internal sealed class QueryPlan
         }
     }
 
-    /// <summary>The trigrams of word number <paramref name="word"/> (empty when it is shorter than a trigram).</summary>
-    public ReadOnlySpan<ulong> TrigramsOf(int word) => CollectionsMarshal.AsSpan(_trigrams)[_folded[word].Trigrams];
+    /// <summary>Parts the index can look up (runs of two or more letters and digits, each once), over all words.</summary>
+    public int PartCount => _parts.Count;
+
+    /// <summary>Part number <paramref name="part"/>, folded.</summary>
+    public ReadOnlySpan<char> Part(int part) => CollectionsMarshal.AsSpan(_foldedChars)[_parts[part]];
+
+    /// <summary>
+    /// The rank of a matching name (see PROTOCOL.md section 8.2): 0 when every word occurs in it
+    /// as a whole word, 1 when every word occurs at least at the start of a word, 2 otherwise.
+    /// A word's best occurrence counts; the query's worst word decides.
+    /// </summary>
+    public int Rank(ReadOnlySpan<byte> utf8Name, bool isAscii)
+    {
+        if (_words.Count == 0)
+        {
+            return 0;
+        }
+
+        if (isAscii && _allAscii)
+        {
+            if (_nameBytes.Length < utf8Name.Length)
+            {
+                _nameBytes = new byte[utf8Name.Length];
+            }
+
+            Ascii.ToUpper(utf8Name, _nameBytes, out var length);
+            var name = _nameBytes.AsSpan(0, length);
+            var bytes = CollectionsMarshal.AsSpan(_foldedBytes);
+            var worst = 0;
+            foreach (var word in _folded)
+            {
+                worst = Math.Max(worst, BestOccurrence(name, bytes[word.Chars]));
+            }
+
+            return worst;
+        }
+
+        if (_nameChars.Length < utf8Name.Length)
+        {
+            _nameChars = new char[utf8Name.Length];
+        }
+
+        var decoded = _nameChars.AsSpan(0, Encoding.UTF8.GetChars(utf8Name, _nameChars));
+        var worstChar = 0;
+        if (_anySurrogates || MemoryMarshal.Cast<char, ushort>(decoded).ContainsAnyInRange((ushort)0xD800, (ushort)0xDFFF))
+        {
+            var query = _query.AsSpan(0, _queryLength);
+            foreach (var word in _words)
+            {
+                worstChar = Math.Max(worstChar, BestOccurrenceIgnoringCase(decoded, query[word]));
+            }
+
+            return worstChar;
+        }
+
+        CaseFolding.Fold(decoded, decoded);
+        var chars = CollectionsMarshal.AsSpan(_foldedChars);
+        foreach (var word in _folded)
+        {
+            worstChar = Math.Max(worstChar, BestOccurrence(decoded, chars[word.Chars]));
+        }
+
+        return worstChar;
+    }
 
     /// <summary>The exact rule for a name given as UTF-8, checked on every candidate the index proposes.</summary>
     public bool Matches(ReadOnlySpan<byte> utf8Name, bool isAscii)
@@ -181,8 +245,7 @@ internal sealed class QueryPlan
         }
 
         _words.Add(range);
-        var firstTrigram = _trigrams.Count;
-        Trigrams.Collect(word, _trigrams);
+        AddParts(firstChar);
         foreach (var c in word)
         {
             var foldedChar = CaseFolding.Fold(c);
@@ -191,9 +254,107 @@ internal sealed class QueryPlan
             _foldedBytes.Add((byte)foldedChar); // used only when every folded word is ASCII
         }
 
-        _folded.Add(new Word(firstChar.._foldedChars.Count, firstTrigram.._trigrams.Count));
+        _folded.Add(new Word(firstChar.._foldedChars.Count));
     }
 
-    /// <summary>Where one word's folded characters (and bytes) and trigrams are.</summary>
-    private readonly record struct Word(Range Chars, Range Trigrams);
+    /// <summary>Adds the runs of two or more letters and digits of the word folded from <paramref name="firstChar"/> on, each once.</summary>
+    private void AddParts(int firstChar)
+    {
+        var i = firstChar;
+        while (i < _foldedChars.Count)
+        {
+            while (i < _foldedChars.Count && !NameTokenizer.IsWordChar(_foldedChars[i]))
+            {
+                i++;
+            }
+
+            var start = i;
+            while (i < _foldedChars.Count && NameTokenizer.IsWordChar(_foldedChars[i]))
+            {
+                i++;
+            }
+
+            if (i - start < 2)
+            {
+                continue;
+            }
+
+            var chars = CollectionsMarshal.AsSpan(_foldedChars);
+            var known = false;
+            foreach (var part in _parts)
+            {
+                known |= chars[part].SequenceEqual(chars[start..i]);
+            }
+
+            if (!known)
+            {
+                _parts.Add(start..i);
+            }
+        }
+    }
+
+    private static int BestOccurrence<T>(ReadOnlySpan<T> name, ReadOnlySpan<T> word)
+        where T : unmanaged, IEquatable<T>
+    {
+        var best = 2;
+        var from = 0;
+        while (best > 0)
+        {
+            var found = name[from..].IndexOf(word);
+            if (found < 0)
+            {
+                break;
+            }
+
+            var at = from + found;
+            best = Math.Min(best, ClassAt(name, at, at + word.Length));
+            from = at + 1;
+        }
+
+        return best;
+    }
+
+    private static int BestOccurrenceIgnoringCase(ReadOnlySpan<char> name, ReadOnlySpan<char> word)
+    {
+        var best = 2;
+        var from = 0;
+        while (best > 0)
+        {
+            var found = name[from..].IndexOf(word, StringComparison.OrdinalIgnoreCase);
+            if (found < 0)
+            {
+                break;
+            }
+
+            var at = from + found;
+            best = Math.Min(best, ClassAt(name, at, at + word.Length));
+            from = at + 1;
+        }
+
+        return best;
+    }
+
+    /// <summary>0 when an occurrence from <paramref name="start"/> to <paramref name="end"/> is a whole word, 1 when it begins one, 2 otherwise.</summary>
+    private static int ClassAt<T>(ReadOnlySpan<T> name, int start, int end)
+        where T : unmanaged
+    {
+        if (!IsBoundary(name, start))
+        {
+            return 2;
+        }
+
+        return IsBoundary(name, end) ? 0 : 1;
+    }
+
+    /// <summary>Whether a word of letters and digits begins or ends at <paramref name="at"/> (the ends of the name included).</summary>
+    private static bool IsBoundary<T>(ReadOnlySpan<T> name, int at)
+        where T : unmanaged =>
+        at == 0 || at == name.Length || IsWordUnit(name[at - 1]) != IsWordUnit(name[at]);
+
+    private static bool IsWordUnit<T>(T unit)
+        where T : unmanaged =>
+        typeof(T) == typeof(byte) ? char.IsAsciiLetterOrDigit((char)(byte)(object)unit) : NameTokenizer.IsWordChar((char)(object)unit);
+
+    /// <summary>Where one word's folded characters (and bytes) are.</summary>
+    private readonly record struct Word(Range Chars);
 }

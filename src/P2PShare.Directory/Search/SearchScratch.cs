@@ -17,7 +17,9 @@ internal sealed class SearchScratch
 
     public FileMatcher Matcher { get; } = new();
 
-    /// <summary>Matching entry ids, in id order.</summary>
+    public SearchRanking Ranking { get; } = new();
+
+    /// <summary>Matching entry ids: in id order while searching, in rank order once ranked.</summary>
     public List<int> Matches { get; } = [];
 
     /// <summary>Peer slot → index of its group in <see cref="GroupPeers"/>.</summary>

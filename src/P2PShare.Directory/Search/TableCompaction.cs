@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 
 namespace P2PShare.Directory.Search;
 
@@ -19,7 +18,7 @@ internal sealed class TableCompaction
 
     private readonly FileTable _source;
     private readonly FileTable _copy;
-    private readonly List<ulong> _keys = [];
+    private readonly NameTokenizer _tokenizer = new();
     private int[] _newIds;
     private int _copiedTo;
     private int _end;
@@ -104,9 +103,8 @@ internal sealed class TableCompaction
                 }
 
                 var utf8 = _source.Name(id);
-                _keys.Clear();
-                Trigrams.Collect(FileTable.Decode(utf8, stack, ref rented), _keys);
-                _newIds[id] = _copy.Append(utf8, CollectionsMarshal.AsSpan(_keys), record.Size, record.Id, record.Peer);
+                _tokenizer.Tokenize(FileTable.Decode(utf8, stack, ref rented));
+                _newIds[id] = _copy.Append(utf8, new NameTokens(_tokenizer.Keys, _tokenizer.Chars, _tokenizer.Ends), record.Size, record.Id, record.Peer);
             }
 
             _copiedTo = Math.Max(_copiedTo, end);

@@ -3,14 +3,16 @@ using System.Runtime.CompilerServices;
 namespace P2PShare.Directory.Search;
 
 /// <summary>
-/// Trigram → posting list of entry ids. Append-only: entries that go away stay in the lists
-/// until the whole index is rebuilt (see <see cref="FileTable"/>), so readers must check that
-/// an id they find is still alive.
+/// Key → posting list of ids, the lists numbered in order of creation. Used twice by a
+/// <see cref="FileTable"/>: word key → entry ids (see <see cref="NameTokenizer"/>) and, in its
+/// <see cref="TokenDictionary"/>, two- and three-letter piece → word numbers. Append-only:
+/// entries that go away stay in the lists until the whole table is rebuilt, so readers must
+/// check that an id they find is still alive.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Registering a million names appends tens of millions of postings, one lookup each, so the
-/// trigram → list map is open addressing (multiplicative hash, linear probing, at most half
+/// Registering a million names appends millions of postings, one lookup each, so the
+/// key → list map is open addressing (multiplicative hash, linear probing, at most half
 /// full) rather than a <see cref="Dictionary{TKey, TValue}"/>: a lookup is a multiply, a few
 /// shifts and usually one compare.
 /// </para>
@@ -18,11 +20,11 @@ namespace P2PShare.Directory.Search;
 /// Nothing grows in one piece, because everything grows under the registry's write lock: the
 /// map is cut into <see cref="Segments"/> tables by the top bits of the hash, each doubled on its
 /// own, and the lists sit in fixed-size chunks in order of creation. One table of a few million
-/// trigrams (what names in a script nobody shared before bring) took a second to rehash, and
+/// keys (what names in a script nobody shared before bring) took a second to rehash, and
 /// the array of lists a copy of a hundred megabytes, while every search waited.
 /// </para>
 /// </remarks>
-internal sealed class TrigramIndex
+internal sealed class PostingIndex
 {
     private const int SegmentBits = 8;
     private const int Segments = 1 << SegmentBits;
@@ -40,7 +42,7 @@ internal sealed class TrigramIndex
     // The bytes of every posting list's arrays, kept up to date by Add.
     private long _listBytes;
 
-    public TrigramIndex()
+    public PostingIndex()
     {
         for (var i = 0; i < Segments; i++)
         {
@@ -50,7 +52,7 @@ internal sealed class TrigramIndex
         _tableBytes = (long)Segments * FirstSegmentSlots * SlotBytes;
     }
 
-    public int TrigramCount => _count;
+    public int KeyCount => _count;
 
     /// <summary>Bytes of the posting lists' own arrays (what grows with every posting).</summary>
     public long ListBytes => _listBytes;
@@ -67,7 +69,8 @@ internal sealed class TrigramIndex
 
     private int ChunkCount => (_count + ChunkSize - 1) >> ChunkBits;
 
-    public void Add(ulong key, int id)
+    /// <summary>Appends <paramref name="id"/> to the list of <paramref name="key"/> (created when new); returns the list's number.</summary>
+    public int Add(ulong key, int id)
     {
         var stored = key + 1;
         var hash = Hash(stored);
@@ -75,8 +78,9 @@ internal sealed class TrigramIndex
         var slot = segment.SlotOf(stored, hash);
         if (segment.Keys[slot] == stored)
         {
-            _listBytes += List(segment.Lists[slot]).Add(id);
-            return;
+            var existing = segment.Lists[slot];
+            _listBytes += List(existing).Add(id);
+            return existing;
         }
 
         // A new trigram.
@@ -95,19 +99,33 @@ internal sealed class TrigramIndex
             _tableBytes += (long)segment.Keys.Length * SlotBytes;
             segment.Grow();
         }
+
+        return list;
     }
 
-    /// <summary>Whether some entry has been indexed under <paramref name="key"/>.</summary>
+    /// <summary>Appends <paramref name="id"/> to list number <paramref name="list"/>.</summary>
+    public void AddTo(int list, int id) => _listBytes += List(list).Add(id);
+
+    /// <summary>The number of the list of <paramref name="key"/>, or -1 when there is none.</summary>
+    public int ListOf(ulong key) => Find(key);
+
+    /// <summary>Ids in list number <paramref name="list"/>.</summary>
+    public int CountOfList(int list) => List(list).Count;
+
+    /// <summary>Opens list number <paramref name="list"/>.</summary>
+    public PostingCursor OpenList(int list) => List(list).Open();
+
+    /// <summary>Whether some id has been indexed under <paramref name="key"/>.</summary>
     public bool Contains(ulong key) => Find(key) >= 0;
 
-    /// <summary>Number of entries indexed under <paramref name="key"/> (0 when none).</summary>
+    /// <summary>Number of ids indexed under <paramref name="key"/> (0 when none).</summary>
     public int CountOf(ulong key)
     {
         var list = Find(key);
         return list < 0 ? 0 : List(list).Count;
     }
 
-    /// <summary>Opens the posting list of <paramref name="key"/> (an empty cursor when no entry has that trigram).</summary>
+    /// <summary>Opens the posting list of <paramref name="key"/> (an empty cursor when there is none).</summary>
     public PostingCursor Open(ulong key)
     {
         var list = Find(key);
@@ -143,7 +161,7 @@ internal sealed class TrigramIndex
     /// <summary>One table of the map: the trigrams whose hash begins with its number.</summary>
     private sealed class Segment(int slots)
     {
-        // Key + 1 per slot (0 marks an empty slot; a key is at most 48 bits, so +1 cannot overflow).
+        // Key + 1 per slot (0 marks an empty slot; keys are below 2^63, so +1 cannot overflow).
         public ulong[] Keys { get; private set; } = new ulong[slots];
 
         public int[] Lists { get; private set; } = new int[slots];

@@ -3,7 +3,7 @@ using P2PShare.Directory.Search;
 namespace P2PShare.Tests.Directory;
 
 /// <summary>The index's building blocks against plain collections: posting lists and the trigram table.</summary>
-public sealed class TrigramIndexTests
+public sealed class PostingIndexTests
 {
     [Theory]
     [InlineData(1, 0)]
@@ -132,16 +132,21 @@ public sealed class TrigramIndexTests
     }
 
     [Fact]
-    public void Trigram_table_keeps_every_key_apart_as_it_grows()
+    public void Key_table_keeps_every_key_apart_as_it_grows()
     {
         var random = new Random(7);
-        var index = new TrigramIndex();
+        var index = new PostingIndex();
         var expected = new Dictionary<ulong, List<int>>();
+        var numbers = new Dictionary<ulong, int>();
         for (var id = 0; id < 50_000; id++)
         {
-            // Keys of all three characters anywhere in UTF-16, including 0, many of them new.
-            var key = Trigrams.Key((char)random.Next(char.MaxValue + 1), (char)random.Next(4), (char)random.Next(3));
-            index.Add(key, id);
+            // Trigram keys of all three characters anywhere in UTF-16, including 0, many of them
+            // new, and word keys up to 2^63 - 1.
+            var key = id % 3 == 0
+                ? (ulong)random.NextInt64(long.MaxValue - 1000, long.MaxValue) + (ulong)random.Next(0, 2)
+                : Trigrams.Key((char)random.Next(char.MaxValue + 1), (char)random.Next(4), (char)random.Next(3));
+            var list = index.Add(key, id);
+            Assert.Equal(numbers.TryGetValue(key, out var number) ? number : numbers[key] = numbers.Count, list);
             if (!expected.TryGetValue(key, out var ids))
             {
                 expected[key] = ids = [];
@@ -150,10 +155,12 @@ public sealed class TrigramIndexTests
             ids.Add(id);
         }
 
-        Assert.Equal(expected.Count, index.TrigramCount);
+        Assert.Equal(expected.Count, index.KeyCount);
         foreach (var (key, ids) in expected)
         {
             Assert.Equal(ids.Count, index.CountOf(key));
+            Assert.Equal(numbers[key], index.ListOf(key));
+            Assert.Equal(ids.Count, index.CountOfList(numbers[key]));
             var cursor = index.Open(key);
             foreach (var id in ids)
             {

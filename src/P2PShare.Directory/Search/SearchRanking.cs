@@ -1,0 +1,110 @@
+namespace P2PShare.Directory.Search;
+
+/// <summary>
+/// Puts a search's matches in the order of PROTOCOL.md section 8.2 and keeps the best: names
+/// where every query word is a whole word first, then those where every word at least begins a
+/// word, then the rest (<see cref="QueryPlan.Rank"/>); within each, content held by more live
+/// entries first; then registration order (entry id). Each match becomes one 64-bit key in that
+/// order, so ranking is a sort of numbers, and only of the best ones when the answer is capped.
+/// Reused by one search at a time (it lives in the <see cref="SearchScratch"/>).
+/// </summary>
+internal sealed class SearchRanking
+{
+    private const int IdBits = 31;
+    private const int SourceBits = 24;
+    private const long MaxSources = (1L << SourceBits) - 1;
+
+    private long[] _keys = new long[1024];
+
+    /// <summary>Reorders <paramref name="matches"/> (live entry ids, increasing) by rank and keeps the first <paramref name="maxFiles"/>.</summary>
+    public void Rank(FileTable table, QueryPlan plan, List<int> matches, int maxFiles)
+    {
+        var count = matches.Count;
+        if (_keys.Length < count)
+        {
+            _keys = new long[Math.Max(count, _keys.Length * 2)];
+        }
+
+        var keys = _keys.AsSpan(0, count);
+        var inOrder = true;
+        var previous = long.MinValue;
+        for (var i = 0; i < count; i++)
+        {
+            var id = matches[i];
+            ref readonly var record = ref table[id];
+            var rank = plan.Rank(table.Name(id), record.IsAscii);
+            var sources = Math.Min(table.LiveWithId(record.Id), MaxSources);
+            var key = ((long)rank << (IdBits + SourceBits)) | ((MaxSources - sources) << IdBits) | (long)id;
+            keys[i] = key;
+            inOrder &= key > previous;
+            previous = key;
+        }
+
+        var kept = Math.Min(count, maxFiles);
+        if (!inOrder)
+        {
+            if (kept < count)
+            {
+                SelectSmallest(keys, kept);
+            }
+
+            keys[..kept].Sort();
+        }
+
+        for (var i = 0; i < kept; i++)
+        {
+            matches[i] = (int)(keys[i] & ((1L << IdBits) - 1));
+        }
+
+        matches.RemoveRange(kept, count - kept);
+    }
+
+    /// <summary>
+    /// Moves the <paramref name="k"/> smallest keys (all distinct) to the front, in no order:
+    /// quickselect on random pivots, so no order of entries can make it quadratic on purpose.
+    /// </summary>
+    private static void SelectSmallest(Span<long> keys, int k)
+    {
+        var lo = 0;
+        var hi = keys.Length - 1;
+        var target = k - 1;
+        while (hi > lo)
+        {
+            var pivot = keys[Random.Shared.Next(lo, hi + 1)];
+            var i = lo;
+            var j = hi;
+            while (i <= j)
+            {
+                while (keys[i] < pivot)
+                {
+                    i++;
+                }
+
+                while (keys[j] > pivot)
+                {
+                    j--;
+                }
+
+                if (i <= j)
+                {
+                    (keys[i], keys[j]) = (keys[j], keys[i]);
+                    i++;
+                    j--;
+                }
+            }
+
+            if (target <= j)
+            {
+                hi = j;
+            }
+            else if (target >= i)
+            {
+                lo = i;
+            }
+            else
+            {
+                return;
+            }
+        }
+    }
+}
