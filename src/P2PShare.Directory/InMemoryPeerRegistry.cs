@@ -113,7 +113,6 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private const int HoldingBytes = 160;
 
     private readonly PhaseFairLock _lock = new();
-    private readonly Predicate<int> _isDead;
     private readonly Dictionary<PeerKey, PeerState> _byPeer = [];
 
     // Who holds each content in part (HOLD), for LOCATE; each holding is also in its peer's state.
@@ -182,7 +181,6 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         searchLimits.Validate();
         _minDeadToCompact = minDeadToCompact;
         _comparer = new EntryNameComparer(_table);
-        _isDead = id => !_table[id].IsAlive;
         _searchLimits = searchLimits;
         _ledger = new RegistrationLedger(quotas);
         _cache = rememberSearches ? new SearchCache(searchLimits.MaxCacheBytes) : null;
@@ -1257,6 +1255,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         }
 
         scratch.Matches.Clear();
+        scratch.Ranks.Clear();
         scratch.Pass = SearchPass.Start;
         scratch.WorkLeft = _searchLimits.MaxWork;
         scratch.MaxFiles = maxFiles;
@@ -1278,6 +1277,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             {
                 // The table was compacted since the last slice: the ids found so far mean nothing now.
                 scratch.Matches.Clear();
+                scratch.Ranks.Clear();
                 scratch.Pass = SearchPass.Start;
             }
 
@@ -1291,7 +1291,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             {
                 var excluded = scratch.Pass == SearchPass.Remembered ? NoPeer : scratch.Excluded;
                 var before = slice;
-                var next = scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, scratch.NextId, scratch.Matches, ref slice);
+                var next = scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, scratch.NextId, scratch.Matches, scratch.Ranks, ref slice);
                 scratch.WorkLeft -= before - slice;
                 var outOfWork = next != FileMatcher.Finished && scratch.WorkLeft <= 0;
                 if (next != FileMatcher.Finished && !outOfWork)
@@ -1356,6 +1356,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 if (_table[id].IsAlive)
                 {
                     scratch.Matches.Add(id);
+                    scratch.Ranks.Add(SearchRanking.Unknown);
                 }
             }
 
@@ -1383,16 +1384,30 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             return;
         }
 
+        Keep(scratch, scratch.Excluded);
+    }
+
+    /// <summary>
+    /// Keeps the matches (and their ranks) that are alive and not of peer slot
+    /// <paramref name="excludedPeer"/> (<see cref="NoPeer"/>: anyone's).
+    /// </summary>
+    private void Keep(SearchScratch scratch, int excludedPeer)
+    {
+        var matches = scratch.Matches;
+        var ranks = scratch.Ranks;
         var kept = 0;
         for (var i = 0; i < matches.Count; i++)
         {
-            if (_table[matches[i]].Peer != scratch.Excluded)
+            ref readonly var record = ref _table[matches[i]];
+            if (record.IsAlive && record.Peer != excludedPeer)
             {
-                matches[kept++] = matches[i];
+                matches[kept] = matches[i];
+                ranks[kept++] = ranks[i];
             }
         }
 
         matches.RemoveRange(kept, matches.Count - kept);
+        ranks.RemoveRange(kept, ranks.Count - kept);
     }
 
     private SearchScratch RentScratch()
@@ -1425,13 +1440,13 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         var matches = scratch.Matches;
         // A search done in slices may have found entries that died since (their peer may even
         // be gone, its slot free): only the living are listed.
-        matches.RemoveAll(_isDead);
+        Keep(scratch, NoPeer);
         if (matches.Count == 0)
         {
             return;
         }
 
-        scratch.Ranking.Rank(_table, scratch.Plan, matches, scratch.MaxFiles);
+        scratch.Ranking.Rank(_table, scratch.Plan, matches, scratch.Ranks, scratch.MaxFiles);
 
         var groupOf = scratch.GroupOfPeer;
         var peers = scratch.GroupPeers;

@@ -13,7 +13,7 @@ namespace P2PShare.Directory.Search;
 /// words have the fewest entries leads: their lists are merged into the window's candidates; the
 /// part with the next fewest narrows them when its lists are not much longer (reading a list is
 /// a few nanoseconds an id, checking a name tens). What is left is checked against the exact
-/// rule (<see cref="QueryPlan.Matches(ReadOnlySpan{byte}, bool)"/>), which also takes care of
+/// rule (<see cref="QueryPlan.RankIfMatches"/>, which ranks the match too), which also takes care of
 /// everything words cannot tell (one-letter words, separators, word order, dead entries).
 /// Without any part (an empty query, or only one-letter words and separators) the entries are
 /// walked in order. The words are looked up again at every call, so that entries added between
@@ -50,7 +50,7 @@ internal sealed class FileMatcher
     /// work ran out first (a later call with that id as <paramref name="firstId"/> continues
     /// exactly where this one stopped), or <see cref="Finished"/> when the search is complete.
     /// </summary>
-    public int FindMatches(FileTable table, QueryPlan plan, int excludedPeer, int firstId, List<int> matches, ref int workLeft)
+    public int FindMatches(FileTable table, QueryPlan plan, int excludedPeer, int firstId, List<int> matches, List<byte> ranks, ref int workLeft)
     {
         if (firstId >= table.Count)
         {
@@ -59,7 +59,7 @@ internal sealed class FileMatcher
 
         if (plan.PartCount == 0)
         {
-            return Scan(table, plan, excludedPeer, firstId, matches, ref workLeft);
+            return Scan(table, plan, excludedPeer, firstId, matches, ranks, ref workLeft);
         }
 
         if (!ChooseParts(table, plan, out var leadEntries, out var narrowEntries, ref workLeft))
@@ -89,11 +89,7 @@ internal sealed class FileMatcher
             workLeft -= count;
             for (var i = 0; i < count; i++)
             {
-                var id = _ids[i];
-                if (IsMatch(table, id, plan, excludedPeer))
-                {
-                    matches.Add(id);
-                }
+                Check(table, _ids[i], plan, excludedPeer, matches, ranks);
             }
 
             lo = hi;
@@ -107,7 +103,7 @@ internal sealed class FileMatcher
     }
 
     /// <summary>Without a part to look up, every entry from <paramref name="firstId"/> on is checked in order.</summary>
-    private static int Scan(FileTable table, QueryPlan plan, int excludedPeer, int firstId, List<int> matches, ref int workLeft)
+    private static int Scan(FileTable table, QueryPlan plan, int excludedPeer, int firstId, List<int> matches, List<byte> ranks, ref int workLeft)
     {
         for (var id = firstId; id < table.Count; id++)
         {
@@ -117,10 +113,7 @@ internal sealed class FileMatcher
             }
 
             workLeft--;
-            if (IsMatch(table, id, plan, excludedPeer))
-            {
-                matches.Add(id);
-            }
+            Check(table, id, plan, excludedPeer, matches, ranks);
         }
 
         return Finished;
@@ -344,14 +337,20 @@ internal sealed class FileMatcher
         return kept;
     }
 
-    private static bool IsMatch(FileTable table, int id, QueryPlan plan, int excludedPeer)
+    /// <summary>Adds entry <paramref name="id"/> and its rank when it is alive, not the excluded peer's, and matches.</summary>
+    private static void Check(FileTable table, int id, QueryPlan plan, int excludedPeer, List<int> matches, List<byte> ranks)
     {
         ref readonly var record = ref table[id];
         if (!record.IsAlive || record.Peer == excludedPeer)
         {
-            return false;
+            return;
         }
 
-        return plan.Matches(table.Name(id), record.IsAscii);
+        var rank = plan.RankIfMatches(table.Name(id), record.IsAscii);
+        if (rank != QueryPlan.NoMatch)
+        {
+            matches.Add(id);
+            ranks.Add((byte)rank);
+        }
     }
 }

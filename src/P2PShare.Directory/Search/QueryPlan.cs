@@ -21,6 +21,9 @@ namespace P2PShare.Directory.Search;
 /// </remarks>
 internal sealed class QueryPlan
 {
+    /// <summary>What <see cref="RankIfMatches"/> returns for a name the query does not match.</summary>
+    public const int NoMatch = -1;
+
     private readonly List<Range> _words = [];
     private readonly List<Range> _parts = [];
     private readonly List<Word> _folded = [];
@@ -87,19 +90,27 @@ internal sealed class QueryPlan
     public ReadOnlySpan<char> Part(int part) => CollectionsMarshal.AsSpan(_foldedChars)[_parts[part]];
 
     /// <summary>
-    /// The rank of a matching name (see PROTOCOL.md section 8.2): 0 when every word occurs in it
-    /// as a whole word, 1 when every word occurs at least at the start of a word, 2 otherwise.
-    /// A word's best occurrence counts; the query's worst word decides.
+    /// The exact rule and the rank (see PROTOCOL.md section 8.2) of a name given as UTF-8, in
+    /// one pass, checked on every candidate the index proposes: -1 when some word does not occur
+    /// in it; otherwise 0 when every word occurs in it as a whole word, 1 when every word occurs
+    /// at least at the start of a word, 2 otherwise. A word's best occurrence counts; the
+    /// query's worst word decides.
     /// </summary>
-    public int Rank(ReadOnlySpan<byte> utf8Name, bool isAscii)
+    public int RankIfMatches(ReadOnlySpan<byte> utf8Name, bool isAscii)
     {
         if (_words.Count == 0)
         {
             return 0;
         }
 
-        if (isAscii && _allAscii)
+        if (isAscii)
         {
+            // An ASCII name folds to ASCII, so a word that folds to anything else cannot occur in it.
+            if (!_allAscii)
+            {
+                return NoMatch;
+            }
+
             if (_nameBytes.Length < utf8Name.Length)
             {
                 _nameBytes = new byte[utf8Name.Length];
@@ -111,7 +122,13 @@ internal sealed class QueryPlan
             var worst = 0;
             foreach (var word in _folded)
             {
-                worst = Math.Max(worst, BestOccurrence(name, bytes[word.Chars]));
+                var best = BestOccurrence(name, bytes[word.Chars]);
+                if (best == NoMatch)
+                {
+                    return NoMatch;
+                }
+
+                worst = Math.Max(worst, best);
             }
 
             return worst;
@@ -122,65 +139,13 @@ internal sealed class QueryPlan
             _nameChars = new char[utf8Name.Length];
         }
 
-        var decoded = _nameChars.AsSpan(0, Encoding.UTF8.GetChars(utf8Name, _nameChars));
-        var worstChar = 0;
-        if (_anySurrogates || MemoryMarshal.Cast<char, ushort>(decoded).ContainsAnyInRange((ushort)0xD800, (ushort)0xDFFF))
-        {
-            var query = _query.AsSpan(0, _queryLength);
-            foreach (var word in _words)
-            {
-                worstChar = Math.Max(worstChar, BestOccurrenceIgnoringCase(decoded, query[word]));
-            }
-
-            return worstChar;
-        }
-
-        CaseFolding.Fold(decoded, decoded);
-        var chars = CollectionsMarshal.AsSpan(_foldedChars);
-        foreach (var word in _folded)
-        {
-            worstChar = Math.Max(worstChar, BestOccurrence(decoded, chars[word.Chars]));
-        }
-
-        return worstChar;
+        return RankDecoded(_nameChars.AsSpan(0, Encoding.UTF8.GetChars(utf8Name, _nameChars)));
     }
 
-    /// <summary>The exact rule for a name given as UTF-8, checked on every candidate the index proposes.</summary>
-    public bool Matches(ReadOnlySpan<byte> utf8Name, bool isAscii)
+    /// <summary><see cref="RankIfMatches"/> of a decoded name, folding it in place.</summary>
+    private int RankDecoded(Span<char> name)
     {
-        if (_words.Count == 0)
-        {
-            return true;
-        }
-
-        if (isAscii)
-        {
-            // An ASCII name folds to ASCII, so a word that folds to anything else cannot occur in it.
-            if (!_allAscii)
-            {
-                return false;
-            }
-
-            if (_nameBytes.Length < utf8Name.Length)
-            {
-                _nameBytes = new byte[utf8Name.Length];
-            }
-
-            Ascii.ToUpper(utf8Name, _nameBytes, out var length);
-            return MatchesFolded(_nameBytes.AsSpan(0, length));
-        }
-
-        if (_nameChars.Length < utf8Name.Length)
-        {
-            _nameChars = new char[utf8Name.Length];
-        }
-
-        return MatchesDecoded(_nameChars.AsSpan(0, Encoding.UTF8.GetChars(utf8Name, _nameChars)));
-    }
-
-    /// <summary>Matches a decoded name, folding it in place.</summary>
-    private bool MatchesDecoded(Span<char> name)
-    {
+        var worst = 0;
         // Asked as ushorts: the char overload allocated 96 bytes a call on .NET 10 (measured), once
         // per non-ASCII candidate name: the last allocation a search made.
         if (_anySurrogates || MemoryMarshal.Cast<char, ushort>(name).ContainsAnyInRange((ushort)0xD800, (ushort)0xDFFF))
@@ -188,40 +153,32 @@ internal sealed class QueryPlan
             var query = _query.AsSpan(0, _queryLength);
             foreach (var word in _words)
             {
-                if (!name.Contains(query[word], StringComparison.OrdinalIgnoreCase))
+                var best = BestOccurrenceIgnoringCase(name, query[word]);
+                if (best == NoMatch)
                 {
-                    return false;
+                    return NoMatch;
                 }
+
+                worst = Math.Max(worst, best);
             }
 
-            return true;
+            return worst;
         }
 
         CaseFolding.Fold(name, name);
         var chars = CollectionsMarshal.AsSpan(_foldedChars);
         foreach (var word in _folded)
         {
-            if (name.IndexOf(chars[word.Chars]) < 0)
+            var best = BestOccurrence<char>(name, chars[word.Chars]);
+            if (best == NoMatch)
             {
-                return false;
+                return NoMatch;
             }
+
+            worst = Math.Max(worst, best);
         }
 
-        return true;
-    }
-
-    private bool MatchesFolded(ReadOnlySpan<byte> name)
-    {
-        var bytes = CollectionsMarshal.AsSpan(_foldedBytes);
-        foreach (var word in _folded)
-        {
-            if (name.IndexOf(bytes[word.Chars]) < 0)
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return worst;
     }
 
     /// <summary>Adds a word, unless the query has it already (ignoring case): a repeated word adds no condition, only work.</summary>
@@ -293,12 +250,13 @@ internal sealed class QueryPlan
         }
     }
 
+    /// <summary>The class of the best occurrence of <paramref name="word"/> in <paramref name="name"/> (<see cref="NoMatch"/> when it has none).</summary>
     private static int BestOccurrence<T>(ReadOnlySpan<T> name, ReadOnlySpan<T> word)
         where T : unmanaged, IEquatable<T>
     {
-        var best = 2;
+        var best = NoMatch;
         var from = 0;
-        while (best > 0)
+        while (best != 0)
         {
             var found = name[from..].IndexOf(word);
             if (found < 0)
@@ -307,7 +265,8 @@ internal sealed class QueryPlan
             }
 
             var at = from + found;
-            best = Math.Min(best, ClassAt(name, at, at + word.Length));
+            var rank = ClassAt(name, at, at + word.Length);
+            best = best == NoMatch ? rank : Math.Min(best, rank);
             from = at + 1;
         }
 
@@ -316,9 +275,9 @@ internal sealed class QueryPlan
 
     private static int BestOccurrenceIgnoringCase(ReadOnlySpan<char> name, ReadOnlySpan<char> word)
     {
-        var best = 2;
+        var best = NoMatch;
         var from = 0;
-        while (best > 0)
+        while (best != 0)
         {
             var found = name[from..].IndexOf(word, StringComparison.OrdinalIgnoreCase);
             if (found < 0)
@@ -327,7 +286,8 @@ internal sealed class QueryPlan
             }
 
             var at = from + found;
-            best = Math.Min(best, ClassAt(name, at, at + word.Length));
+            var rank = ClassAt(name, at, at + word.Length);
+            best = best == NoMatch ? rank : Math.Min(best, rank);
             from = at + 1;
         }
 

@@ -3,7 +3,7 @@ namespace P2PShare.Directory.Search;
 /// <summary>
 /// Puts a search's matches in the order of PROTOCOL.md section 8.2 and keeps the best: names
 /// where every query word is a whole word first, then those where every word at least begins a
-/// word, then the rest (<see cref="QueryPlan.Rank"/>); within each, content held by more live
+/// word, then the rest (<see cref="QueryPlan.RankIfMatches"/>); within each, content held by more live
 /// entries first; then registration order (entry id). Each match becomes one 64-bit key in that
 /// order, so ranking is a sort of numbers, and only of the best ones when the answer is capped.
 /// Reused by one search at a time (it lives in the <see cref="SearchScratch"/>).
@@ -14,10 +14,16 @@ internal sealed class SearchRanking
     private const int SourceBits = 24;
     private const long MaxSources = (1L << SourceBits) - 1;
 
+    /// <summary>A rank not known yet (of an id the cache remembered): worked out from the name here.</summary>
+    public const byte Unknown = byte.MaxValue;
+
     private long[] _keys = new long[1024];
 
-    /// <summary>Reorders <paramref name="matches"/> (live entry ids, increasing) by rank and keeps the first <paramref name="maxFiles"/>.</summary>
-    public void Rank(FileTable table, QueryPlan plan, List<int> matches, int maxFiles)
+    /// <summary>
+    /// Reorders <paramref name="matches"/> (live entry ids, increasing, with their
+    /// <paramref name="ranks"/> as found) by rank and keeps the first <paramref name="maxFiles"/>.
+    /// </summary>
+    public void Rank(FileTable table, QueryPlan plan, List<int> matches, List<byte> ranks, int maxFiles)
     {
         var count = matches.Count;
         if (_keys.Length < count)
@@ -32,7 +38,12 @@ internal sealed class SearchRanking
         {
             var id = matches[i];
             ref readonly var record = ref table[id];
-            var rank = plan.Rank(table.Name(id), record.IsAscii);
+            int rank = ranks[i];
+            if (rank == Unknown)
+            {
+                rank = Math.Max(plan.RankIfMatches(table.Name(id), record.IsAscii), 0);
+            }
+
             var sources = Math.Min(table.LiveWithId(record.Id), MaxSources);
             var key = ((long)rank << (IdBits + SourceBits)) | ((MaxSources - sources) << IdBits) | (long)id;
             keys[i] = key;
@@ -57,6 +68,7 @@ internal sealed class SearchRanking
         }
 
         matches.RemoveRange(kept, count - kept);
+        ranks.Clear();
     }
 
     /// <summary>

@@ -22,6 +22,13 @@ internal sealed class SearchScratch
     /// <summary>Matching entry ids: in id order while searching, in rank order once ranked.</summary>
     public List<int> Matches { get; } = [];
 
+    /// <summary>
+    /// The rank of each of <see cref="Matches"/> as the search found it (see
+    /// <see cref="QueryPlan.RankIfMatches"/>), or <see cref="SearchRanking.Unknown"/> for ids the
+    /// cache remembered.
+    /// </summary>
+    public List<byte> Ranks { get; } = [];
+
     /// <summary>Peer slot → index of its group in <see cref="GroupPeers"/>.</summary>
     public Dictionary<int, int> GroupOfPeer { get; } = [];
 

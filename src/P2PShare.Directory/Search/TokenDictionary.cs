@@ -27,7 +27,6 @@ internal sealed class TokenDictionary
     private long[][] _words = new long[16][];
     private int _count;
     private readonly PostingIndex _pieces = new();
-    private readonly List<ulong> _pieceKeys = [];
 
     public int Count => _count;
 
@@ -148,7 +147,8 @@ internal sealed class TokenDictionary
     /// <summary>
     /// Appends to <paramref name="words"/> (in increasing order) the numbers of the words that
     /// contain <paramref name="part"/> (folded, letters and digits, at least two characters).
-    /// Each word number read from the index costs one unit of <paramref name="work"/>.
+    /// Each word number read from the index costs one unit of <paramref name="work"/>. Keeps no
+    /// state: searches run side by side under the read lock.
     /// </summary>
     public void FindContaining(ReadOnlySpan<char> part, List<int> words, ref int work)
     {
@@ -166,25 +166,16 @@ internal sealed class TokenDictionary
         }
 
         // The rarest three-character piece leads; the next two rarest narrow; the text decides.
-        _pieceKeys.Clear();
-        for (var i = 0; i + 2 < part.Length; i++)
-        {
-            var key = Trigrams.Key(part[i], part[i + 1], part[i + 2]);
-            if (!_pieceKeys.Contains(key))
-            {
-                _pieceKeys.Add(key);
-            }
-        }
-
         var lead = default(PostingCursor);
         var second = default(PostingCursor);
         var third = default(PostingCursor);
         var leadCount = int.MaxValue;
         var secondCount = int.MaxValue;
         var thirdCount = int.MaxValue;
-        foreach (var key in _pieceKeys)
+        for (var i = 0; i + 2 < part.Length; i++)
         {
-            var cursor = _pieces.Open(key);
+            // A piece the part repeats may take two of the three places: it narrows nothing, and is rare.
+            var cursor = _pieces.Open(Trigrams.Key(part[i], part[i + 1], part[i + 2]));
             var count = cursor.Count;
             if (count == 0)
             {
