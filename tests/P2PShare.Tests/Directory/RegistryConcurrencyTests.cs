@@ -14,6 +14,37 @@ namespace P2PShare.Tests.Directory;
 public sealed class RegistryConcurrencyTests
 {
     [Fact]
+    public async Task Searches_side_by_side_answer_what_each_answers_alone()
+    {
+        // Searches share the read lock: whatever one needs while it looks words up must be its
+        // own (a list the word dictionary kept for every search made two of them throw).
+        var registry = new InMemoryPeerRegistry(rememberSearches: false);
+        for (var peer = 0; peer < 20; peer++)
+        {
+            registry.Register(new PeerKey(new IPAddress([10, 7, 0, (byte)peer]), 3300), [.. Enumerable.Range(0, 100).Select(i => new FileEntry($"artist{peer * 7 % 13}/album{i % 9}/title{i * 31 % 997} take{peer}.mp3", 1, ContentId.Zero))]);
+        }
+
+        string[] queries = ["artist1 title1", "title99", "album3 take1", "tist ake", "title9 mp3", "itle12", "artist12 album"];
+        var alone = queries.ToDictionary(q => q, q => Describe(registry.Search(q, null, 1000)));
+        var failures = await Task.WhenAll(Enumerable.Range(0, 8).Select(thread => Task.Run(() =>
+        {
+            var wrong = 0;
+            for (var i = 0; i < 400; i++)
+            {
+                var query = queries[(i + thread) % queries.Length];
+                wrong += Describe(registry.Search(query, null, 1000)) == alone[query] ? 0 : 1;
+            }
+
+            return wrong;
+        })));
+        Assert.All(failures, wrong => Assert.Equal(0, wrong));
+        Assert.NotEqual("", alone["title99"]);
+    }
+
+    private static string Describe(IReadOnlyList<PeerFiles> peers) =>
+        string.Join(";", peers.Select(p => $"{p.Address}:{p.Port}=" + string.Join(",", p.Files.Select(f => f.Name))));
+
+    [Fact]
     public async Task Churn_searches_and_background_compactions_leave_exactly_what_was_registered()
     {
         // Compaction as soon as 50 entries are dead, slices of a few thousand entries: both
