@@ -30,6 +30,9 @@ internal sealed class FileMatcher
     // Fewest ids a window spans when the leading lists are long (a window per slice otherwise).
     private const int MinWindow = 4096;
 
+    // The lists are joined as bits when they hold at least one id in this many of the table's.
+    private const int BitsFraction = 32;
+
     private readonly List<int> _leadWords = [];
     private readonly List<int> _narrowWords = [];
     private readonly List<int> _partWords = [];
@@ -39,6 +42,8 @@ internal sealed class FileMatcher
     private int[] _ids = new int[1024];
     private int[] _merged = new int[1024];
     private int[] _narrowIds = new int[1024];
+    private ulong[] _leadBits = new ulong[1024];
+    private ulong[] _narrowBits = new ulong[1024];
     private readonly List<int> _runEnds = [];
 
     /// <summary>
@@ -72,24 +77,36 @@ internal sealed class FileMatcher
         var end = table.Count;
         var lo = firstId;
         var entries = leadEntries + (narrowCount > 0 ? narrowEntries : 0);
+
+        // Common words (one id in a few dozen) are joined as bits: a word with bits costs a
+        // machine word per 64 ids, one without its postings, whatever the window.
+        var asBits = entries * BitsFraction > (long)end - firstId;
+        var cost = asBits ? BitsCost(table, _leadWords, (long)end - firstId) + (narrowCount > 0 ? BitsCost(table, _narrowWords, (long)end - firstId) : 0) : entries;
         while (lo < end)
         {
             // A window holds about what the rest of the work allows, so a long search stops near its budget.
             var span = (long)end - lo;
-            var hi = entries <= Math.Max(workLeft, 1)
+            var hi = cost <= Math.Max(workLeft, 1)
                 ? end
-                : (int)Math.Min(end, lo + Math.Max(MinWindow, span * Math.Max(workLeft, 1) / entries));
-            var count = Collect(_lead.AsSpan(0, leadCount), lo, hi, ref _ids, ref workLeft);
-            if (narrowCount > 0 && count > 0)
+                : (int)Math.Min(end, lo + Math.Max(MinWindow, span * Math.Max(workLeft, 1) / Math.Max(cost, 1)));
+            if (asBits)
             {
-                var narrowed = Collect(_narrow.AsSpan(0, narrowCount), lo, hi, ref _narrowIds, ref workLeft);
-                count = Intersect(_ids.AsSpan(0, count), _narrowIds.AsSpan(0, narrowed));
+                JoinAsBits(table, plan, excludedPeer, narrowCount, lo, hi, matches, ranks, ref workLeft);
             }
-
-            workLeft -= count;
-            for (var i = 0; i < count; i++)
+            else
             {
-                Check(table, _ids[i], plan, excludedPeer, matches, ranks);
+                var count = Collect(_lead.AsSpan(0, leadCount), lo, hi, ref _ids, ref workLeft);
+                if (narrowCount > 0 && count > 0)
+                {
+                    var narrowed = Collect(_narrow.AsSpan(0, narrowCount), lo, hi, ref _narrowIds, ref workLeft);
+                    count = Intersect(_ids.AsSpan(0, count), _narrowIds.AsSpan(0, narrowed));
+                }
+
+                workLeft -= count;
+                for (var i = 0; i < count; i++)
+                {
+                    Check(table, _ids[i], plan, excludedPeer, matches, ranks);
+                }
             }
 
             lo = hi;
@@ -100,6 +117,101 @@ internal sealed class FileMatcher
         }
 
         return Finished;
+    }
+
+    /// <summary>What joining the lists of <paramref name="words"/> as bits over <paramref name="span"/> ids costs.</summary>
+    private static long BitsCost(FileTable table, List<int> words, long span)
+    {
+        long cost = 0;
+        foreach (var word in words)
+        {
+            var entries = table.EntriesByWord.CountOfList(word);
+            cost += table.DenseWords.Has(word, entries) ? (span / 64) + 1 : entries;
+        }
+
+        return cost;
+    }
+
+    /// <summary>
+    /// The window from <paramref name="lo"/> up to <paramref name="hi"/> as bits: the leading
+    /// part's words ORed, ANDed with the narrowing part's, each id left checked in order.
+    /// </summary>
+    private void JoinAsBits(FileTable table, QueryPlan plan, int excludedPeer, int narrowCount, int lo, int hi, List<int> matches, List<byte> ranks, ref int workLeft)
+    {
+        var firstId = lo & ~63;
+        var length = (hi - firstId + 63) >> 6;
+        if (_leadBits.Length < length)
+        {
+            _leadBits = new ulong[Math.Max(length, _leadBits.Length * 2)];
+            _narrowBits = new ulong[_leadBits.Length];
+        }
+
+        var bits = _leadBits.AsSpan(0, length);
+        FillBits(table, _leadWords, _lead, lo, hi, firstId, bits, ref workLeft);
+        if (narrowCount > 0)
+        {
+            var narrow = _narrowBits.AsSpan(0, length);
+            FillBits(table, _narrowWords, _narrow, lo, hi, firstId, narrow, ref workLeft);
+            for (var i = 0; i < bits.Length; i++)
+            {
+                bits[i] &= narrow[i];
+            }
+        }
+
+        // Only ids from lo up to hi: the words' bits cover the whole of the first and last machine words.
+        bits[0] &= ulong.MaxValue << (lo - firstId);
+        if (((hi - firstId) & 63) != 0)
+        {
+            bits[^1] &= (1UL << ((hi - firstId) & 63)) - 1;
+        }
+
+        for (var i = 0; i < bits.Length; i++)
+        {
+            var word = bits[i];
+            while (word != 0)
+            {
+                var id = firstId + (i << 6) + System.Numerics.BitOperations.TrailingZeroCount(word);
+                word &= word - 1;
+                workLeft--;
+                Check(table, id, plan, excludedPeer, matches, ranks);
+            }
+        }
+    }
+
+    /// <summary>Sets in <paramref name="bits"/> (bit 0: id <paramref name="firstId"/>) the ids from <paramref name="lo"/> up to <paramref name="hi"/> of any of <paramref name="words"/>.</summary>
+    private static void FillBits(FileTable table, List<int> words, PostingCursor[] cursors, int lo, int hi, int firstId, Span<ulong> bits, ref int workLeft)
+    {
+        bits.Clear();
+        for (var i = 0; i < words.Count; i++)
+        {
+            var word = words[i];
+            if (table.DenseWords.Has(word, table.EntriesByWord.CountOfList(word)))
+            {
+                table.DenseWords.OrInto(word, bits, firstId);
+                workLeft -= bits.Length;
+                continue;
+            }
+
+            ref var cursor = ref cursors[i];
+            if (!cursor.AdvanceTo(lo))
+            {
+                continue;
+            }
+
+            var read = 0;
+            while (cursor.Current < hi)
+            {
+                var at = cursor.Current - firstId;
+                bits[at >> 6] |= 1UL << (at & 63);
+                read++;
+                if (!cursor.MoveNext())
+                {
+                    break;
+                }
+            }
+
+            workLeft -= read;
+        }
     }
 
     /// <summary>Without a part to look up, every entry from <paramref name="firstId"/> on is checked in order.</summary>

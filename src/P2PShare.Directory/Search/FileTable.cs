@@ -19,6 +19,7 @@ internal sealed class FileTable
     private readonly NameArena _names = new();
     private readonly PostingIndex _entriesByWord = new();
     private readonly TokenDictionary _words = new();
+    private readonly DenseWordBits _denseWords = new();
     // Records in chunks of RecordChunkSize (57 KB each, below the large object heap's threshold):
     // the table grows without ever copying a large array under the registry's write lock.
     private const int RecordChunkBits = 10;
@@ -47,11 +48,14 @@ internal sealed class FileTable
 
     public TokenDictionary Words => _words;
 
+    /// <summary>Bits of the words found in a large share of the names (shared by everyone: not charged to a registration).</summary>
+    public DenseWordBits DenseWords => _denseWords;
+
     public ref readonly FileRecord this[int id] => ref _records[id >> RecordChunkBits][id & (RecordChunkSize - 1)];
 
     /// <summary>Bytes of the table's arrays: records, names and postings (what the memory budget counts).</summary>
     public long AllocatedBytes =>
-        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _entriesByWord.AllocatedBytes + _words.AllocatedBytes + _ids.AllocatedBytes;
+        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _entriesByWord.AllocatedBytes + _words.AllocatedBytes + _denseWords.AllocatedBytes + _ids.AllocatedBytes;
 
     /// <summary>
     /// What the indexes by word grow by with each posting (their lists' bytes and the words'
@@ -157,6 +161,7 @@ internal sealed class FileTable
             if (_words.Text(list).SequenceEqual(word))
             {
                 _entriesByWord.AddTo(list, id);
+                _denseWords.Added(list, _entriesByWord.CountOfList(list), id, _count, _entriesByWord);
                 return;
             }
 

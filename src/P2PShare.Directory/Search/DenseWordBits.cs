@@ -1,0 +1,126 @@
+namespace P2PShare.Directory.Search;
+
+/// <summary>
+/// A bit per entry id for each word found in a large share of the names (a year, a file type,
+/// "report"), beside its posting list: a broad query joins such words a machine word of 64
+/// ids at a time instead of decoding hundreds of thousands of postings. A word gets its bits
+/// once its list holds at least <see cref="MinEntries"/> entries and one in
+/// <see cref="Fraction"/> of the ids handed out, so the bits never take more than
+/// <see cref="Fraction"/> / 8 bytes per posting of the lists they stand beside. The bits are kept
+/// in chunks of <see cref="ChunkIds"/> ids, added as ids grow, so nothing large is copied under
+/// the registry's write lock. Append-only like the lists: dead entries keep their bits, and
+/// readers check what they find. Not thread-safe: the table's owner locks around it.
+/// </summary>
+internal sealed class DenseWordBits
+{
+    /// <summary>Fewest entries a word needs to get bits.</summary>
+    public const int MinEntries = 4096;
+
+    /// <summary>A word gets bits once at least one id in this many is in its list.</summary>
+    public const int Fraction = 64;
+
+    private const int ChunkBits = 16;
+    private const int ChunkIds = 1 << ChunkBits;
+    private const int ChunkWords = ChunkIds / 64;
+
+    private readonly Dictionary<int, WordBits> _byWord = [];
+    private long _bytes;
+
+    public long AllocatedBytes => _bytes;
+
+    public int Count => _byWord.Count;
+
+    /// <summary>Whether word <paramref name="word"/> (with <paramref name="entries"/> entries) has bits.</summary>
+    public bool Has(int word, int entries) => entries >= MinEntries && _byWord.ContainsKey(word);
+
+    /// <summary>
+    /// Called after id <paramref name="id"/> joined the list of word <paramref name="word"/>
+    /// (now <paramref name="entries"/> long) of a table of <paramref name="ids"/> ids: sets its
+    /// bit, or gives the word bits (from its whole list) when it has just become common enough.
+    /// </summary>
+    public void Added(int word, int entries, int id, int ids, PostingIndex lists)
+    {
+        if (entries < MinEntries)
+        {
+            return;
+        }
+
+        if (_byWord.TryGetValue(word, out var bits))
+        {
+            Set(bits, id);
+            return;
+        }
+
+        if ((long)entries * Fraction < ids)
+        {
+            return;
+        }
+
+        bits = new WordBits();
+        var list = lists.OpenList(word);
+        while (list.MoveNext())
+        {
+            Set(bits, list.Current);
+        }
+
+        _byWord[word] = bits;
+    }
+
+    /// <summary>
+    /// ORs the bits of word <paramref name="word"/> (which has bits) into <paramref name="target"/>,
+    /// whose bit 0 stands for id <paramref name="firstId"/> (a multiple of 64).
+    /// </summary>
+    public void OrInto(int word, Span<ulong> target, int firstId)
+    {
+        var chunks = _byWord[word].Chunks;
+        var at = 0;
+        while (at < target.Length)
+        {
+            var id = firstId + (at * 64);
+            var chunk = id >> ChunkBits;
+            if (chunk >= chunks.Length)
+            {
+                return;
+            }
+
+            var offset = (id & (ChunkIds - 1)) / 64;
+            var take = Math.Min(ChunkWords - offset, target.Length - at);
+            if (chunks[chunk] is { } bits)
+            {
+                var source = bits.AsSpan(offset, take);
+                var destination = target.Slice(at, take);
+                for (var i = 0; i < take; i++)
+                {
+                    destination[i] |= source[i];
+                }
+            }
+
+            at += take;
+        }
+    }
+
+    private void Set(WordBits bits, int id)
+    {
+        var chunk = id >> ChunkBits;
+        if (chunk >= bits.Chunks.Length)
+        {
+            var grown = Math.Max(chunk + 1, bits.Chunks.Length * 2);
+            _bytes += 8L * (grown - bits.Chunks.Length);
+            Array.Resize(ref bits.Chunks, grown);
+        }
+
+        if (bits.Chunks[chunk] is not { } words)
+        {
+            bits.Chunks[chunk] = words = new ulong[ChunkWords];
+            _bytes += 8L * ChunkWords;
+        }
+
+        words[(id & (ChunkIds - 1)) >> 6] |= 1UL << (id & 63);
+    }
+
+    /// <summary>One word's bits, by chunk (null: no id of the chunk is in the list).</summary>
+    private sealed class WordBits
+    {
+        public ulong[]?[] Chunks = [];
+    }
+}
