@@ -2,17 +2,17 @@ namespace P2PShare.Directory.Search;
 
 /// <summary>
 /// Maps every UTF-16 code unit to one representative of the characters that
-/// <see cref="StringComparison.OrdinalIgnoreCase"/> considers equal to it, so that the trigram
-/// index can key on folded text: if a query word occurs in a name ignoring case, every folded
-/// trigram of the word is a folded trigram of the name.
+/// <see cref="StringComparison.OrdinalIgnoreCase"/> considers equal to it, so that the word
+/// index can key on folded text: if a query word occurs in a name ignoring case, its folded
+/// text occurs in the folded name.
 /// </summary>
 /// <remarks>
 /// The table is derived from the runtime's own comparison rather than from
 /// <see cref="char.ToUpperInvariant(char)"/>, which differs from OrdinalIgnoreCase for a few
 /// characters (dotless i, for instance): sorting all characters with the comparison puts each
 /// class of equal characters next to each other. Surrogates are compared as pairs by the runtime,
-/// so they all fold to one code unit; that only widens a trigram, and the exact substring check
-/// that follows every index lookup removes what it lets through.
+/// so they all fold to one code unit (not a letter: it ends a word); the exact substring check
+/// that follows every index lookup decides for them.
 /// </remarks>
 internal static class CaseFolding
 {

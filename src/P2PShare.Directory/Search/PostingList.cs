@@ -46,7 +46,7 @@ internal struct PostingList
 
     /// <summary>
     /// Appends <paramref name="id"/>, which must not be smaller than any id already in the list;
-    /// the same id again (a name with a repeated trigram) is ignored. Returns by how many bytes
+    /// the same id again (a name with a repeated word) is ignored. Returns by how many bytes
     /// the list's arrays grew (0 mostly), so the index can keep its size without adding it up.
     /// </summary>
     public int Add(int id)
