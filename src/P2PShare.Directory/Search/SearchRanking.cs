@@ -44,7 +44,8 @@ internal sealed class SearchRanking
                 rank = Math.Max(plan.RankIfMatches(table.Name(id), record.IsAscii), 0);
             }
 
-            var sources = Math.Min(table.LiveWithId(record.Id), MaxSources);
+            // An entry alone in its ring is the only one with its content id: no lookup needed.
+            var sources = record.NextSameId == id ? 1 : Math.Min(table.LiveWithId(record.Id), MaxSources);
             var key = ((long)rank << (IdBits + SourceBits)) | ((MaxSources - sources) << IdBits) | (long)id;
             keys[i] = key;
             inOrder &= key > previous;
