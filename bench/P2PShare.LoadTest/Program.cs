@@ -8,6 +8,7 @@ using P2PShare.Protocol;
 //
 //   p2pshare-loadtest directory --server 127.0.0.1:PORT [--peers 10000] [--files 100] [--connections 50]
 //       [--warmup 2] [--duration 10] [--register-concurrency 64] [--seed 1] [--server-pid PID]
+//       [--catalog mixed|music|office] [--queries repeated|diverse]
 //   p2pshare-loadtest downloads --server 127.0.0.1:PORT --name NAME --output DIR [--count 100] [--sources 1]
 //   p2pshare-loadtest flood --server 127.0.0.1:PORT [--gib 5] [--addresses 4] [--connections 32] [--names N (per frame; default: 16 MiB frames)] [--server-pid PID]
 //   p2pshare-loadtest slow-search --server 127.0.0.1:PORT [--peers 3000] [--files 100] [--query-bytes 65534] [--attackers 2] [--duration 20]
@@ -41,7 +42,9 @@ try
                     options.Seconds("--duration", 10),
                     options.Int("--register-concurrency", 64),
                     options.Int("--seed", 1),
-                    options.OptionalInt("--server-pid")),
+                    options.OptionalInt("--server-pid"),
+                    options.String("--catalog", "mixed"),
+                    options.String("--queries", "repeated")),
                 cancel.Token);
         case "downloads":
             return await ConcurrentDownloads.RunAsync(

@@ -25,7 +25,7 @@ internal static class SlowSearchStorm
     public static async Task<int> RunAsync(SlowSearchOptions options, CancellationToken cancellationToken)
     {
         var report = new JsonReport();
-        var catalog = PeerCatalog.Build(options.Peers + 1000, options.FilesPerPeer, 4096, options.Seed);
+        var catalog = PeerCatalog.Build(new MixedCatalog(options.Seed), options.Peers + 1000, options.FilesPerPeer, 4096);
         var peers = new ConcurrentBag<SimulatedPeer>();
         try
         {

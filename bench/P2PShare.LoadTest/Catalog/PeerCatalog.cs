@@ -18,21 +18,20 @@ internal sealed class PeerCatalog
     /// <summary>The REGISTER frame of each peer, header included.</summary>
     public byte[][] RegisterFrames { get; }
 
-    /// <summary>Queries that each find a few of the registered files.</summary>
+    /// <summary>Queries that each find a few of the registered files (the repeated queries).</summary>
     public string[] Queries { get; }
 
     /// <summary>File entries over all peers.</summary>
     public long Entries { get; }
 
-    public static PeerCatalog Build(int peers, int filesPerPeer, int queryCount, int seed)
+    public static PeerCatalog Build(ICatalogGenerator generator, int peers, int filesPerPeer, int queryCount)
     {
-        var popular = SimulatedShares.BuildPopular(seed);
         var frames = new byte[peers][];
         var queries = new string[queryCount];
         long entries = 0;
         Parallel.For(0, peers, peer =>
         {
-            var files = SimulatedShares.For(peer, filesPerPeer, seed, popular, out var query);
+            var files = generator.FilesFor(peer, filesPerPeer, out var query);
             // Peer i gives the query of its first own file to query slot i (while slots last).
             if (peer < queryCount)
             {

@@ -16,13 +16,24 @@ internal sealed record DirectoryLoadOptions(
     TimeSpan Duration,
     int RegisterConcurrency,
     int Seed,
-    int? ServerPid);
+    int? ServerPid,
+    string Catalog = "mixed",
+    string Queries = "repeated");
 
 /// <summary>
 /// The directory benchmark: (a) registers the simulated peers, each over its own connection that
 /// stays open and answers PINGs, timing from the first connect to the last OK; (b) runs the
 /// search clients for a warm-up and then a measured window; (c) reports one JSON line.
 /// </summary>
+/// <remarks>
+/// The catalogue (<c>--catalog</c>) is <see cref="MixedCatalog"/> (the default),
+/// <see cref="MusicCatalog"/> or <see cref="OfficeCatalog"/>. The queries (<c>--queries</c>) are
+/// <c>repeated</c> (the default: a pool of 4,096, one for the first own file of each of the first
+/// peers, asked in turn over and over, so that a search cache answers most) or <c>diverse</c>
+/// (each connection draws a fresh query from the catalogue's query mix for every request, from
+/// a generator seeded with the seed and the connection's number, so that few come up twice; the
+/// report says how few: <c>search_distinct_share</c>, <c>search_new_share</c>).
+/// </remarks>
 internal static class DirectoryLoad
 {
     private const int QueryCount = 4096;
@@ -31,10 +42,16 @@ internal static class DirectoryLoad
     {
         var report = new JsonReport();
         var build = Stopwatch.StartNew();
-        var catalog = PeerCatalog.Build(options.Peers, options.FilesPerPeer, QueryCount, options.Seed);
+        if (options.Queries is not ("repeated" or "diverse"))
+        {
+            throw new ArgumentException($"--queries is repeated or diverse, not \"{options.Queries}\"");
+        }
+
+        var generator = CatalogGenerators.Create(options.Catalog, options.Seed);
+        var catalog = PeerCatalog.Build(generator, options.Peers, options.FilesPerPeer, QueryCount);
         var queryFrames = catalog.Queries.Select(q => MessageCodec.EncodeFrame(new SearchMessage(q))).ToArray();
-        Log($"catalogue: {options.Peers} peers, {catalog.Entries} entries, {catalog.RegisterFrames.Sum(f => (long)f.Length) / 1048576.0:0.0} MiB of REGISTER frames, built in {build.Elapsed.TotalSeconds:0.00} s");
-        report.Add("peers", options.Peers).Add("entries", catalog.Entries);
+        Log($"catalogue {generator.Kind}: {options.Peers} peers, {catalog.Entries} entries, {catalog.RegisterFrames.Sum(f => (long)f.Length) / 1048576.0:0.0} MiB of REGISTER frames, built in {build.Elapsed.TotalSeconds:0.00} s; {options.Queries} queries");
+        report.Add("catalog", generator.Kind).Add("queries", options.Queries).Add("peers", options.Peers).Add("entries", catalog.Entries);
 
         var peers = new ConcurrentBag<SimulatedPeer>();
         try
@@ -50,12 +67,13 @@ internal static class DirectoryLoad
             // The load tool shares the cores with the server: its own CPU time says how much it took.
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var wall = Stopwatch.StartNew();
-            var search = await SearchLoadAsync(options, queryFrames, cancellationToken).ConfigureAwait(false);
+            var search = await SearchLoadAsync(options, generator, queryFrames, cancellationToken).ConfigureAwait(false);
             var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore) / wall.Elapsed;
             search.AddTo(report);
             report.Add("client_cpu_cores_during_search", clientCpu);
             Log($"load tool CPU during the searches: {clientCpu:0.00} cores");
-            Log($"searches: {search.PerSecond:0} /s, p50 {search.P50Ms:0.000} ms, p99 {search.P99Ms:0.000} ms, max {search.MaxMs:0.000} ms, {search.Errors} errors, {search.MeanEntries:0.0} entries per answer");
+            Log($"searches: {search.PerSecond:0} /s, p50 {search.P50Ms:0.000} ms, p99 {search.P99Ms:0.000} ms, max {search.MaxMs:0.000} ms, {search.Errors} errors{(search.FirstError is null ? "" : $" (first: {search.FirstError})")}");
+            Log($"answers: {search.MeanEntries:0.0} entries and {search.MeanPayloadBytes:0} payload bytes on average, {search.EmptyResults} empty, {search.FullAnswers} full ({Limits.MaxSearchResults} entries); {search.DistinctQueries} distinct queries in {search.Searches} searches ({search.DistinctShare:P1}), {search.NewShare:P1} of the searches asked for the first time in the run");
             AddServerMemory(report, options.ServerPid, "after_search");
 
             var online = peers.Count(p => p.IsOnline);
@@ -102,7 +120,7 @@ internal static class DirectoryLoad
         return (clock.Elapsed.TotalSeconds, errors, firstError);
     }
 
-    private static async Task<SearchSummary> SearchLoadAsync(DirectoryLoadOptions options, byte[][] queryFrames, CancellationToken cancellationToken)
+    private static async Task<SearchSummary> SearchLoadAsync(DirectoryLoadOptions options, ICatalogGenerator generator, byte[][] queryFrames, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         var measureFrom = start + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
@@ -111,8 +129,9 @@ internal static class DirectoryLoad
         var clients = Enumerable.Range(0, options.Connections).Select(i => SearchClient.RunAsync(
             SocketIO.LoopbackAddress(200, i),
             options.Server,
-            queryFrames,
-            i * queryFrames.Length / options.Connections,
+            options.Queries == "diverse"
+                ? QuerySource.Diverse(generator, unchecked((options.Seed * 1_000_003) + i))
+                : QuerySource.Repeated(queryFrames, i * queryFrames.Length / options.Connections),
             measureFrom,
             measureUntil,
             cancellationToken)).ToArray();
