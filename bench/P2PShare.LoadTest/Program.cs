@@ -1,5 +1,6 @@
 using P2PShare.LoadTest;
 using P2PShare.LoadTest.Attacks;
+using P2PShare.LoadTest.Catalog;
 using P2PShare.LoadTest.Directory;
 using P2PShare.LoadTest.Downloads;
 using P2PShare.Protocol;
@@ -9,10 +10,11 @@ using P2PShare.Protocol;
 //   p2pshare-loadtest directory --server 127.0.0.1:PORT [--peers 10000] [--files 100] [--connections 50]
 //       [--warmup 2] [--duration 10] [--register-concurrency 64] [--seed 1] [--server-pid PID]
 //       [--catalog mixed|music|office] [--queries repeated|diverse]
+//   p2pshare-loadtest catalog [--catalog office] [--peers 10000] [--files 100] [--sample-peers 1000] [--queries 2000] [--draws 250000] [--show 5] [--seed 1]
 //   p2pshare-loadtest downloads --server 127.0.0.1:PORT --name NAME --output DIR [--count 100] [--sources 1]
 //   p2pshare-loadtest flood --server 127.0.0.1:PORT [--gib 5] [--addresses 4] [--connections 32] [--names N (per frame; default: 16 MiB frames)] [--server-pid PID]
 //   p2pshare-loadtest slow-search --server 127.0.0.1:PORT [--peers 3000] [--files 100] [--query-bytes 65534] [--attackers 2] [--duration 20]
-const string Usage = "usage: p2pshare-loadtest directory --server 127.0.0.1:PORT [options] | downloads --server HOST:PORT --name NAME --output DIR [options] | flood --server 127.0.0.1:PORT [options] | slow-search --server 127.0.0.1:PORT [options]";
+const string Usage = "usage: p2pshare-loadtest directory --server 127.0.0.1:PORT [options] | catalog [options] | downloads --server HOST:PORT --name NAME --output DIR [options] | flood --server 127.0.0.1:PORT [options] | slow-search --server 127.0.0.1:PORT [options]";
 if (args.Length == 0)
 {
     Console.Error.WriteLine(Usage);
@@ -46,6 +48,17 @@ try
                     options.String("--catalog", "mixed"),
                     options.String("--queries", "repeated")),
                 cancel.Token);
+        case "catalog":
+            return CatalogSample.Run(
+                new CatalogSampleOptions(
+                    options.String("--catalog", "office"),
+                    options.Int("--peers", 10_000),
+                    options.Int("--files", 100),
+                    options.Int("--sample-peers", 1_000),
+                    options.Int("--queries", 2_000),
+                    options.Int("--draws", 250_000),
+                    options.Int("--show", 5),
+                    options.Int("--seed", 1)));
         case "downloads":
             return await ConcurrentDownloads.RunAsync(
                 new DownloadLoadOptions(
