@@ -15,7 +15,7 @@ public sealed class SearchLimits
 
     /// <summary>
     /// Most entries one search may look at (<c>--max-search-work</c>): ids read from posting
-    /// lists and names checked against the words, each counting one. A search that reaches it
+    /// lists count one each, names checked against the words one per query word. A search that reaches it
     /// answers with what it found so far.
     /// </summary>
     public int MaxWork { get; init; } = 2_000_000;

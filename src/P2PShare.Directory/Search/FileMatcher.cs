@@ -51,7 +51,7 @@ internal sealed class FileMatcher
     /// id <paramref name="firstId"/> on that match <paramref name="plan"/> and do not belong to
     /// peer slot <paramref name="excludedPeer"/> (-1 excludes none), until the table's end or
     /// until <paramref name="workLeft"/> runs out. Every word looked up, every id read from a
-    /// list and every name checked costs one unit of work. Returns the id to go on from when the
+    /// list costs one unit of work, every name checked <see cref="QueryPlan.CheckCost"/>. Returns the id to go on from when the
     /// work ran out first (a later call with that id as <paramref name="firstId"/> continues
     /// exactly where this one stopped), or <see cref="Finished"/> when the search is complete.
     /// </summary>
@@ -77,11 +77,14 @@ internal sealed class FileMatcher
         var end = table.Count;
         var lo = firstId;
         var entries = leadEntries + (narrowCount > 0 ? narrowEntries : 0);
+        var checkCost = plan.CheckCost;
 
         // Common words (one id in a few dozen) are joined as bits: a word with bits costs a
         // machine word per 64 ids, one without its postings, whatever the window.
         var asBits = entries * BitsFraction > (long)end - firstId;
         var cost = asBits ? BitsCost(table, _leadWords, (long)end - firstId) + (narrowCount > 0 ? BitsCost(table, _narrowWords, (long)end - firstId) : 0) : entries;
+        // At worst every leading entry is a candidate whose name is checked.
+        cost += leadEntries * checkCost;
         while (lo < end)
         {
             // A window holds about what the rest of the work allows, so a long search stops near its budget.
@@ -102,7 +105,7 @@ internal sealed class FileMatcher
                     count = Intersect(_ids.AsSpan(0, count), _narrowIds.AsSpan(0, narrowed));
                 }
 
-                workLeft -= count;
+                workLeft -= count * checkCost;
                 for (var i = 0; i < count; i++)
                 {
                     Check(table, _ids[i], plan, excludedPeer, matches, ranks);
@@ -138,6 +141,7 @@ internal sealed class FileMatcher
     /// </summary>
     private void JoinAsBits(FileTable table, QueryPlan plan, int excludedPeer, int narrowCount, int lo, int hi, List<int> matches, List<byte> ranks, ref int workLeft)
     {
+        var checkCost = plan.CheckCost;
         var firstId = lo & ~63;
         var length = (hi - firstId + 63) >> 6;
         if (_leadBits.Length < length)
@@ -172,7 +176,7 @@ internal sealed class FileMatcher
             {
                 var id = firstId + (i << 6) + System.Numerics.BitOperations.TrailingZeroCount(word);
                 word &= word - 1;
-                workLeft--;
+                workLeft -= checkCost;
                 Check(table, id, plan, excludedPeer, matches, ranks);
             }
         }
@@ -217,6 +221,7 @@ internal sealed class FileMatcher
     /// <summary>Without a part to look up, every entry from <paramref name="firstId"/> on is checked in order.</summary>
     private static int Scan(FileTable table, QueryPlan plan, int excludedPeer, int firstId, List<int> matches, List<byte> ranks, ref int workLeft)
     {
+        var checkCost = plan.CheckCost;
         for (var id = firstId; id < table.Count; id++)
         {
             if (workLeft <= 0)
@@ -224,7 +229,7 @@ internal sealed class FileMatcher
                 return id;
             }
 
-            workLeft--;
+            workLeft -= checkCost;
             Check(table, id, plan, excludedPeer, matches, ranks);
         }
 

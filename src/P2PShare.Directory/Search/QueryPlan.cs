@@ -46,6 +46,14 @@ internal sealed class QueryPlan
 
     public int WordCount => _words.Count;
 
+    /// <summary>
+    /// Units of search work one <see cref="RankIfMatches"/> of this query costs: one per word
+    /// (at least one), since each word is searched for in the name on its own. Counting a check
+    /// as one unit whatever the query let a query of 32 one-letter words spend 32 times the CPU
+    /// a search is allowed.
+    /// </summary>
+    public int CheckCost => Math.Max(1, _words.Count);
+
     public void Parse(ReadOnlySpan<char> query)
     {
         if (_query.Length < query.Length)

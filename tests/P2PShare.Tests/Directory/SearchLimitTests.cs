@@ -56,6 +56,21 @@ public sealed class SearchLimitTests
     }
 
     [Fact]
+    public async Task A_name_check_costs_one_unit_of_work_per_query_word()
+    {
+        // 2,000 names that every one-letter query matches; with nothing for the index to look up,
+        // each is checked. A budget of 900 checks 900 names for a one-word query, 180 for a
+        // five-word one (each of its words searched in every name).
+        var registry = new InMemoryPeerRegistry(new RegistrationQuotas(), new SearchLimits { MaxWork = 900 });
+        registry.Register(Alice, [.. Enumerable.Range(0, 2000).Select(i => File($"a b c d e {i}.txt"))]);
+
+        Assert.Equal(900, (await SearchAsync(registry, "a")).Sum(p => p.Files.Count));
+        Assert.Equal(180, (await SearchAsync(registry, "a b c d e")).Sum(p => p.Files.Count));
+        // Repeated words count once, in the cost as in the limit.
+        Assert.Equal(450, (await SearchAsync(registry, "a A b B a")).Sum(p => p.Files.Count));
+    }
+
+    [Fact]
     public async Task A_query_with_more_different_words_than_the_limit_is_refused_and_repeated_words_count_once()
     {
         var registry = new InMemoryPeerRegistry(new RegistrationQuotas(), new SearchLimits { MaxQueryWords = 3 });
