@@ -1351,12 +1351,14 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         if (scratch.Remembered is { } remembered)
         {
             // What matched before still does, unless it died since.
-            foreach (var id in remembered.Ids)
+            var ranks = remembered.Ranks;
+            for (var i = 0; i < ranks.Length; i++)
             {
+                var id = remembered.Ids[i];
                 if (_table[id].IsAlive)
                 {
                     scratch.Matches.Add(id);
-                    scratch.Ranks.Add(SearchRanking.Unknown);
+                    scratch.Ranks.Add(ranks[i]);
                 }
             }
 
@@ -1374,7 +1376,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         var searchedTo = outOfWork ? next : _table.Count;
         if (scratch.Remembered is not { } remembered || remembered.SearchedTo != searchedTo || remembered.Ids.Length != matches.Count)
         {
-            _cache!.Remember(scratch.Query, scratch.MaxFiles, CollectionsMarshal.AsSpan(matches), searchedTo);
+            _cache!.Remember(scratch.Query, scratch.MaxFiles, CollectionsMarshal.AsSpan(matches), CollectionsMarshal.AsSpan(scratch.Ranks), searchedTo);
         }
 
         scratch.Remembered = null;
@@ -1446,7 +1448,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             return;
         }
 
-        scratch.Ranking.Rank(_table, scratch.Plan, matches, scratch.Ranks, scratch.MaxFiles);
+        scratch.Ranking.Rank(_table, matches, scratch.Ranks, scratch.MaxFiles);
 
         var groupOf = scratch.GroupOfPeer;
         var peers = scratch.GroupPeers;

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace P2PShare.Directory.Search;
 
 /// <summary>
-/// Remembers, per query (with nobody's files left out), which entries matched and how far the table had been searched, so that
+/// Remembers, per query (with nobody's files left out), which entries matched, with their ranks, and how far the table had been searched, so that
 /// a repeated query only has to look at what changed since: entries that died are dropped from
 /// the remembered ids, and the search goes on from where it stopped (from the first entry added
 /// since, or past the last id when the result was cut at the limit). This is correct because
@@ -21,8 +21,8 @@ namespace P2PShare.Directory.Search;
 /// </remarks>
 internal sealed class SearchCache
 {
-    /// <summary>What an entry costs besides its key's characters and its ids: two objects, an array header, a dictionary slot.</summary>
-    private const int EntryOverheadBytes = 160;
+    /// <summary>What an entry costs besides its key's characters, its ids and their ranks: three objects, two array headers, a dictionary slot.</summary>
+    private const int EntryOverheadBytes = 184;
 
     private readonly ConcurrentDictionary<string, Entry> _entries;
     // Looks a query up by its characters, so that finding one allocates nothing.
@@ -53,10 +53,20 @@ internal sealed class SearchCache
     public Entry? Find(ReadOnlySpan<char> query, int maxFiles) =>
         _byText.TryGetValue(query, out var entry) && entry.Epoch == Epoch && entry.MaxFiles == maxFiles ? entry : null;
 
-    /// <summary>Remembers that the entries <paramref name="ids"/> (increasing) are the matches found before id <paramref name="searchedTo"/>.</summary>
-    public void Remember(ReadOnlySpan<char> query, int maxFiles, ReadOnlySpan<int> ids, int searchedTo)
+    /// <summary>
+    /// Remembers that the entries <paramref name="ids"/> (increasing) are the matches found
+    /// before id <paramref name="searchedTo"/>, with their <paramref name="ranks"/> (what
+    /// <see cref="QueryPlan.RankIfMatches"/> said: a name never changes, so neither does its
+    /// rank, and a repeated query need not read the names again).
+    /// </summary>
+    public void Remember(ReadOnlySpan<char> query, int maxFiles, ReadOnlySpan<int> ids, ReadOnlySpan<byte> ranks, int searchedTo)
     {
-        var cost = EntryOverheadBytes + (4L * ids.Length);
+        if (ranks.Length != ids.Length)
+        {
+            throw new ArgumentException("one rank per id", nameof(ranks));
+        }
+
+        var cost = EntryOverheadBytes + (5L * ids.Length);
         var known = _byText.TryGetValue(query, out var key, out _);
         if (!known)
         {
@@ -77,7 +87,7 @@ internal sealed class SearchCache
             known = false;
         }
 
-        var entry = new Entry(ids.ToArray(), searchedTo, maxFiles, Epoch);
+        var entry = new Entry(ids.ToArray(), ranks.ToArray(), searchedTo, maxFiles, Epoch);
         if (known)
         {
             // A query remembered before keeps its string: replacing its entry allocates no key.
@@ -95,6 +105,6 @@ internal sealed class SearchCache
         Interlocked.Exchange(ref _bytes, 0);
     }
 
-    /// <summary>One remembered search: the matching ids it found, in order, and the id it searched up to (exclusive).</summary>
-    internal sealed record Entry(int[] Ids, int SearchedTo, int MaxFiles, int Epoch);
+    /// <summary>One remembered search: the matching ids it found, in order, their ranks, and the id it searched up to (exclusive).</summary>
+    internal sealed record Entry(int[] Ids, byte[] Ranks, int SearchedTo, int MaxFiles, int Epoch);
 }

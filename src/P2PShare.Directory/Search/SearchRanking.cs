@@ -14,16 +14,13 @@ internal sealed class SearchRanking
     private const int SourceBits = 24;
     private const long MaxSources = (1L << SourceBits) - 1;
 
-    /// <summary>A rank not known yet (of an id the cache remembered): worked out from the name here.</summary>
-    public const byte Unknown = byte.MaxValue;
-
     private long[] _keys = new long[1024];
 
     /// <summary>
     /// Reorders <paramref name="matches"/> (live entry ids, increasing, with their
     /// <paramref name="ranks"/> as found) by rank and keeps the first <paramref name="maxFiles"/>.
     /// </summary>
-    public void Rank(FileTable table, QueryPlan plan, List<int> matches, List<byte> ranks, int maxFiles)
+    public void Rank(FileTable table, List<int> matches, List<byte> ranks, int maxFiles)
     {
         var count = matches.Count;
         if (_keys.Length < count)
@@ -38,15 +35,10 @@ internal sealed class SearchRanking
         {
             var id = matches[i];
             ref readonly var record = ref table[id];
-            int rank = ranks[i];
-            if (rank == Unknown)
-            {
-                rank = Math.Max(plan.RankIfMatches(table.Name(id), record.IsAscii), 0);
-            }
-
+            long rank = ranks[i];
             // An entry alone in its ring is the only one with its content id: no lookup needed.
             var sources = record.NextSameId == id ? 1 : Math.Min(table.LiveWithId(record.Id), MaxSources);
-            var key = ((long)rank << (IdBits + SourceBits)) | ((MaxSources - sources) << IdBits) | (long)id;
+            var key = (rank << (IdBits + SourceBits)) | ((MaxSources - sources) << IdBits) | (long)id;
             keys[i] = key;
             inOrder &= key > previous;
             previous = key;

@@ -24,8 +24,7 @@ internal sealed class SearchScratch
 
     /// <summary>
     /// The rank of each of <see cref="Matches"/> as the search found it (see
-    /// <see cref="QueryPlan.RankIfMatches"/>), or <see cref="SearchRanking.Unknown"/> for ids the
-    /// cache remembered.
+    /// <see cref="QueryPlan.RankIfMatches"/>), or as the cache remembered it.
     /// </summary>
     public List<byte> Ranks { get; } = [];
 
