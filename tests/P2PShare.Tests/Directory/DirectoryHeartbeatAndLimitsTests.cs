@@ -7,6 +7,7 @@ using P2PShare.Protocol;
 namespace P2PShare.Tests.Directory;
 
 /// <summary>The server's heartbeat (PING, peer timeout) and connection limits, over loopback.</summary>
+[Collection(nameof(TimingSensitiveCollection))]
 public sealed class DirectoryHeartbeatAndLimitsTests : IAsyncDisposable
 {
     private readonly InMemoryPeerRegistry _registry = new();
