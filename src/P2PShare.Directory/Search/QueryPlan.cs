@@ -198,13 +198,14 @@ internal sealed class QueryPlan
             _foldedChars.Add(CaseFolding.Fold(c));
         }
 
-        var chars = CollectionsMarshal.AsSpan(_foldedChars);
-        var folded = chars[firstChar..];
-        foreach (var known in _folded)
+        // Compared as the runtime compares, not by folded text: the table folds every surrogate
+        // to one code unit, which would take two different lone surrogates for one word.
+        var query = _query.AsSpan(0, _queryLength);
+        foreach (var known in _words)
         {
-            if (chars[known.Chars].SequenceEqual(folded))
+            if (query[known].Equals(word, StringComparison.OrdinalIgnoreCase))
             {
-                _foldedChars.RemoveRange(firstChar, folded.Length);
+                _foldedChars.RemoveRange(firstChar, word.Length);
                 return;
             }
         }

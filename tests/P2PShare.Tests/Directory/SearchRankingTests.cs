@@ -41,6 +41,23 @@ public sealed class SearchRankingTests
             NamesOf(registry.Search("live title4567", null, 1000)));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Two_different_lone_surrogates_are_two_words(bool rememberSearches)
+    {
+        // The index folds every surrogate to one code unit; the query's words are still told
+        // apart as the runtime compares them. Found by the ranked property test: the second
+        // word was dropped as a repeat of the first, so 😁 (D83D DE01) matched a query for the
+        // halves of 😀 (D83D DE00). Only a query given as text can hold lone surrogates: UTF-8
+        // from the wire cannot.
+        var registry = new InMemoryPeerRegistry(rememberSearches);
+        registry.Register(Alice, [File("\ud83d\ude01 other", 1), File("\ud83d\ude00 pair", 2)]);
+
+        Assert.Equal(["\ud83d\ude00 pair"], NamesOf(registry.Search("\ud83d \ude00", null, 1000)));
+        Assert.Equal(2, NamesOf(registry.Search("\ud83d \ud83d", null, 1000)).Count);
+    }
+
     /// <summary>
     /// Where a word falls in a name, read from where the name, registered first, lands among two
     /// names registered after it: the query itself (a whole word) and the query run on by one
