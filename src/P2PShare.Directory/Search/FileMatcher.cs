@@ -15,6 +15,9 @@ namespace P2PShare.Directory.Search;
 /// a few nanoseconds an id, checking a name tens). What is left is checked against the exact
 /// rule (<see cref="QueryPlan.RankIfMatches"/>, which ranks the match too), which also takes care of
 /// everything words cannot tell (one-letter words, separators, word order, dead entries).
+/// When every query word is a part, and the lists are long enough to be joined as bits, the
+/// index alone decides: every part is joined, and a candidate's rank comes from where the part
+/// lies in the words that hold it (<see cref="RanksFromIndex"/>); no name is read.
 /// Without any part (an empty query, or only one-letter words and separators) the entries are
 /// walked in order. The words are looked up again at every call, so that entries added between
 /// two calls, with words new since, are found too.
@@ -33,6 +36,9 @@ internal sealed class FileMatcher
     // The lists are joined as bits when they hold at least one id in this many of the table's.
     private const int BitsFraction = 32;
 
+    // ... or in this many, when the index ranks them (no name is read then).
+    private const int RankingBitsFraction = 256;
+
     private readonly List<int> _leadWords = [];
     private readonly List<int> _narrowWords = [];
     private readonly List<int> _partWords = [];
@@ -44,6 +50,23 @@ internal sealed class FileMatcher
     private int[] _narrowIds = new int[1024];
     private ulong[] _leadBits = new ulong[1024];
     private ulong[] _narrowBits = new ulong[1024];
+    // Per part joined as bits, when the index ranks: the ids where it is a whole word, and
+    // where it is a whole word or begins one (see RanksFromIndex).
+    private ulong[] _leadWhole = new ulong[1024];
+    private ulong[] _leadStart = new ulong[1024];
+    private ulong[] _narrowWhole = new ulong[1024];
+    private ulong[] _narrowStart = new ulong[1024];
+    private readonly List<byte> _leadPlaces = [];
+    private readonly List<byte> _narrowPlaces = [];
+    private int _leadPart;
+    private int _narrowPart;
+    // The parts looked up besides the leading and the narrowing one, joined only when the index
+    // ranks (their words, places and cursors; lists reused from search to search).
+    private readonly List<int> _extraParts = [];
+    private readonly List<List<int>> _extraWords = [];
+    private readonly List<List<byte>> _extraPlaces = [];
+    private readonly List<PostingCursor[]> _extraCursors = [];
+    private bool _everyPartLooked;
     private readonly List<int> _runEnds = [];
 
     /// <summary>
@@ -77,13 +100,21 @@ internal sealed class FileMatcher
         var end = table.Count;
         var lo = firstId;
         var entries = leadEntries + (narrowCount > 0 ? narrowEntries : 0);
-        var checkCost = plan.CheckCost;
 
         // Common words (one id in a few dozen) are joined as bits: a word with bits costs a
         // machine word per 64 ids, one without its postings, whatever the window.
-        var asBits = entries * BitsFraction > (long)end - firstId;
+        // Bits that spare reading the candidates' names pay off at sparser lists.
+        var indexCanRank = plan.WordsAreParts && _everyPartLooked;
+        var asBits = entries * (indexCanRank ? RankingBitsFraction : BitsFraction) > (long)end - firstId;
+        var fromIndex = asBits && RanksFromIndex(table, plan, narrowCount);
+        var checkCost = fromIndex ? 1 : plan.CheckCost;
         var cost = asBits ? BitsCost(table, _leadWords, (long)end - firstId) + (narrowCount > 0 ? BitsCost(table, _narrowWords, (long)end - firstId) : 0) : entries;
-        // At worst every leading entry is a candidate whose name is checked.
+        for (var extra = 0; fromIndex && extra < _extraParts.Count; extra++)
+        {
+            cost += BitsCost(table, _extraWords[extra], (long)end - firstId);
+        }
+
+        // At worst every leading entry is a candidate whose name is checked (or, ranked by the index, taken).
         cost += leadEntries * checkCost;
         while (lo < end)
         {
@@ -94,7 +125,7 @@ internal sealed class FileMatcher
                 : (int)Math.Min(end, lo + Math.Max(MinWindow, span * Math.Max(workLeft, 1) / Math.Max(cost, 1)));
             if (asBits)
             {
-                JoinAsBits(table, plan, excludedPeer, narrowCount, lo, hi, matches, ranks, ref workLeft);
+                JoinAsBits(table, plan, excludedPeer, narrowCount, fromIndex, lo, hi, matches, ranks, ref workLeft);
             }
             else
             {
@@ -136,29 +167,99 @@ internal sealed class FileMatcher
     }
 
     /// <summary>
-    /// The window from <paramref name="lo"/> up to <paramref name="hi"/> as bits: the leading
-    /// part's words ORed, ANDed with the narrowing part's, each id left checked in order.
+    /// Whether the index alone can tell which candidates match and how they rank: when every
+    /// query word is a part (<see cref="QueryPlan.WordsAreParts"/>) and every part is joined
+    /// (leading, narrowing, or extra), a candidate contains each word, and the words of the
+    /// candidate that contain it say where: the whole word, its start, or inside. Sorts the
+    /// parts' words by that place and opens the extra parts' lists.
     /// </summary>
-    private void JoinAsBits(FileTable table, QueryPlan plan, int excludedPeer, int narrowCount, int lo, int hi, List<int> matches, List<byte> ranks, ref int workLeft)
+    private bool RanksFromIndex(FileTable table, QueryPlan plan, int narrowCount)
     {
-        var checkCost = plan.CheckCost;
+        if (!plan.WordsAreParts || !_everyPartLooked || (plan.PartCount >= 2 && narrowCount == 0))
+        {
+            return false;
+        }
+
+        Place(table.Words, plan.Part(_leadPart), _leadWords, _leadPlaces);
+        if (plan.PartCount >= 2)
+        {
+            Place(table.Words, plan.Part(_narrowPart), _narrowWords, _narrowPlaces);
+        }
+
+        for (var extra = 0; extra < _extraParts.Count; extra++)
+        {
+            Place(table.Words, plan.Part(_extraParts[extra]), _extraWords[extra], _extraPlaces[extra]);
+            var cursors = _extraCursors[extra];
+            OpenAll(table, _extraWords[extra], ref cursors);
+            _extraCursors[extra] = cursors;
+        }
+
+        return true;
+    }
+
+    /// <summary>For each of <paramref name="words"/> (each contains <paramref name="part"/>): 0 when it is the part, 1 when it begins with it, 2 otherwise.</summary>
+    private static void Place(TokenDictionary dictionary, ReadOnlySpan<char> part, List<int> words, List<byte> places)
+    {
+        places.Clear();
+        foreach (var word in words)
+        {
+            var text = dictionary.Text(word);
+            places.Add((byte)(text.SequenceEqual(part) ? 0 : text.StartsWith(part) ? 1 : 2));
+        }
+    }
+
+    /// <summary>
+    /// The window from <paramref name="lo"/> up to <paramref name="hi"/> as bits: the leading
+    /// part's words ORed, ANDed with the narrowing part's, each id left checked in order (or,
+    /// <paramref name="fromIndex"/>, ranked from where its words lie, its name unread).
+    /// </summary>
+    private void JoinAsBits(FileTable table, QueryPlan plan, int excludedPeer, int narrowCount, bool fromIndex, int lo, int hi, List<int> matches, List<byte> ranks, ref int workLeft)
+    {
+        var checkCost = fromIndex ? 1 : plan.CheckCost;
         var firstId = lo & ~63;
         var length = (hi - firstId + 63) >> 6;
         if (_leadBits.Length < length)
         {
-            _leadBits = new ulong[Math.Max(length, _leadBits.Length * 2)];
-            _narrowBits = new ulong[_leadBits.Length];
+            var grown = Math.Max(length, _leadBits.Length * 2);
+            _leadBits = new ulong[grown];
+            _narrowBits = new ulong[grown];
+            _leadWhole = new ulong[grown];
+            _leadStart = new ulong[grown];
+            _narrowWhole = new ulong[grown];
+            _narrowStart = new ulong[grown];
         }
 
         var bits = _leadBits.AsSpan(0, length);
-        FillBits(table, _leadWords, _lead, lo, hi, firstId, bits, ref workLeft);
+        var whole = _leadWhole.AsSpan(0, fromIndex ? length : 0);
+        var start = _leadStart.AsSpan(0, fromIndex ? length : 0);
+        FillBits(table, _leadWords, _leadPlaces, _lead, lo, hi, firstId, bits, whole, start, ref workLeft);
         if (narrowCount > 0)
         {
             var narrow = _narrowBits.AsSpan(0, length);
-            FillBits(table, _narrowWords, _narrow, lo, hi, firstId, narrow, ref workLeft);
+            var narrowWhole = _narrowWhole.AsSpan(0, whole.Length);
+            var narrowStart = _narrowStart.AsSpan(0, start.Length);
+            FillBits(table, _narrowWords, _narrowPlaces, _narrow, lo, hi, firstId, narrow, narrowWhole, narrowStart, ref workLeft);
             for (var i = 0; i < bits.Length; i++)
             {
                 bits[i] &= narrow[i];
+            }
+
+            for (var i = 0; i < whole.Length; i++)
+            {
+                whole[i] &= narrowWhole[i];
+                start[i] &= narrowStart[i];
+            }
+
+            // Ranked by the index, every other part is joined too (in the narrowing part's bits, free again).
+            for (var extra = 0; fromIndex && extra < _extraParts.Count; extra++)
+            {
+                FillBits(table, _extraWords[extra], _extraPlaces[extra], _extraCursors[extra], lo, hi, firstId, narrow, narrowWhole, narrowStart, ref workLeft);
+                for (var i = 0; i < bits.Length; i++)
+                {
+                    bits[i] &= narrow[i];
+                    whole[i] &= narrowWhole[i];
+                    start[i] &= narrowStart[i];
+                }
             }
         }
 
@@ -174,25 +275,58 @@ internal sealed class FileMatcher
             var word = bits[i];
             while (word != 0)
             {
+                var lowest = word & (~word + 1);
                 var id = firstId + (i << 6) + System.Numerics.BitOperations.TrailingZeroCount(word);
-                word &= word - 1;
+                word ^= lowest;
                 workLeft -= checkCost;
-                Check(table, id, plan, excludedPeer, matches, ranks);
+                if (!fromIndex)
+                {
+                    Check(table, id, plan, excludedPeer, matches, ranks);
+                    continue;
+                }
+
+                ref readonly var record = ref table[id];
+                if (record.IsAlive && record.Peer != excludedPeer)
+                {
+                    matches.Add(id);
+                    ranks.Add((byte)((whole[i] & lowest) != 0 ? 0 : (start[i] & lowest) != 0 ? 1 : 2));
+                }
             }
         }
     }
 
-    /// <summary>Sets in <paramref name="bits"/> (bit 0: id <paramref name="firstId"/>) the ids from <paramref name="lo"/> up to <paramref name="hi"/> of any of <paramref name="words"/>.</summary>
-    private static void FillBits(FileTable table, List<int> words, PostingCursor[] cursors, int lo, int hi, int firstId, Span<ulong> bits, ref int workLeft)
+    /// <summary>
+    /// Sets in <paramref name="bits"/> (bit 0: id <paramref name="firstId"/>) the ids from
+    /// <paramref name="lo"/> up to <paramref name="hi"/> of any of <paramref name="words"/>; and,
+    /// when <paramref name="whole"/> and <paramref name="start"/> are not empty, those of the
+    /// words placed 0 in <paramref name="places"/> in both, those placed 1 in <paramref name="start"/>.
+    /// </summary>
+    private static void FillBits(FileTable table, List<int> words, List<byte> places, PostingCursor[] cursors, int lo, int hi, int firstId, Span<ulong> bits, Span<ulong> whole, Span<ulong> start, ref int workLeft)
     {
         bits.Clear();
+        whole.Clear();
+        start.Clear();
+        var placed = !whole.IsEmpty;
         for (var i = 0; i < words.Count; i++)
         {
             var word = words[i];
+            var place = placed ? places[i] : 2;
             if (table.DenseWords.Has(word, table.EntriesByWord.CountOfList(word)))
             {
                 table.DenseWords.OrInto(word, bits, firstId);
                 workLeft -= bits.Length;
+                if (place <= 1)
+                {
+                    table.DenseWords.OrInto(word, start, firstId);
+                    workLeft -= bits.Length;
+                }
+
+                if (place == 0)
+                {
+                    table.DenseWords.OrInto(word, whole, firstId);
+                    workLeft -= bits.Length;
+                }
+
                 continue;
             }
 
@@ -206,7 +340,17 @@ internal sealed class FileMatcher
             while (cursor.Current < hi)
             {
                 var at = cursor.Current - firstId;
-                bits[at >> 6] |= 1UL << (at & 63);
+                var bit = 1UL << (at & 63);
+                bits[at >> 6] |= bit;
+                if (place <= 1)
+                {
+                    start[at >> 6] |= bit;
+                    if (place == 0)
+                    {
+                        whole[at >> 6] |= bit;
+                    }
+                }
+
                 read++;
                 if (!cursor.MoveNext())
                 {
@@ -247,6 +391,8 @@ internal sealed class FileMatcher
     {
         _leadWords.Clear();
         _narrowWords.Clear();
+        _extraParts.Clear();
+        _everyPartLooked = false;
         leadEntries = long.MaxValue;
         narrowEntries = long.MaxValue;
         var lists = table.EntriesByWord;
@@ -264,6 +410,7 @@ internal sealed class FileMatcher
         }
 
         _partOrder.Sort();
+        var looked = 0;
         foreach (var ordered in _partOrder)
         {
             if ((ordered >> 32) > leadEntries && _leadWords.Count > 0)
@@ -271,8 +418,11 @@ internal sealed class FileMatcher
                 break;
             }
 
+            looked++;
+
+            var part = (int)(ordered & 0xFFFFFFFF);
             _partWords.Clear();
-            dictionary.FindContaining(plan.Part((int)(ordered & 0xFFFFFFFF)), _partWords, ref workLeft);
+            dictionary.FindContaining(plan.Part(part), _partWords, ref workLeft);
             if (_partWords.Count == 0)
             {
                 return false;
@@ -286,22 +436,53 @@ internal sealed class FileMatcher
 
             if (entries < leadEntries)
             {
+                KeepExtra(_narrowPart, _narrowWords);
                 _narrowWords.Clear();
                 _narrowWords.AddRange(_leadWords);
                 narrowEntries = leadEntries;
                 _leadWords.Clear();
                 _leadWords.AddRange(_partWords);
                 leadEntries = entries;
+                _narrowPart = _leadPart;
+                _leadPart = part;
             }
             else if (entries < narrowEntries)
             {
+                KeepExtra(_narrowPart, _narrowWords);
                 _narrowWords.Clear();
                 _narrowWords.AddRange(_partWords);
                 narrowEntries = entries;
+                _narrowPart = part;
+            }
+            else
+            {
+                KeepExtra(part, _partWords);
             }
         }
 
+        _everyPartLooked = looked == plan.PartCount;
         return true;
+    }
+
+    /// <summary>Keeps the words of a part that neither leads nor narrows (nothing when <paramref name="words"/> is empty).</summary>
+    private void KeepExtra(int part, List<int> words)
+    {
+        if (words.Count == 0)
+        {
+            return;
+        }
+
+        var extra = _extraParts.Count;
+        if (extra == _extraWords.Count)
+        {
+            _extraWords.Add([]);
+            _extraPlaces.Add([]);
+            _extraCursors.Add(new PostingCursor[16]);
+        }
+
+        _extraParts.Add(part);
+        _extraWords[extra].Clear();
+        _extraWords[extra].AddRange(words);
     }
 
     private static int OpenAll(FileTable table, List<int> words, ref PostingCursor[] cursors)

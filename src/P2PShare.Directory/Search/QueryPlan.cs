@@ -40,11 +40,20 @@ internal sealed class QueryPlan
     private char[] _nameChars = new char[1024];
     private bool _anySurrogates;
     private bool _allAscii;
+    private bool _wordsAreParts;
 
     /// <summary>True when the query has no words: every name matches.</summary>
     public bool MatchesEverything => _words.Count == 0;
 
     public int WordCount => _words.Count;
+
+    /// <summary>
+    /// True when every word is a part (two or more letters and digits, nothing else), part
+    /// number i being word number i: a name then matches exactly when each part lies inside one
+    /// of the name's words, and ranks by how it lies there (the whole word, its start, or
+    /// inside), so that the index alone can answer, without reading the name.
+    /// </summary>
+    public bool WordsAreParts => _wordsAreParts && _words.Count > 0;
 
     /// <summary>
     /// Units of search work one <see cref="RankIfMatches"/> of this query costs: one per word
@@ -70,6 +79,7 @@ internal sealed class QueryPlan
         _foldedBytes.Clear();
         _anySurrogates = false;
         _allAscii = true;
+        _wordsAreParts = true;
         var i = 0;
         while (i < query.Length)
         {
@@ -211,7 +221,10 @@ internal sealed class QueryPlan
         }
 
         _words.Add(range);
+        var parts = _parts.Count;
         AddParts(firstChar);
+        // A distinct word of letters and digits only is one new part, equal to it.
+        _wordsAreParts &= _parts.Count == parts + 1 && _parts[parts].Start.Value == firstChar && _parts[parts].End.Value == _foldedChars.Count;
         foreach (var c in word)
         {
             var foldedChar = CaseFolding.Fold(c);
