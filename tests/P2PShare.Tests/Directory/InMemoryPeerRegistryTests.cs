@@ -156,13 +156,14 @@ public sealed class InMemoryPeerRegistryTests
     }
 
     [Fact]
-    public void Search_lists_peers_in_registration_order_with_files_in_the_order_given_and_skips_peers_without_matches()
+    public void Equally_ranked_matches_list_peers_in_registration_order_with_files_in_the_order_given_and_skip_peers_without_matches()
     {
         var registry = new InMemoryPeerRegistry();
         registry.Register(Carol, [File("song-z"), File("song-a")]);
         registry.Register(Alice, [File("video")]);
         registry.Register(Bob, [File("song-b")]);
 
+        // The matches rank alike (the same whole word, as many sources): registration order decides (PROTOCOL.md 8.2).
         var results = registry.Search("song", null, 1000);
 
         Assert.Equal([Carol.Port, Bob.Port], results.Select(p => p.Port));
