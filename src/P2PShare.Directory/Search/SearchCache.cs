@@ -15,12 +15,20 @@ namespace P2PShare.Directory.Search;
 /// A rare multi-word query still costs tens of microseconds the first time (the posting lists of
 /// words found in one name in a hundred are thousands of ids long), and repeated queries are what
 /// a directory mostly answers. Safe for concurrent use: entries are immutable and replaced whole.
-/// Bounded in bytes (keys, ids and what each entry costs besides): when a new entry would go past
-/// the bound, it simply starts over, so a client asking ever new queries costs at most the
-/// bound, never more.
+/// Bounded in bytes (keys, ids and what each entry costs besides) and in matches per entry
+/// (<see cref="MaxMatches"/>): when a new entry would go past the bound in bytes, it simply
+/// starts over, so a client asking ever new queries costs at most the bound, never more.
 /// </remarks>
 internal sealed class SearchCache
 {
+    /// <summary>
+    /// Most matches a remembered search keeps. A broader search is not remembered (and what was
+    /// remembered of it is forgotten): its ids would land on the large object heap, and
+    /// replacing such entries query after query made the GC stop everything for most of a
+    /// second, while running a broad search again costs about what copying its matches does.
+    /// </summary>
+    public const int MaxMatches = 16 * 1024;
+
     /// <summary>What an entry costs besides its key's characters, its ids and their ranks: three objects, two array headers, a dictionary slot.</summary>
     private const int EntryOverheadBytes = 184;
 
@@ -66,6 +74,12 @@ internal sealed class SearchCache
             throw new ArgumentException("one rank per id", nameof(ranks));
         }
 
+        if (ids.Length > MaxMatches)
+        {
+            Forget(query);
+            return;
+        }
+
         var cost = EntryOverheadBytes + (5L * ids.Length);
         var known = _byText.TryGetValue(query, out var key, out _);
         if (!known)
@@ -98,6 +112,9 @@ internal sealed class SearchCache
             _entries[query.ToString()] = entry;
         }
     }
+
+    /// <summary>Forgets what was remembered of <paramref name="query"/>, if anything.</summary>
+    public void Forget(ReadOnlySpan<char> query) => _byText.TryRemove(query, out _, out _);
 
     public void Clear()
     {
