@@ -1256,6 +1256,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
         scratch.Matches.Clear();
         scratch.Ranks.Clear();
+        scratch.Pruned = false;
         scratch.Pass = SearchPass.Start;
         scratch.WorkLeft = _searchLimits.MaxWork;
         scratch.MaxFiles = maxFiles;
@@ -1278,6 +1279,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 // The table was compacted since the last slice: the ids found so far mean nothing now.
                 scratch.Matches.Clear();
                 scratch.Ranks.Clear();
+                scratch.Pruned = false;
                 scratch.Pass = SearchPass.Start;
             }
 
@@ -1293,6 +1295,11 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 var before = slice;
                 var next = scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, scratch.NextId, scratch.Matches, scratch.Ranks, ref slice);
                 scratch.WorkLeft -= before - slice;
+                if (scratch.Matches.Count > Math.Max(SearchCache.MaxMatches, scratch.MaxFiles))
+                {
+                    Prune(scratch);
+                }
+
                 var outOfWork = next != FileMatcher.Finished && scratch.WorkLeft <= 0;
                 if (next != FileMatcher.Finished && !outOfWork)
                 {
@@ -1374,7 +1381,12 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     {
         var matches = scratch.Matches;
         var searchedTo = outOfWork ? next : _table.Count;
-        if (scratch.Remembered is not { } remembered || remembered.SearchedTo != searchedTo || remembered.Ids.Length != matches.Count)
+        if (scratch.Pruned)
+        {
+            // More matches than a remembered search keeps: the next asker searches afresh.
+            _cache!.Forget(scratch.Query);
+        }
+        else if (scratch.Remembered is not { } remembered || remembered.SearchedTo != searchedTo || remembered.Ids.Length != matches.Count)
         {
             _cache!.Remember(scratch.Query, scratch.MaxFiles, CollectionsMarshal.AsSpan(matches), CollectionsMarshal.AsSpan(scratch.Ranks), searchedTo);
         }
@@ -1387,6 +1399,18 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         }
 
         Keep(scratch, scratch.Excluded);
+    }
+
+    /// <summary>
+    /// Cuts the matches found so far to the best <see cref="SearchScratch.MaxFiles"/> of those
+    /// the asker may get (alive, not its own), so that a broad query holds memory for a bounded
+    /// number of matches however many it finds within its work budget.
+    /// </summary>
+    private void Prune(SearchScratch scratch)
+    {
+        Keep(scratch, scratch.Excluded);
+        scratch.Ranking.Prune(_table, scratch.Matches, scratch.Ranks, scratch.MaxFiles);
+        scratch.Pruned = true;
     }
 
     /// <summary>

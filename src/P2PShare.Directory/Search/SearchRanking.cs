@@ -17,10 +17,63 @@ internal sealed class SearchRanking
     private long[] _keys = new long[1024];
 
     /// <summary>
-    /// Reorders <paramref name="matches"/> (live entry ids, increasing, with their
-    /// <paramref name="ranks"/> as found) by rank and keeps the first <paramref name="maxFiles"/>.
+    /// Reorders <paramref name="matches"/> (live entry ids, with their <paramref name="ranks"/>
+    /// as found) by rank and keeps the first <paramref name="maxFiles"/>.
     /// </summary>
     public void Rank(FileTable table, List<int> matches, List<byte> ranks, int maxFiles)
+    {
+        var count = matches.Count;
+        var keys = KeysOf(table, matches, ranks, out var inOrder);
+        var kept = Math.Min(count, maxFiles);
+        if (!inOrder)
+        {
+            if (kept < count)
+            {
+                SelectSmallest(keys, kept);
+            }
+
+            keys[..kept].Sort();
+        }
+
+        for (var i = 0; i < kept; i++)
+        {
+            matches[i] = IdOf(keys[i]);
+        }
+
+        matches.RemoveRange(kept, count - kept);
+        ranks.Clear();
+    }
+
+    /// <summary>
+    /// Keeps the best <paramref name="keep"/> of <paramref name="matches"/> and their
+    /// <paramref name="ranks"/>, in no order: what a search holds of a broad query, so that it
+    /// needs memory for a bounded number of matches, not for all it finds. Sources are counted
+    /// again when the search is ranked at its end.
+    /// </summary>
+    public void Prune(FileTable table, List<int> matches, List<byte> ranks, int keep)
+    {
+        var count = matches.Count;
+        if (count <= keep)
+        {
+            return;
+        }
+
+        var keys = KeysOf(table, matches, ranks, out _);
+        SelectSmallest(keys, keep);
+        for (var i = 0; i < keep; i++)
+        {
+            matches[i] = IdOf(keys[i]);
+            ranks[i] = (byte)(keys[i] >> (IdBits + SourceBits));
+        }
+
+        matches.RemoveRange(keep, count - keep);
+        ranks.RemoveRange(keep, count - keep);
+    }
+
+    private static int IdOf(long key) => (int)(key & ((1L << IdBits) - 1));
+
+    /// <summary>The key of each match, in the order of <paramref name="matches"/>; whether they are increasing.</summary>
+    private Span<long> KeysOf(FileTable table, List<int> matches, List<byte> ranks, out bool inOrder)
     {
         var count = matches.Count;
         if (_keys.Length < count)
@@ -29,7 +82,7 @@ internal sealed class SearchRanking
         }
 
         var keys = _keys.AsSpan(0, count);
-        var inOrder = true;
+        inOrder = true;
         var previous = long.MinValue;
         for (var i = 0; i < count; i++)
         {
@@ -44,24 +97,7 @@ internal sealed class SearchRanking
             previous = key;
         }
 
-        var kept = Math.Min(count, maxFiles);
-        if (!inOrder)
-        {
-            if (kept < count)
-            {
-                SelectSmallest(keys, kept);
-            }
-
-            keys[..kept].Sort();
-        }
-
-        for (var i = 0; i < kept; i++)
-        {
-            matches[i] = (int)(keys[i] & ((1L << IdBits) - 1));
-        }
-
-        matches.RemoveRange(kept, count - kept);
-        ranks.Clear();
+        return keys;
     }
 
     /// <summary>

@@ -52,6 +52,13 @@ internal sealed class SearchScratch
 
     public int MaxFiles { get; set; }
 
+    /// <summary>
+    /// True once <see cref="Matches"/> were cut to the best <see cref="MaxFiles"/> because the
+    /// search found more than it keeps (see <see cref="SearchRanking.Prune"/>): they are no
+    /// longer all the matches, and the cache must not remember them.
+    /// </summary>
+    public bool Pruned { get; set; }
+
     /// <summary>The asker's peer slot, left out of the results (-1: nobody).</summary>
     public int Excluded { get; set; }
 
