@@ -34,7 +34,7 @@ namespace P2PShare.Directory;
 /// (it takes a new position at the end, the old one goes). A search ranks the matching files
 /// (PROTOCOL.md section 8.2): first by how the query's words occur in the name (every word
 /// whole, then every word at least at the start of a word, then the rest), then by the number
-/// of live entries with the file's content id (more first), then by position in that sequence;
+/// of peers with a live entry of the file's content id (more first), then by position in that sequence;
 /// it takes the first <c>maxFiles</c> and groups them per peer: peers in the order of their
 /// best-ranked file, each peer's files in rank order.
 /// </para>

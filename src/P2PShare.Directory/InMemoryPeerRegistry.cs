@@ -73,9 +73,10 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
     /// <summary>
     /// Memory an entry costs besides its name and postings: its 56-byte record (in an array that
-    /// may be up to twice as long as it is full) and its place in its peer's set.
+    /// may be up to twice as long as it is full), its place in its peer's set and its slot in the
+    /// count of each peer's contents (12 bytes, up to twice over).
     /// </summary>
-    private const int EntryBytes = 80;
+    private const int EntryBytes = 104;
 
     /// <summary>
     /// Memory a word no name had before costs besides its characters: its list of entries, its

@@ -5,8 +5,9 @@ namespace P2PShare.Directory.Search;
 /// <summary>
 /// The entries of a <see cref="FileTable"/> by content id, for LOCATE: an open-addressing table
 /// (linear probing, at most three quarters full) of entry ids, one slot per distinct content id
-/// holding its newest entry and how many of its entries are alive (what ranks search results
-/// by sources); the entries with one id form a ring through
+/// holding its newest entry and how many peers have a live entry of it (its sources, what
+/// ranks search results; <see cref="PeerContentCounts"/> tells when a peer's first comes or its
+/// last goes); the entries with one id form a ring through
 /// <see cref="FileRecord.NextSameId"/>, which the table keeps. So the index costs 8 bytes per
 /// slot, 10.7 to 21.3 per distinct id, and nothing per entry (the ring's link sits in the record's
 /// padding). Nothing is ever taken out: a dead entry stays in its ring and an id whose entries
@@ -21,7 +22,7 @@ internal sealed class ContentIdIndex
 
     private readonly FileTable _table;
     private int[] _slots;
-    private int[] _live;
+    private int[] _sources;
     private int _used;
 
     /// <param name="table">The table whose entries are indexed (their ids and ring links live there).</param>
@@ -30,7 +31,7 @@ internal sealed class ContentIdIndex
     {
         _table = table;
         _slots = NewSlots(SlotsFor(Math.Max(capacity, 1)));
-        _live = new int[_slots.Length];
+        _sources = new int[_slots.Length];
     }
 
     /// <summary>Distinct content ids indexed (those whose entries all died included).</summary>
@@ -41,11 +42,11 @@ internal sealed class ContentIdIndex
     /// <summary>The newest entry with <paramref name="id"/>, or -1.</summary>
     public int Newest(in ContentId id) => _slots[SlotOf(id)];
 
-    /// <summary>Live entries with <paramref name="id"/>.</summary>
-    public int LiveCount(in ContentId id) => _live[SlotOf(id)];
+    /// <summary>Peers with a live entry of <paramref name="id"/>.</summary>
+    public int SourceCount(in ContentId id) => _sources[SlotOf(id)];
 
-    /// <summary>Adds <paramref name="delta"/> to the live entries of <paramref name="id"/> (which has an entry).</summary>
-    public void CountLive(in ContentId id, int delta) => _live[SlotOf(id)] += delta;
+    /// <summary>Adds <paramref name="delta"/> to the sources of <paramref name="id"/> (which has an entry).</summary>
+    public void CountSources(in ContentId id, int delta) => _sources[SlotOf(id)] += delta;
 
     /// <summary>The slot of <paramref name="id"/>, or the empty slot where its probe ends.</summary>
     private int SlotOf(in ContentId id)
@@ -105,9 +106,9 @@ internal sealed class ContentIdIndex
     private void Grow()
     {
         var old = _slots;
-        var oldLive = _live;
+        var oldSources = _sources;
         _slots = NewSlots(old.Length * 2);
-        _live = new int[_slots.Length];
+        _sources = new int[_slots.Length];
         var mask = _slots.Length - 1;
         for (var i = 0; i < old.Length; i++)
         {
@@ -124,7 +125,7 @@ internal sealed class ContentIdIndex
             }
 
             _slots[slot] = entry;
-            _live[slot] = oldLive[i];
+            _sources[slot] = oldSources[i];
         }
     }
 }

@@ -27,6 +27,7 @@ internal sealed class FileTable
 
     private FileRecord[][] _records = new FileRecord[16][];
     private readonly ContentIdIndex _ids;
+    private readonly PeerContentCounts _peerContents;
     private int _count;
     private int _live;
 
@@ -34,6 +35,7 @@ internal sealed class FileTable
     {
         _records = new FileRecord[Math.Max((capacity + RecordChunkSize - 1) >> RecordChunkBits, 16)][];
         _ids = new ContentIdIndex(this, capacity);
+        _peerContents = new PeerContentCounts(capacity);
     }
 
     /// <summary>Ids handed out so far: live and dead entries.</summary>
@@ -55,7 +57,7 @@ internal sealed class FileTable
 
     /// <summary>Bytes of the table's arrays: records, names and postings (what the memory budget counts).</summary>
     public long AllocatedBytes =>
-        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _entriesByWord.AllocatedBytes + _words.AllocatedBytes + _denseWords.AllocatedBytes + _ids.AllocatedBytes;
+        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _entriesByWord.AllocatedBytes + _words.AllocatedBytes + _denseWords.AllocatedBytes + _ids.AllocatedBytes + _peerContents.AllocatedBytes;
 
     /// <summary>
     /// What the indexes by word grow by with each posting (their lists' bytes and the words'
@@ -109,7 +111,13 @@ internal sealed class FileTable
         }
 
         _live++;
-        _ids.CountLive(contentId, +1);
+        // The content gains a source when this is the peer's first live entry of it. The new
+        // entry is the newest, so the one after it in the ring is the oldest.
+        if (_peerContents.Increment(peer, record.NextSameId) == 1)
+        {
+            _ids.CountSources(contentId, +1);
+        }
+
         for (var i = 0; i < words.Count; i++)
         {
             IndexWord(words.Word(i), words.Keys[i], id);
@@ -126,17 +134,22 @@ internal sealed class FileTable
     /// </summary>
     public int NewestWithId(in ContentId contentId) => _ids.Newest(contentId);
 
-    /// <summary>Live entries with <paramref name="contentId"/>: what ranks a search's matches by sources.</summary>
-    public int LiveWithId(in ContentId contentId) => _ids.LiveCount(contentId);
+    /// <summary>Peers with a live entry of <paramref name="contentId"/>: what ranks a search's matches by sources.</summary>
+    public int SourcesOf(in ContentId contentId) => _ids.SourceCount(contentId);
 
     public void Kill(int id)
     {
         ref var record = ref _records[id >> RecordChunkBits][id & (RecordChunkSize - 1)];
         if (record.IsAlive)
         {
+            var peer = record.Peer;
             record.Peer = FileRecord.Dead;
             _live--;
-            _ids.CountLive(record.Id, -1);
+            var newest = _ids.Newest(record.Id);
+            if (_peerContents.Decrement(peer, this[newest].NextSameId) == 0)
+            {
+                _ids.CountSources(record.Id, -1);
+            }
         }
     }
 

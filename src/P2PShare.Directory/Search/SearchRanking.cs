@@ -3,8 +3,8 @@ namespace P2PShare.Directory.Search;
 /// <summary>
 /// Puts a search's matches in the order of PROTOCOL.md section 8.2 and keeps the best: names
 /// where every query word is a whole word first, then those where every word at least begins a
-/// word, then the rest (<see cref="QueryPlan.RankIfMatches"/>); within each, content held by more live
-/// entries first; then registration order (entry id). Each match becomes one 64-bit key in that
+/// word, then the rest (<see cref="QueryPlan.RankIfMatches"/>); within each, content held by more
+/// peers first; then registration order (entry id). Each match becomes one 64-bit key in that
 /// order, so ranking is a sort of numbers, and only of the best ones when the answer is capped.
 /// Reused by one search at a time (it lives in the <see cref="SearchScratch"/>).
 /// </summary>
@@ -90,7 +90,7 @@ internal sealed class SearchRanking
             ref readonly var record = ref table[id];
             long rank = ranks[i];
             // An entry alone in its ring is the only one with its content id: no lookup needed.
-            var sources = record.NextSameId == id ? 1 : Math.Min(table.LiveWithId(record.Id), MaxSources);
+            var sources = record.NextSameId == id ? 1 : Math.Min(table.SourcesOf(record.Id), MaxSources);
             var key = (rank << (IdBits + SourceBits)) | ((MaxSources - sources) << IdBits) | (long)id;
             keys[i] = key;
             inOrder &= key > previous;

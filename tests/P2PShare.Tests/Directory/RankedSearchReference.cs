@@ -15,8 +15,8 @@ namespace P2PShare.Tests.Directory;
 /// occurrence of a word at p is whole (class 0) when p and p + its length are boundaries, a
 /// prefix (class 1) when only p is, inside (class 2) otherwise; a word's class is its best
 /// occurrence's, a name's class its worst word's (0 for an empty query). Matches come by class,
-/// then by sources (live entries of the whole directory with the same content id, the asker's
-/// included) most first, then by registration order.
+/// then by sources (peers of the whole directory with a file of the same content id, the asker
+/// included, each once however many names it has it under) most first, then by registration order.
 /// </summary>
 internal static class SearchRule
 {
@@ -157,17 +157,18 @@ internal sealed class RegistryModel
     public List<string> AllNames() => [.. _files.Values.SelectMany(f => f).OrderBy(f => f.Sequence).Select(f => f.File.Name)];
 
     /// <summary>Live entries with <paramref name="id"/> over all peers.</summary>
-    public int SourcesOf(ContentId id) => _files.Values.Sum(files => files.Count(f => f.File.Id == id));
+    public int SourcesOf(ContentId id) => _files.Values.Count(files => files.Any(f => f.File.Id == id));
 
     /// <summary>Every match of <paramref name="query"/> outside <paramref name="exclude"/>'s files, best first.</summary>
     public List<RankedMatch> Ranked(string query, PeerKey? exclude)
     {
         var words = SearchRule.Words(query);
         var matcher = new SearchQuery(query);
+        // Sources are peers: a peer with a content under several names is one.
         var sources = new Dictionary<ContentId, int>();
-        foreach (var (_, file) in _files.Values.SelectMany(f => f))
+        foreach (var id in _files.Values.SelectMany(files => files.Select(f => f.File.Id).Distinct()))
         {
-            sources[file.Id] = sources.GetValueOrDefault(file.Id) + 1;
+            sources[id] = sources.GetValueOrDefault(id) + 1;
         }
 
         var matches = new List<RankedMatch>();

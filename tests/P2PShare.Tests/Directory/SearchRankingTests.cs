@@ -111,7 +111,7 @@ public sealed class SearchRankingTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void Within_a_class_content_held_by_more_entries_comes_first(bool rememberSearches)
+    public void Within_a_class_content_held_by_more_peers_comes_first(bool rememberSearches)
     {
         var registry = new InMemoryPeerRegistry(rememberSearches);
         registry.Register(Alice, [File("song.mp3", 1)]);
@@ -119,7 +119,7 @@ public sealed class SearchRankingTests
         var carol = registry.Register(Carol, [File("Song (copy).mp3", 2)]);
         registry.Register(Dave, [File("song.ogg", 2), File("songs.mp3", 2)]);
 
-        // Content 2 has 4 entries (Dave holds it under two names), content 1 has one: Alice's
+        // Content 2 has 3 peers (Dave, who holds it under two names, counts once), content 1 has one: Alice's
         // whole-word match goes after the other whole ones, but before Dave's prefix match,
         // whatever its sources.
         Assert.Equal(
@@ -129,7 +129,7 @@ public sealed class SearchRankingTests
             [(Bob, "my song.mp3"), (Carol, "Song (copy).mp3"), (Dave, "song.ogg"), (Alice, "song.mp3")],
             Flatten(registry.Search("song", Erin, 4)));
 
-        // Only live entries count: with Carol gone content 2 has three entries, still more than
+        // Only live entries count: with Carol gone content 2 has two peers, still more than
         // content 1; once Dave holds other content, one like content 1, and registration order decides.
         Assert.True(registry.Unregister(carol));
         registry.Compact();
@@ -139,14 +139,34 @@ public sealed class SearchRankingTests
     }
 
     [Fact]
-    public void Sources_are_entries_so_content_under_two_names_of_one_peer_counts_twice()
+    public void Sources_are_peers_so_content_under_two_names_of_one_peer_counts_once()
     {
         var registry = new InMemoryPeerRegistry();
         registry.Register(Alice, [File("song a.mp3", 1)]);
         registry.Register(Bob, [File("song b.mp3", 2), File("song b (copy).mp3", 2)]);
 
+        // One peer each: registration order decides.
+        Assert.Equal([(Alice, "song a.mp3"), (Bob, "song b.mp3"), (Bob, "song b (copy).mp3")], Flatten(registry.Search("song", Carol, 1000)));
+
+        // A second peer with Bob's content makes two sources.
+        registry.Register(Dave, [File("other.mp3", 2)]);
         Assert.Equal([(Bob, "song b.mp3"), (Bob, "song b (copy).mp3"), (Alice, "song a.mp3")], Flatten(registry.Search("song", Carol, 1000)));
         Assert.Equal([(Bob, "song b.mp3")], Flatten(registry.Search("song", Carol, 1)));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void One_peer_with_a_content_under_many_names_does_not_outrank_a_content_two_peers_hold(bool rememberSearches)
+    {
+        // Counted per entry, fifty copies of one content under fifty names would push every
+        // other answer out of a capped result.
+        var registry = new InMemoryPeerRegistry(rememberSearches);
+        registry.Register(Erin, [.. Enumerable.Range(0, 50).Select(i => File($"song spam {i}.mp3", 9))]);
+        registry.Register(Alice, [File("song hit.mp3", 1)]);
+        registry.Register(Bob, [File("song hit.mp3", 1)]);
+
+        Assert.Equal([(Alice, "song hit.mp3"), (Bob, "song hit.mp3")], Flatten(registry.Search("song", Carol, 2)));
     }
 
     [Fact]
@@ -229,13 +249,15 @@ public sealed class SearchRankingTests
         Assert.Equal(["title4567.mkv", "title45678.avi"], capped[1].Files.Select(f => f.Name));
 
         // ADD of a registered name moves it to the end of the registration order: Bob's
-        // title4567.mkv (now after Alice's title4567.mp3) comes before it all the same once its
-        // content has a second entry, and Bob's group comes first.
-        registry.Add(bob, [File("title4567.mkv", 5), File("copy of title4567.mkv", 5)]);
+        // title4567.mkv (now after Alice's title4567.mp3) comes before it all the same once a
+        // second peer holds its content, and Bob's group comes first.
+        registry.Add(bob, [File("title4567.mkv", 5)]);
+        registry.Register(Carol, [File("title4567 (carol).mkv", 5)]);
         results = registry.Search("title4567", null, 1000);
-        Assert.Equal([Bob, Alice], PeersOf(results));
-        Assert.Equal(["title4567.mkv", "copy of title4567.mkv", "title45678.avi", "subtitle4567.srt"], results[0].Files.Select(f => f.Name));
-        Assert.Equal(["title4567.mp3", "subtitle4567 extra.srt"], results[1].Files.Select(f => f.Name));
+        Assert.Equal([Bob, Carol, Alice], PeersOf(results));
+        Assert.Equal(["title4567.mkv", "title45678.avi", "subtitle4567.srt"], results[0].Files.Select(f => f.Name));
+        Assert.Equal(["title4567 (carol).mkv"], results[1].Files.Select(f => f.Name));
+        Assert.Equal(["title4567.mp3", "subtitle4567 extra.srt"], results[2].Files.Select(f => f.Name));
     }
 
     [Fact]
