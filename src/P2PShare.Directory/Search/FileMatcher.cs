@@ -73,10 +73,11 @@ internal sealed class FileMatcher
     /// Appends to <paramref name="matches"/> the ids, in increasing order, of live entries from
     /// id <paramref name="firstId"/> on that match <paramref name="plan"/> and do not belong to
     /// peer slot <paramref name="excludedPeer"/> (-1 excludes none), until the table's end or
-    /// until <paramref name="workLeft"/> runs out. Every word looked up, every id read from a
-    /// list costs one unit of work, every name checked <see cref="QueryPlan.CheckCost"/>. Returns the id to go on from when the
-    /// work ran out first (a later call with that id as <paramref name="firstId"/> continues
-    /// exactly where this one stopped), or <see cref="Finished"/> when the search is complete.
+    /// until <paramref name="workLeft"/> runs out. Every word looked up and every id read from a
+    /// list costs one unit of work, every name checked <see cref="QueryPlan.CheckCost"/>. Returns
+    /// the id to go on from when the work ran out first (a later call with that id as
+    /// <paramref name="firstId"/> continues exactly where this one stopped), or
+    /// <see cref="Finished"/> when the search is complete.
     /// </summary>
     public int FindMatches(FileTable table, QueryPlan plan, int excludedPeer, int firstId, List<int> matches, List<byte> ranks, ref int workLeft)
     {
@@ -104,7 +105,7 @@ internal sealed class FileMatcher
         // Common words (one id in a few dozen) are joined as bits: a word with bits costs a
         // machine word per 64 ids, one without its postings, whatever the window.
         // Bits that spare reading the candidates' names pay off at sparser lists.
-        var indexCanRank = plan.WordsAreParts && _everyPartLooked;
+        var indexCanRank = plan.WordsAreParts && _everyPartLooked && (plan.PartCount == 1 || narrowCount > 0);
         var asBits = entries * (indexCanRank ? RankingBitsFraction : BitsFraction) > (long)end - firstId;
         var fromIndex = asBits && RanksFromIndex(table, plan, narrowCount);
         var checkCost = fromIndex ? 1 : plan.CheckCost;
