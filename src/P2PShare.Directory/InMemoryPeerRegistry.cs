@@ -73,8 +73,9 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
 
     /// <summary>
     /// Memory an entry costs besides its name and postings: its 56-byte record (in an array that
-    /// may be up to twice as long as it is full), its place in its peer's set and its slot in the
-    /// count of each peer's contents (12 bytes, up to twice over).
+    /// may be up to twice as long as it is full), its place in its peer's set and, when other
+    /// entries have its content, its slot in the count of each peer's contents (12 bytes, up to
+    /// twice over).
     /// </summary>
     private const int EntryBytes = 104;
 

@@ -103,19 +103,31 @@ internal sealed class FileTable
         record.NextSameId = id;
         _count++;
         var newest = _ids.SetNewest(id);
-        if (newest >= 0)
+        _live++;
+        if (newest < 0)
+        {
+            // Alone with its content, as most entries are: one source, and no count of the
+            // peer's entries of it kept (a ring of one tells it).
+            _ids.CountSources(contentId, +1);
+        }
+        else
         {
             ref var previous = ref _records[newest >> RecordChunkBits][newest & (RecordChunkSize - 1)];
+            if (previous.NextSameId == newest && previous.IsAlive)
+            {
+                // The ring of one becomes two: its entry's count starts now.
+                _peerContents.Increment(previous.Peer, newest);
+            }
+
             record.NextSameId = previous.NextSameId;
             previous.NextSameId = id;
-        }
 
-        _live++;
-        // The content gains a source when this is the peer's first live entry of it. The new
-        // entry is the newest, so the one after it in the ring is the oldest.
-        if (_peerContents.Increment(peer, record.NextSameId) == 1)
-        {
-            _ids.CountSources(contentId, +1);
+            // The content gains a source when this is the peer's first live entry of it. The
+            // new entry is the newest, so the one after it in the ring is the oldest.
+            if (_peerContents.Increment(peer, record.NextSameId) == 1)
+            {
+                _ids.CountSources(contentId, +1);
+            }
         }
 
         for (var i = 0; i < words.Count; i++)
@@ -145,8 +157,12 @@ internal sealed class FileTable
             var peer = record.Peer;
             record.Peer = FileRecord.Dead;
             _live--;
-            var newest = _ids.Newest(record.Id);
-            if (_peerContents.Decrement(peer, this[newest].NextSameId) == 0)
+            if (record.NextSameId == id)
+            {
+                // Alone in its ring: its peer's count was never kept.
+                _ids.CountSources(record.Id, -1);
+            }
+            else if (_peerContents.Decrement(peer, this[_ids.Newest(record.Id)].NextSameId) == 0)
             {
                 _ids.CountSources(record.Id, -1);
             }

@@ -3,7 +3,8 @@ namespace P2PShare.Directory.Search;
 /// <summary>
 /// How many live entries each peer has of each content, so that a content's sources can count
 /// peers rather than entries: a peer that registers one content under a thousand names is one
-/// source, not a thousand. Keyed by the peer slot and the content's oldest entry in the
+/// source, not a thousand. Only contents with more than one entry are counted (one alone is
+/// one source, which its ring of one tells). Keyed by the peer slot and the content's oldest entry in the
 /// <see cref="FileTable"/> (which stays the same for as long as the table lives, since entries
 /// only die, never leave their ring). An open-addressing table of 12 bytes a slot (linear
 /// probing, at most three quarters full, deletions shifting the probe back so no tombstones
