@@ -23,9 +23,10 @@ internal sealed class SearchCache
 {
     /// <summary>
     /// Most matches a remembered search keeps. A broader search is not remembered (and what was
-    /// remembered of it is forgotten): its ids would land on the large object heap, and
-    /// replacing such entries query after query made the GC stop everything for most of a
-    /// second, while running a broad search again costs about what copying its matches does.
+    /// remembered of it is forgotten): its ids would land on the large object heap, replaced
+    /// query after query, while running a broad search again costs about what copying its
+    /// matches does. A search itself holds no more than this many (see
+    /// <see cref="SearchRanking.Prune"/>).
     /// </summary>
     public const int MaxMatches = 16 * 1024;
 
