@@ -146,8 +146,16 @@ internal sealed class FileTable
     /// </summary>
     public int NewestWithId(in ContentId contentId) => _ids.Newest(contentId);
 
-    /// <summary>Peers with a live entry of <paramref name="contentId"/>: what ranks a search's matches by sources.</summary>
-    public int SourcesOf(in ContentId contentId) => _ids.SourceCount(contentId);
+    /// <summary>
+    /// Peers with a live entry of the content of entry <paramref name="id"/> (a live one): what
+    /// ranks a search's matches by sources. An entry alone in its ring is its content's one
+    /// source, found without a lookup.
+    /// </summary>
+    public int SourcesOf(int id)
+    {
+        ref readonly var record = ref this[id];
+        return record.NextSameId == id ? 1 : _ids.SourceCount(record.Id);
+    }
 
     public void Kill(int id)
     {
@@ -157,12 +165,8 @@ internal sealed class FileTable
             var peer = record.Peer;
             record.Peer = FileRecord.Dead;
             _live--;
-            if (record.NextSameId == id)
-            {
-                // Alone in its ring: its peer's count was never kept.
-                _ids.CountSources(record.Id, -1);
-            }
-            else if (_peerContents.Decrement(peer, this[_ids.Newest(record.Id)].NextSameId) == 0)
+            // Alone in its ring, its peer's count was never kept: it was the content's one source.
+            if (record.NextSameId == id || _peerContents.Decrement(peer, this[_ids.Newest(record.Id)].NextSameId) == 0)
             {
                 _ids.CountSources(record.Id, -1);
             }

@@ -87,10 +87,8 @@ internal sealed class SearchRanking
         for (var i = 0; i < count; i++)
         {
             var id = matches[i];
-            ref readonly var record = ref table[id];
             long rank = ranks[i];
-            // An entry alone in its ring is the only one with its content id: no lookup needed.
-            var sources = record.NextSameId == id ? 1 : Math.Min(table.SourcesOf(record.Id), MaxSources);
+            var sources = Math.Min(table.SourcesOf(id), MaxSources);
             var key = (rank << (IdBits + SourceBits)) | ((MaxSources - sources) << IdBits) | (long)id;
             keys[i] = key;
             inOrder &= key > previous;
