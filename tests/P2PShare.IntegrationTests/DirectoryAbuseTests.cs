@@ -1,8 +1,6 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using P2PShare.IntegrationTests.Infrastructure;
 using P2PShare.LoadTest.Attacks;
 using P2PShare.Protocol;
@@ -110,14 +108,14 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
         for (var i = 0; i < 20; i++)
         {
             client.Send(frames.PathologicalQuery(65_534));
-            Assert.Equal("RESULTS", ReadAnswer(client));
+            Assert.Equal("RESULTS", BlockingDirectoryRequests.ReadAnswer(client));
         }
 
         var before = ProcessTools.ReadResidentBytes(server.Process.Pid);
         for (var i = 0; i < 400; i++)
         {
             client.Send(frames.PathologicalQuery(65_534));
-            Assert.Equal("RESULTS", ReadAnswer(client));
+            Assert.Equal("RESULTS", BlockingDirectoryRequests.ReadAnswer(client));
         }
 
         var after = ProcessTools.ReadResidentBytes(server.Process.Pid);
@@ -153,7 +151,7 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
             {
                 for (var i = 0; i < frames; i++)
                 {
-                    answers.Add(ReadAnswer(socket));
+                    answers.Add(BlockingDirectoryRequests.ReadAnswer(socket));
                 }
             }
             catch (Exception ex) when (ex is SocketException or EndOfStreamException)
@@ -187,7 +185,7 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
         {
             var clock = Stopwatch.StartNew();
             socket.Send(query);
-            Assert.Equal("RESULTS", ReadAnswer(socket));
+            Assert.Equal("RESULTS", BlockingDirectoryRequests.ReadAnswer(socket));
             waits.Add(clock.Elapsed.TotalMilliseconds);
             try
             {
@@ -212,7 +210,7 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
             var frame = frames.PathologicalQuery(bytes);
             var clock = Stopwatch.StartNew();
             socket.Send(frame);
-            var answer = ReadAnswer(socket);
+            var answer = BlockingDirectoryRequests.ReadAnswer(socket);
             answers.Add((clock.Elapsed.TotalMilliseconds, answer));
         }
 
@@ -227,7 +225,7 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
         {
             var clock = Stopwatch.StartNew();
             socket.Send(MessageCodec.EncodeFrame(new SearchMessage($"peer{i % 100} file{i % 1000:0000}")));
-            Assert.Equal("RESULTS", ReadAnswer(socket));
+            Assert.Equal("RESULTS", BlockingDirectoryRequests.ReadAnswer(socket));
             waits.Add(clock.Elapsed.TotalMilliseconds);
             Thread.Sleep(20);
         }
@@ -255,25 +253,6 @@ public sealed class DirectoryAbuseTests : IAsyncDisposable
     /// of one-letter words: each of them must be looked for in each name); the returned socket
     /// keeps the peer online.
     /// </summary>
-    private static async Task<Socket> RegisterAsync(IPEndPoint server, IPAddress local, int files, string prefix)
-    {
-        var socket = BlockingDirectoryClient.Connect(server, local, Patience);
-        var entries = Enumerable.Range(0, files).Select(i => new FileEntry($"{prefix} file{i:0000} the quick brown fox jumps over the lazy dog.bin", (ulong)i, ContentId.Zero)).ToList();
-        await socket.SendAsync(MessageCodec.EncodeFrame(new RegisterMessage(3300, entries)), SocketFlags.None, TestContext.Current.CancellationToken);
-        Assert.Equal("OK", ReadAnswer(socket));
-        return socket;
-    }
-
-    /// <summary>Reads one answer: "OK", "RESULTS", or "ERROR code text".</summary>
-    private static string ReadAnswer(Socket socket)
-    {
-        var (type, payload) = BlockingDirectoryClient.ReadFrame(socket);
-        return type switch
-        {
-            MessageType.Ok => "OK",
-            MessageType.Results => "RESULTS",
-            MessageType.Error => $"ERROR {BinaryPrimitives.ReadUInt16BigEndian(payload)} {Encoding.UTF8.GetString(payload.AsSpan(4))}",
-            var other => other.ToString(),
-        };
-    }
+    private static Task<Socket> RegisterAsync(IPEndPoint server, IPAddress local, int files, string prefix) =>
+        BlockingDirectoryRequests.RegisterAsync(server, local, [.. Enumerable.Range(0, files).Select(i => new FileEntry($"{prefix} file{i:0000} the quick brown fox jumps over the lazy dog.bin", (ulong)i, ContentId.Zero))], Patience);
 }

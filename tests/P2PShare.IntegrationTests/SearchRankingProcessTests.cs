@@ -1,7 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
 using P2PShare.IntegrationTests.Infrastructure;
-using P2PShare.LoadTest.Attacks;
 using P2PShare.Protocol;
 
 namespace P2PShare.IntegrationTests;
@@ -24,9 +22,9 @@ public sealed class SearchRankingProcessTests : IAsyncDisposable
     {
         var server = await _cluster.StartServerAsync(arguments: ["--log-level", "Warning"]);
         var endPoint = new IPEndPoint(IPAddress.Loopback, server.Port);
-        using var spammer = await RegisterAsync(endPoint, new IPAddress([127, 16, 0, 1]), [.. Enumerable.Range(0, 1000).Select(i => new FileEntry($"song spam {i:0000}.mp3", 1, Id(9)))]);
-        using var alice = await RegisterAsync(endPoint, new IPAddress([127, 16, 0, 2]), [new FileEntry("song hit.mp3", 2, Id(1))]);
-        using var bob = await RegisterAsync(endPoint, new IPAddress([127, 16, 0, 3]), [new FileEntry("song hit.mp3", 2, Id(1))]);
+        using var spammer = await BlockingDirectoryRequests.RegisterAsync(endPoint, new IPAddress([127, 16, 0, 1]), [.. Enumerable.Range(0, 1000).Select(i => new FileEntry($"song spam {i:0000}.mp3", 1, Id(9)))], Patience);
+        using var alice = await BlockingDirectoryRequests.RegisterAsync(endPoint, new IPAddress([127, 16, 0, 2]), [new FileEntry("song hit.mp3", 2, Id(1))], Patience);
+        using var bob = await BlockingDirectoryRequests.RegisterAsync(endPoint, new IPAddress([127, 16, 0, 3]), [new FileEntry("song hit.mp3", 2, Id(1))], Patience);
 
         // 1,002 matches, all the word whole: the content of two peers first, in registration
         // order, then the first 998 of the one peer's thousand copies.
@@ -43,14 +41,5 @@ public sealed class SearchRankingProcessTests : IAsyncDisposable
         var bytes = new byte[32];
         bytes[0] = b;
         return new ContentId(bytes);
-    }
-
-    private static async Task<Socket> RegisterAsync(IPEndPoint server, IPAddress local, List<FileEntry> files)
-    {
-        var socket = BlockingDirectoryClient.Connect(server, local, Patience);
-        await socket.SendAsync(MessageCodec.EncodeFrame(new RegisterMessage(3300, files)), SocketFlags.None, TestContext.Current.CancellationToken);
-        var (type, _) = BlockingDirectoryClient.ReadFrame(socket);
-        Assert.Equal(MessageType.Ok, type);
-        return socket;
     }
 }
