@@ -99,6 +99,26 @@ internal sealed class DenseWordBits
         }
     }
 
+    /// <summary>
+    /// For each of <paramref name="ids"/> whose entry in <paramref name="best"/> is above
+    /// <paramref name="place"/> and which is in the list of word <paramref name="word"/> (which
+    /// has bits), sets that entry to <paramref name="place"/>: a bit test per id, for a search
+    /// that has a few candidates and a common word to check them against.
+    /// </summary>
+    public void Probe(int word, ReadOnlySpan<int> ids, Span<byte> best, byte place)
+    {
+        var chunks = _byWord[word].Chunks;
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var id = ids[i];
+            var chunk = id >> ChunkBits;
+            if (best[i] > place && chunk < chunks.Length && chunks[chunk] is { } bits && (bits[(id & (ChunkIds - 1)) >> 6] & (1UL << (id & 63))) != 0)
+            {
+                best[i] = place;
+            }
+        }
+    }
+
     private void Set(WordBits bits, int id)
     {
         var chunk = id >> ChunkBits;

@@ -36,8 +36,13 @@ internal sealed class FileMatcher
     // The lists are joined as bits when they hold at least one id in this many of the table's.
     private const int BitsFraction = 32;
 
-    // ... or in this many, when the index ranks them (no name is read then).
-    private const int RankingBitsFraction = 256;
+    // A part with more words than this is left to the name check rather than probed.
+    private const int MaxProbeWords = 16;
+
+    // Ids a candidate can have to be kept with its place in its two low bits.
+    private const int MaxPlacedId = int.MaxValue >> 2;
+
+    private const byte Absent = 3;
 
     private readonly List<int> _leadWords = [];
     private readonly List<int> _narrowWords = [];
@@ -47,7 +52,6 @@ internal sealed class FileMatcher
     private PostingCursor[] _narrow = new PostingCursor[16];
     private int[] _ids = new int[1024];
     private int[] _merged = new int[1024];
-    private int[] _narrowIds = new int[1024];
     private ulong[] _leadBits = new ulong[1024];
     private ulong[] _narrowBits = new ulong[1024];
     // Per part joined as bits, when the index ranks: the ids where it is a whole word, and
@@ -68,6 +72,12 @@ internal sealed class FileMatcher
     private readonly List<PostingCursor[]> _extraCursors = [];
     private bool _everyPartLooked;
     private readonly List<int> _runEnds = [];
+
+    // Probing: the extra parts probed, in order; per candidate, its place so far (the worst
+    // part's) and the best place of the part being probed (Absent: none of its words holds it).
+    private readonly List<int> _probed = [];
+    private byte[] _places = new byte[1024];
+    private byte[] _best = new byte[1024];
 
     /// <summary>
     /// Appends to <paramref name="matches"/> the ids, in increasing order, of live entries from
@@ -97,19 +107,20 @@ internal sealed class FileMatcher
         }
 
         var leadCount = OpenAll(table, _leadWords, ref _lead);
-        var narrowCount = narrowEntries <= (long)NarrowFactor * leadEntries ? OpenAll(table, _narrowWords, ref _narrow) : 0;
         var end = table.Count;
+        if (leadEntries * BitsFraction <= (long)end - firstId)
+        {
+            return FindByProbing(table, plan, excludedPeer, firstId, leadEntries, matches, ranks, ref workLeft);
+        }
+
+        var narrowCount = narrowEntries <= (long)NarrowFactor * leadEntries ? OpenAll(table, _narrowWords, ref _narrow) : 0;
         var lo = firstId;
-        var entries = leadEntries + (narrowCount > 0 ? narrowEntries : 0);
 
         // Common words (one id in a few dozen) are joined as bits: a word with bits costs a
         // machine word per 64 ids, one without its postings, whatever the window.
-        // Bits that spare reading the candidates' names pay off at sparser lists.
-        var indexCanRank = plan.WordsAreParts && _everyPartLooked && (plan.PartCount == 1 || narrowCount > 0);
-        var asBits = entries * (indexCanRank ? RankingBitsFraction : BitsFraction) > (long)end - firstId;
-        var fromIndex = asBits && RanksFromIndex(table, plan, narrowCount);
+        var fromIndex = RanksFromIndex(table, plan, narrowCount);
         var checkCost = fromIndex ? 1 : plan.CheckCost;
-        var cost = asBits ? BitsCost(table, _leadWords, (long)end - firstId) + (narrowCount > 0 ? BitsCost(table, _narrowWords, (long)end - firstId) : 0) : entries;
+        var cost = BitsCost(table, _leadWords, (long)end - firstId) + (narrowCount > 0 ? BitsCost(table, _narrowWords, (long)end - firstId) : 0);
         for (var extra = 0; fromIndex && extra < _extraParts.Count; extra++)
         {
             cost += BitsCost(table, _extraWords[extra], (long)end - firstId);
@@ -119,28 +130,110 @@ internal sealed class FileMatcher
         cost += leadEntries * checkCost;
         while (lo < end)
         {
-            // A window holds about what the rest of the work allows, so a long search stops near its budget.
-            var span = (long)end - lo;
-            var hi = cost <= Math.Max(workLeft, 1)
-                ? end
-                : (int)Math.Min(end, lo + Math.Max(MinWindow, span * Math.Max(workLeft, 1) / Math.Max(cost, 1)));
-            if (asBits)
+            var hi = WindowEnd(lo, end, cost, workLeft);
+            JoinAsBits(table, plan, excludedPeer, narrowCount, fromIndex, lo, hi, matches, ranks, ref workLeft);
+            lo = hi;
+            if (workLeft <= 0 && lo < end)
             {
-                JoinAsBits(table, plan, excludedPeer, narrowCount, fromIndex, lo, hi, matches, ranks, ref workLeft);
+                return lo;
             }
-            else
+        }
+
+        return Finished;
+    }
+
+    /// <summary>
+    /// Where a window from <paramref name="lo"/> ends: it holds about what the rest of the work
+    /// allows (the whole search being estimated at <paramref name="cost"/>), so that a long
+    /// search stops near its budget.
+    /// </summary>
+    private static int WindowEnd(int lo, int end, long cost, int workLeft)
+    {
+        var span = (long)end - lo;
+        return cost <= Math.Max(workLeft, 1)
+            ? end
+            : (int)Math.Min(end, lo + Math.Max(MinWindow, span * Math.Max(workLeft, 1) / Math.Max(cost, 1)));
+    }
+
+    /// <summary>
+    /// <see cref="FindMatches"/> when the leading part is rare: its lists are merged into the
+    /// window's candidates, and each other part looked up, when it has few words, keeps those
+    /// of its words hold (a bit test per candidate for a common word, a forward walk of the list
+    /// otherwise). Reading every part's bits over the whole table would cost a machine word per
+    /// 64 ids however few the candidates. When every query word is a part and every part is
+    /// probed, each candidate's rank comes from where the parts lie in its words, and no name is
+    /// read; otherwise the names of the candidates left are checked.
+    /// </summary>
+    private int FindByProbing(FileTable table, QueryPlan plan, int excludedPeer, int firstId, long leadEntries, List<int> matches, List<byte> ranks, ref int workLeft)
+    {
+        var everyPartProbed = _everyPartLooked;
+        long probedWords = 0;
+        _probed.Clear();
+        if (_narrowWords.Count > 0)
+        {
+            KeepExtra(_narrowPart, _narrowWords);
+        }
+
+        for (var extra = 0; extra < _extraParts.Count; extra++)
+        {
+            var words = _extraWords[extra];
+            if (words.Count > MaxProbeWords)
             {
-                var count = Collect(_lead.AsSpan(0, leadCount), lo, hi, ref _ids, ref workLeft);
-                if (narrowCount > 0 && count > 0)
+                everyPartProbed = false;
+                continue;
+            }
+
+            var cursors = _extraCursors[extra];
+            OpenAll(table, words, ref cursors);
+            _extraCursors[extra] = cursors;
+            _probed.Add(extra);
+            probedWords += words.Count;
+        }
+
+        // The narrowing part, kept last among the extras, is the one with the fewest entries after the lead: probe it first.
+        _probed.Sort(static (a, b) => b.CompareTo(a));
+        var fromIndex = plan.WordsAreParts && everyPartProbed && table.Count <= MaxPlacedId;
+        if (fromIndex)
+        {
+            Place(table.Words, plan.Part(_leadPart), _leadWords, _leadPlaces);
+            foreach (var extra in _probed)
+            {
+                Place(table.Words, plan.Part(_extraParts[extra]), _extraWords[extra], _extraPlaces[extra]);
+            }
+        }
+
+        var checkCost = fromIndex ? 1 : plan.CheckCost;
+        var cost = leadEntries * (1 + probedWords + checkCost);
+        var end = table.Count;
+        var lo = firstId;
+        while (lo < end)
+        {
+            var hi = WindowEnd(lo, end, cost, workLeft);
+            var count = Collect(_lead.AsSpan(0, _leadWords.Count), fromIndex ? CollectionsMarshal.AsSpan(_leadPlaces) : [], lo, hi, ref _ids, ref workLeft);
+            foreach (var extra in _probed)
+            {
+                if (count == 0)
                 {
-                    var narrowed = Collect(_narrow.AsSpan(0, narrowCount), lo, hi, ref _narrowIds, ref workLeft);
-                    count = Intersect(_ids.AsSpan(0, count), _narrowIds.AsSpan(0, narrowed));
+                    break;
                 }
 
-                workLeft -= count * checkCost;
-                for (var i = 0; i < count; i++)
+                count = Probe(table, _extraWords[extra], _extraPlaces[extra], _extraCursors[extra], count, fromIndex, ref workLeft);
+            }
+
+            workLeft -= count * checkCost;
+            for (var i = 0; i < count; i++)
+            {
+                if (!fromIndex)
                 {
                     Check(table, _ids[i], plan, excludedPeer, matches, ranks);
+                    continue;
+                }
+
+                ref readonly var record = ref table[_ids[i]];
+                if (record.IsAlive && record.Peer != excludedPeer)
+                {
+                    matches.Add(_ids[i]);
+                    ranks.Add(_places[i]);
                 }
             }
 
@@ -152,6 +245,81 @@ internal sealed class FileMatcher
         }
 
         return Finished;
+    }
+
+    /// <summary>
+    /// Keeps, at the front of the window's <paramref name="count"/> candidates, those that one of
+    /// <paramref name="words"/> (a part's words) holds; returns how many. When
+    /// <paramref name="placed"/>, a candidate's place becomes the worse of its place so far and
+    /// the best place of the part among its words.
+    /// </summary>
+    private int Probe(FileTable table, List<int> words, List<byte> places, PostingCursor[] cursors, int count, bool placed, ref int workLeft)
+    {
+        if (_best.Length < count)
+        {
+            _best = new byte[_ids.Length];
+        }
+
+        if (_places.Length < count)
+        {
+            _places = new byte[_ids.Length];
+        }
+
+        var ids = _ids.AsSpan(0, count);
+        var best = _best.AsSpan(0, count);
+        best.Fill(Absent);
+        for (var w = 0; w < words.Count; w++)
+        {
+            var word = words[w];
+            // Unplaced, any word that holds a candidate is enough: place 0 spares looking again.
+            var place = placed ? places[w] : (byte)0;
+            if (table.DenseWords.Has(word, table.EntriesByWord.CountOfList(word)))
+            {
+                table.DenseWords.Probe(word, ids, best, place);
+            }
+            else
+            {
+                ProbeList(ref cursors[w], ids, best, place);
+            }
+        }
+
+        workLeft -= count * words.Count;
+        var kept = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (best[i] == Absent)
+            {
+                continue;
+            }
+
+            ids[kept] = ids[i];
+            _places[kept] = placed ? Math.Max(_places[i], best[i]) : (byte)2;
+            kept++;
+        }
+
+        return kept;
+    }
+
+    /// <summary>Sets to <paramref name="place"/> the entries of <paramref name="best"/> above it whose ids (increasing) the list has.</summary>
+    private static void ProbeList(ref PostingCursor cursor, ReadOnlySpan<int> ids, Span<byte> best, byte place)
+    {
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (best[i] <= place)
+            {
+                continue;
+            }
+
+            if (!cursor.AdvanceTo(ids[i]))
+            {
+                return;
+            }
+
+            if (cursor.Current == ids[i])
+            {
+                best[i] = place;
+            }
+        }
     }
 
     /// <summary>What joining the lists of <paramref name="words"/> as bits over <paramref name="span"/> ids costs.</summary>
@@ -507,17 +675,22 @@ internal sealed class FileMatcher
     /// <paramref name="cursors"/> has, each once, in increasing order, into <paramref name="ids"/>;
     /// returns how many. Each list is sorted, so the lists are merged two by two.
     /// </summary>
-    private int Collect(Span<PostingCursor> cursors, int lo, int hi, ref int[] ids, ref int workLeft)
+    private int Collect(Span<PostingCursor> cursors, ReadOnlySpan<byte> places, int lo, int hi, ref int[] ids, ref int workLeft)
     {
+        var placed = !places.IsEmpty;
         var count = 0;
         _runEnds.Clear();
-        foreach (ref var cursor in cursors)
+        for (var w = 0; w < cursors.Length; w++)
         {
+            ref var cursor = ref cursors[w];
             if (!cursor.AdvanceTo(lo))
             {
                 continue;
             }
 
+            // Placed, an id is kept with its word's place in its two low bits, so that merged
+            // runs put an id's best place first.
+            var place = placed ? places[w] : 0;
             var before = count;
             while (cursor.Current < hi)
             {
@@ -526,7 +699,7 @@ internal sealed class FileMatcher
                     Array.Resize(ref ids, ids.Length * 2);
                 }
 
-                ids[count++] = cursor.Current;
+                ids[count++] = placed ? (cursor.Current << 2) | place : cursor.Current;
                 if (!cursor.MoveNext())
                 {
                     break;
@@ -540,7 +713,34 @@ internal sealed class FileMatcher
         }
 
         workLeft -= count;
-        return _runEnds.Count <= 1 ? count : MergeRuns(ref ids, count);
+        count = _runEnds.Count <= 1 ? count : MergeRuns(ref ids, count);
+        return placed ? SplitPlaces(ids, count) : count;
+    }
+
+    /// <summary>Splits merged placed ids into ids and <see cref="_places"/>, an id once with its best place; returns how many.</summary>
+    private int SplitPlaces(int[] ids, int count)
+    {
+        if (_places.Length < ids.Length)
+        {
+            _places = new byte[ids.Length];
+        }
+
+        var kept = 0;
+        var last = -1;
+        for (var i = 0; i < count; i++)
+        {
+            var id = ids[i] >> 2;
+            if (id == last)
+            {
+                continue;
+            }
+
+            last = id;
+            _places[kept] = (byte)(ids[i] & 3);
+            ids[kept++] = id;
+        }
+
+        return kept;
     }
 
     /// <summary>Merges the sorted runs of <paramref name="ids"/> (ending at <see cref="_runEnds"/>) into one, repeats dropped.</summary>
@@ -613,27 +813,6 @@ internal sealed class FileMatcher
         written += a.Length - i;
         b[j..].CopyTo(target.AsSpan(written));
         return written + b.Length - j;
-    }
-
-    /// <summary>Keeps the ids of <paramref name="ids"/> that <paramref name="others"/> also has (both increasing), at the front; returns how many.</summary>
-    private static int Intersect(Span<int> ids, ReadOnlySpan<int> others)
-    {
-        int kept = 0, j = 0;
-        for (var i = 0; i < ids.Length && j < others.Length; i++)
-        {
-            var id = ids[i];
-            while (j < others.Length && others[j] < id)
-            {
-                j++;
-            }
-
-            if (j < others.Length && others[j] == id)
-            {
-                ids[kept++] = id;
-            }
-        }
-
-        return kept;
     }
 
     /// <summary>Adds entry <paramref name="id"/> and its rank when it is alive, not the excluded peer's, and matches.</summary>

@@ -50,6 +50,78 @@ public sealed class DenseWordSearchTests
         AgreeOnAll(registry, model, queries);
     }
 
+    /// <summary>
+    /// A rare word beside common ones: the rare word's few entries are the candidates, checked
+    /// one by one against the common words' bits and the other words' lists. Every word comes
+    /// whole, as the start of a longer word and inside one, and some contents are held by many
+    /// peers, so the answers (capped, and in full) test the rank each candidate is given too.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_rare_word_beside_common_ones_ranks_as_the_plain_rule_does(bool rememberSearches)
+    {
+        var registry = new InMemoryPeerRegistry(minDeadToCompact: 1_000_000, rememberSearches: rememberSearches);
+        var model = new RegistryModel();
+        var tokens = new Dictionary<PeerKey, RegistrationToken>();
+        var random = new Random(5);
+        string[] topics = ["budget", "budgets", "prebudget", "audit"];
+        for (var peer = 0; peer < 250; peer++)
+        {
+            var key = new PeerKey(new IPAddress([10, 7, (byte)(peer >> 8), (byte)peer]), 3300);
+            var files = Enumerable.Range(0, 100).Select(i =>
+            {
+                var n = (peer * 100) + i;
+                // k17 is rare (a few dozen names), and k170 ... k179 begin with it; 'bk17' has it
+                // inside; some names have it twice, as the start of a word and whole.
+                var rare = random.Next(10) switch
+                {
+                    0 => $"bk{n % 500}",
+                    1 => $"k{n % 500}0 k{n % 500}",
+                    _ => $"k{n % 500}",
+                };
+                // s3 is in a thousand names or so, too few for bits: whole, the start of s3b, inside xs3.
+                var series = random.Next(3) switch
+                {
+                    0 => $"s{n % 20}",
+                    1 => $"s{n % 20}b",
+                    _ => $"xs{n % 20}",
+                };
+                var name = $"{Departments[random.Next(Departments.Length)]}/{2020 + random.Next(6)}/q{1 + random.Next(4)}/{topics[random.Next(topics.Length)]} {rare} {series} v{1 + random.Next(3)}.{Extensions[random.Next(Extensions.Length)]}";
+                return new FileEntry(name, 1, Id(n % 11 == 0 ? n % 7 : 100_000 + n));
+            }).ToList();
+            tokens[key] = registry.Register(key, files);
+            model.Register(key, files);
+        }
+
+        // Dead entries among the candidates: some peers leave, too few for a compaction.
+        foreach (var key in tokens.Keys.Where((_, i) => i % 10 == 3).ToList())
+        {
+            Assert.True(registry.Unregister(tokens[key]));
+            model.Unregister(key);
+        }
+
+        var asker = tokens.Keys.First(model.IsRegistered);
+        // k17 with common words; k1 has over a hundred words (k1, k10 ... k199), k17 a dozen;
+        // s17 and s3 are checked against their lists; 'budget-' and 'q3/' need the names read.
+        string[] queries = ["k17 budget", "k17 budget 2024", "budget k17 pdf", "k42 q3 fin", "k1 budget", "k17 k1", "k17 budget-", "k170 q3/", "udge k17", "k49 v2 xlsx", "k17 s17", "s3 budget k43"];
+        foreach (var query in queries)
+        {
+            foreach (var max in new[] { 5, 1000 })
+            {
+                RankedSearchAssert.SameAnswer(model, registry, query, null, max, $"max {max}");
+                RankedSearchAssert.SameAnswer(model, registry, query, asker, max, $"max {max}, asker");
+            }
+        }
+    }
+
+    private static ContentId Id(int n)
+    {
+        var bytes = new byte[32];
+        BitConverter.TryWriteBytes(bytes, n);
+        return new ContentId(bytes);
+    }
+
     private static void AgreeOnAll(InMemoryPeerRegistry registry, Dictionary<PeerKey, List<string>> model, string[] queries)
     {
         foreach (var query in queries)
