@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace P2PShare.Directory.Search;
 
 /// <summary>
@@ -14,6 +16,9 @@ internal sealed class SearchRanking
     private const int SourceBits = 24;
     private const long MaxSources = (1L << SourceBits) - 1;
 
+    // The worst class a match can have (something inside a word, see QueryPlan.RankIfMatches).
+    private const int Worst = 2;
+
     private long[] _keys = new long[1024];
 
     /// <summary>
@@ -22,6 +27,7 @@ internal sealed class SearchRanking
     /// </summary>
     public void Rank(FileTable table, List<int> matches, List<byte> ranks, int maxFiles)
     {
+        DropWorseClasses(matches, ranks, maxFiles);
         var count = matches.Count;
         var keys = KeysOf(table, matches, ranks, out var inOrder);
         var kept = Math.Min(count, maxFiles);
@@ -52,6 +58,7 @@ internal sealed class SearchRanking
     /// </summary>
     public void Prune(FileTable table, List<int> matches, List<byte> ranks, int keep)
     {
+        DropWorseClasses(matches, ranks, keep);
         var count = matches.Count;
         if (count <= keep)
         {
@@ -68,6 +75,49 @@ internal sealed class SearchRanking
 
         matches.RemoveRange(keep, count - keep);
         ranks.RemoveRange(keep, count - keep);
+    }
+
+    /// <summary>
+    /// Drops the matches of the classes (whole word, start, inside) that cannot be among the
+    /// best <paramref name="keep"/> because the better classes alone have that many, keeping
+    /// the order of the rest: their sources need not be counted.
+    /// </summary>
+    private static void DropWorseClasses(List<int> matches, List<byte> ranks, int keep)
+    {
+        var classes = CollectionsMarshal.AsSpan(ranks);
+        Span<int> perClass = stackalloc int[256];
+        foreach (var rank in classes)
+        {
+            perClass[rank]++;
+        }
+
+        var cut = 0;
+        var better = perClass[0];
+        while (better < keep && cut < Worst)
+        {
+            cut++;
+            better += perClass[cut];
+        }
+
+        if (cut >= Worst)
+        {
+            return;
+        }
+
+        var ids = CollectionsMarshal.AsSpan(matches);
+        var kept = 0;
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (classes[i] <= cut)
+            {
+                ids[kept] = ids[i];
+                classes[kept] = classes[i];
+                kept++;
+            }
+        }
+
+        matches.RemoveRange(kept, ids.Length - kept);
+        ranks.RemoveRange(kept, classes.Length - kept);
     }
 
     private static int IdOf(long key) => (int)(key & ((1L << IdBits) - 1));
