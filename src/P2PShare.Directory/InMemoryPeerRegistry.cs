@@ -1259,6 +1259,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         scratch.Matches.Clear();
         scratch.Ranks.Clear();
         scratch.Pruned = false;
+        scratch.Matcher.SkippedWords = false;
         scratch.Pass = SearchPass.Start;
         scratch.WorkLeft = _searchLimits.MaxWork;
         scratch.MaxFiles = maxFiles;
@@ -1282,6 +1283,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 scratch.Matches.Clear();
                 scratch.Ranks.Clear();
                 scratch.Pruned = false;
+                scratch.Matcher.SkippedWords = false;
                 scratch.Pass = SearchPass.Start;
             }
 
@@ -1295,7 +1297,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             {
                 var excluded = scratch.Pass == SearchPass.Remembered ? NoPeer : scratch.Excluded;
                 var before = slice;
-                var next = scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, scratch.NextId, scratch.Matches, scratch.Ranks, ref slice);
+                var next = scratch.Matcher.FindMatches(_table, scratch.Plan, excluded, scratch.NextId, EnoughWhole(scratch), scratch.Matches, scratch.Ranks, ref slice);
                 scratch.WorkLeft -= before - slice;
                 if (scratch.Matches.Count > Math.Max(SearchCache.MaxMatches, scratch.MaxFiles))
                 {
@@ -1337,6 +1339,17 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         {
             _lock.ExitRead();
         }
+    }
+
+    /// <summary>
+    /// Entries a one-word query's whole word needs for the rest to be left unread: the answer's
+    /// size, plus every entry that may be dead and every file of the asker, which the answer
+    /// leaves out. Such a search is not remembered, since a later asker may leave out more.
+    /// </summary>
+    private int EnoughWhole(SearchScratch scratch)
+    {
+        var asker = scratch.Excluded == NoPeer ? 0 : _slots[scratch.Excluded]?.Files.Count ?? 0;
+        return (int)Math.Min(int.MaxValue, (long)scratch.MaxFiles + _table.DeadCount + asker);
     }
 
     /// <summary>
@@ -1383,9 +1396,10 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     {
         var matches = scratch.Matches;
         var searchedTo = outOfWork ? next : _table.Count;
-        if (scratch.Pruned)
+        if (scratch.Pruned || scratch.Matcher.SkippedWords)
         {
-            // More matches than a remembered search keeps: the next asker searches afresh.
+            // More matches than a remembered search keeps, or only the best of them: the next
+            // asker searches afresh.
             _cache!.Forget(scratch.Query);
         }
         else if (scratch.Remembered is not { } remembered || remembered.SearchedTo != searchedTo || remembered.Ids.Length != matches.Count)

@@ -89,7 +89,13 @@ internal sealed class FileMatcher
     /// <paramref name="firstId"/> continues exactly where this one stopped), or
     /// <see cref="Finished"/> when the search is complete.
     /// </summary>
-    public int FindMatches(FileTable table, QueryPlan plan, int excludedPeer, int firstId, List<int> matches, List<byte> ranks, ref int workLeft)
+    /// <remarks>
+    /// A query of one word whose whole word alone has at least <paramref name="enoughWhole"/>
+    /// entries reads that word's list only (<see cref="SkippedWords"/> is set then): its entries
+    /// rank above the longer words that contain the query word, and the caller chose the number
+    /// so that they fill the answer (dead entries and the asker's own counted out).
+    /// </remarks>
+    public int FindMatches(FileTable table, QueryPlan plan, int excludedPeer, int firstId, int enoughWhole, List<int> matches, List<byte> ranks, ref int workLeft)
     {
         if (firstId >= table.Count)
         {
@@ -104,6 +110,11 @@ internal sealed class FileMatcher
         if (!ChooseParts(table, plan, out var leadEntries, out var narrowEntries, ref workLeft))
         {
             return Finished;
+        }
+
+        if (plan.PartCount == 1 && plan.WordsAreParts && KeepWholeWordOnly(table, plan.Part(0), enoughWhole))
+        {
+            leadEntries = table.EntriesByWord.CountOfList(_leadWords[0]);
         }
 
         var leadCount = OpenAll(table, _leadWords, ref _lead);
@@ -320,6 +331,29 @@ internal sealed class FileMatcher
                 best[i] = place;
             }
         }
+    }
+
+    /// <summary>
+    /// True once a search was answered from a whole word's list alone (see
+    /// <see cref="FindMatches"/>): what it found is not every match, only the best.
+    /// </summary>
+    public bool SkippedWords { get; set; }
+
+    /// <summary>Cuts the leading words to the one equal to <paramref name="part"/> when its list holds at least <paramref name="enough"/> entries.</summary>
+    private bool KeepWholeWordOnly(FileTable table, ReadOnlySpan<char> part, int enough)
+    {
+        foreach (var word in _leadWords)
+        {
+            if (table.EntriesByWord.CountOfList(word) >= enough && table.Words.Text(word).SequenceEqual(part))
+            {
+                _leadWords.Clear();
+                _leadWords.Add(word);
+                SkippedWords = true;
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>What joining the lists of <paramref name="words"/> as bits over <paramref name="span"/> ids costs.</summary>
