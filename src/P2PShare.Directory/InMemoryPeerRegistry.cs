@@ -124,6 +124,10 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     // old entries are dead by then, so they cannot be mistaken for the new peer's.
     private readonly List<PeerState?> _slots = [];
     private readonly Stack<int> _freeSlots = [];
+
+    // Each slot's peer, beside _slots: an answer names the peer of every group of matches, and
+    // reading it here, in one array, spares following the state, its token and its address.
+    private readonly List<WirePeer> _slotPeers = [];
     private readonly int _minDeadToCompact;
     private readonly SearchCache? _cache;
     private readonly SearchLimits _searchLimits;
@@ -862,6 +866,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             var slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : AddSlot();
             var state = new PeerState(token, request.Group, slot, new HashSet<int>(prepared.Count, _comparer));
             _slots[slot] = state;
+            _slotPeers[slot] = new WirePeer(peer);
             _byPeer.Add(peer, state);
             Volatile.Write(ref _peerCount, _byPeer.Count);
             AppendFiles(state, prepared);
@@ -988,6 +993,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
     private int AddSlot()
     {
         _slots.Add(null);
+        _slotPeers.Add(default);
         return _slots.Count - 1;
     }
 
@@ -1012,6 +1018,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         _ledger.Apply(state.Group, -state.Amount);
         state.Amount = default;
         _slots[state.Slot] = null;
+        _slotPeers[state.Slot] = default;
         _freeSlots.Push(state.Slot);
     }
 
@@ -1534,7 +1541,8 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         for (var group = 0; group < peers.Count; group++)
         {
             var end = counts[group];
-            sink.BeginPeer(_slots[peers[group]]!.Token.Peer, end - start);
+            ref readonly var peer = ref CollectionsMarshal.AsSpan(_slotPeers)[peers[group]];
+            sink.BeginPeer(peer.Key, peer.Address, end - start);
             for (var i = start; i < end; i++)
             {
                 var id = ordered[i];

@@ -62,7 +62,12 @@ internal sealed class ResultsFrameBuilder : ISearchResultSink
     {
         Span<byte> address = stackalloc byte[16];
         peer.Address.TryWriteBytes(address, out var addressLength);
-        _length += ResultsLayout.WritePeer(Reserve(ResultsLayout.MaxPeerRecordLength), address[..addressLength], peer.Port, (uint)fileCount);
+        BeginPeer(peer, address[..addressLength], fileCount);
+    }
+
+    public void BeginPeer(PeerKey peer, ReadOnlySpan<byte> address, int fileCount)
+    {
+        _length += ResultsLayout.WritePeer(Reserve(ResultsLayout.MaxPeerRecordLength), address, peer.Port, (uint)fileCount);
         _peerCount++;
     }
 

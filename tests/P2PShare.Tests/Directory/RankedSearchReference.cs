@@ -341,6 +341,13 @@ internal sealed class CollectingSink : ISearchResultSink
         Peers.Add(new PeerFiles(peer.Address, peer.Port, _current));
     }
 
+    public void BeginPeer(PeerKey peer, ReadOnlySpan<byte> address, int fileCount)
+    {
+        // The bytes the registry keeps for the peer's slot are the address of the peer it names.
+        Assert.Equal(peer.Address.GetAddressBytes(), address.ToArray());
+        BeginPeer(peer, fileCount);
+    }
+
     public void AddFile(ReadOnlySpan<byte> utf8Name, ulong size, in ContentId id)
     {
         Assert.NotNull(_current);
