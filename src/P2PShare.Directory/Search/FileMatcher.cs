@@ -4,20 +4,23 @@ namespace P2PShare.Directory.Search;
 
 /// <summary>
 /// Finds the matching entries of a <see cref="FileTable"/> in id order, all of them (ranking
-/// needs every match, not the first few), a window of ids at a time.
+/// needs every match, not the first few; <see cref="FindMatches"/> tells the one exception), a
+/// window of ids at a time.
 /// </summary>
 /// <remarks>
 /// Each part of the query (a run of two or more letters and digits, see <see cref="QueryPlan"/>)
 /// can only occur inside a word of a matching name, so the entries of the words that contain it
 /// (<see cref="TokenDictionary.FindContaining"/>) are a superset of the matches. The part whose
-/// words have the fewest entries leads: their lists are merged into the window's candidates; the
-/// part with the next fewest narrows them when its lists are not much longer (reading a list is
-/// a few nanoseconds an id, checking a name tens). What is left is checked against the exact
-/// rule (<see cref="QueryPlan.RankIfMatches"/>, which ranks the match too), which also takes care of
+/// words have the fewest entries leads. When it is rare, its lists are merged into the window's
+/// candidates and every other part looked up (with few words) keeps those its words hold: a
+/// bit test per candidate for a common word, a forward walk of the list otherwise
+/// (<see cref="FindByProbing"/>). When it is common, the lists are joined as bits, the leading
+/// part's ORed and ANDed with the next part's (<see cref="JoinAsBits"/>). Either way, when
+/// every query word is a part and every part was joined, a candidate's rank comes from where
+/// each part lies in the words that hold it (the whole word, its start, or inside), and no name
+/// is read. Otherwise what is left is checked against the exact rule
+/// (<see cref="QueryPlan.RankIfMatches"/>, which ranks the match too), which also takes care of
 /// everything words cannot tell (one-letter words, separators, word order, dead entries).
-/// When every query word is a part, and the lists are long enough to be joined as bits, the
-/// index alone decides: every part is joined, and a candidate's rank comes from where the part
-/// lies in the words that hold it (<see cref="RanksFromIndex"/>); no name is read.
 /// Without any part (an empty query, or only one-letter words and separators) the entries are
 /// walked in order. The words are looked up again at every call, so that entries added between
 /// two calls, with words new since, are found too.
