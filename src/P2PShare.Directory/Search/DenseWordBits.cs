@@ -87,12 +87,7 @@ internal sealed class DenseWordBits
             var take = Math.Min(ChunkWords - offset, target.Length - at);
             if (chunks[chunk] is { } bits)
             {
-                var source = bits.AsSpan(offset, take);
-                var destination = target.Slice(at, take);
-                for (var i = 0; i < take; i++)
-                {
-                    destination[i] |= source[i];
-                }
+                BitSpans.Or(target.Slice(at, take), bits.AsSpan(offset, take));
             }
 
             at += take;

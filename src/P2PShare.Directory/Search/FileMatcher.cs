@@ -445,27 +445,17 @@ internal sealed class FileMatcher
             var narrowWhole = _narrowWhole.AsSpan(0, whole.Length);
             var narrowStart = _narrowStart.AsSpan(0, start.Length);
             FillBits(table, _narrowWords, _narrowPlaces, _narrow, lo, hi, firstId, narrow, narrowWhole, narrowStart, ref workLeft);
-            for (var i = 0; i < bits.Length; i++)
-            {
-                bits[i] &= narrow[i];
-            }
-
-            for (var i = 0; i < whole.Length; i++)
-            {
-                whole[i] &= narrowWhole[i];
-                start[i] &= narrowStart[i];
-            }
+            BitSpans.And(bits, narrow);
+            BitSpans.And(whole, narrowWhole);
+            BitSpans.And(start, narrowStart);
 
             // Ranked by the index, every other part is joined too (in the narrowing part's bits, free again).
             for (var extra = 0; fromIndex && extra < _extraParts.Count; extra++)
             {
                 FillBits(table, _extraWords[extra], _extraPlaces[extra], _extraCursors[extra], lo, hi, firstId, narrow, narrowWhole, narrowStart, ref workLeft);
-                for (var i = 0; i < bits.Length; i++)
-                {
-                    bits[i] &= narrow[i];
-                    whole[i] &= narrowWhole[i];
-                    start[i] &= narrowStart[i];
-                }
+                BitSpans.And(bits, narrow);
+                BitSpans.And(whole, narrowWhole);
+                BitSpans.And(start, narrowStart);
             }
         }
 
