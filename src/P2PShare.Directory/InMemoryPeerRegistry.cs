@@ -1384,7 +1384,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             for (var i = 0; i < ranks.Length; i++)
             {
                 var id = remembered.Ids[i];
-                if (_table[id].IsAlive)
+                if (_table.IsLiveFor(id, NoPeer))
                 {
                     scratch.Matches.Add(id);
                     scratch.Ranks.Add(ranks[i]);
@@ -1447,8 +1447,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         var kept = 0;
         for (var i = 0; i < matches.Count; i++)
         {
-            ref readonly var record = ref _table[matches[i]];
-            if (record.IsAlive && record.Peer != excludedPeer)
+            if (_table.IsLiveFor(matches[i], excludedPeer))
             {
                 matches[kept] = matches[i];
                 ranks[kept++] = ranks[i];

@@ -243,8 +243,7 @@ internal sealed class FileMatcher
                     continue;
                 }
 
-                ref readonly var record = ref table[_ids[i]];
-                if (record.IsAlive && record.Peer != excludedPeer)
+                if (table.IsLiveFor(_ids[i], excludedPeer))
                 {
                     matches.Add(_ids[i]);
                     ranks.Add(_places[i]);
@@ -481,8 +480,7 @@ internal sealed class FileMatcher
                     continue;
                 }
 
-                ref readonly var record = ref table[id];
-                if (record.IsAlive && record.Peer != excludedPeer)
+                if (table.IsLiveFor(id, excludedPeer))
                 {
                     matches.Add(id);
                     ranks.Add((byte)((whole[i] & lowest) != 0 ? 0 : (start[i] & lowest) != 0 ? 1 : 2));

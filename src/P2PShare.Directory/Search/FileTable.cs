@@ -20,6 +20,12 @@ internal sealed class FileTable
     private readonly PostingIndex _entriesByWord = new();
     private readonly TokenDictionary _words = new();
     private readonly DenseWordBits _denseWords = new();
+
+    // Dead entries, and entries whose content other entries have too (a ring of two or more):
+    // a broad search tests both for each of its matches, and most matches are alone with
+    // their content, so most need no read of their record.
+    private readonly EntryBits _dead = new();
+    private readonly EntryBits _shared = new();
     // Records in chunks of RecordChunkSize (57 KB each, below the large object heap's threshold):
     // the table grows without ever copying a large array under the registry's write lock.
     private const int RecordChunkBits = 10;
@@ -57,7 +63,7 @@ internal sealed class FileTable
 
     /// <summary>Bytes of the table's arrays: records, names and postings (what the memory budget counts).</summary>
     public long AllocatedBytes =>
-        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _entriesByWord.AllocatedBytes + _words.AllocatedBytes + _denseWords.AllocatedBytes + _ids.AllocatedBytes + _peerContents.AllocatedBytes;
+        (8L * _records.Length) + ((long)((_count + RecordChunkSize - 1) >> RecordChunkBits) * RecordChunkSize * System.Runtime.CompilerServices.Unsafe.SizeOf<FileRecord>()) + _names.AllocatedBytes + _entriesByWord.AllocatedBytes + _words.AllocatedBytes + _denseWords.AllocatedBytes + _ids.AllocatedBytes + _peerContents.AllocatedBytes + _dead.AllocatedBytes + _shared.AllocatedBytes;
 
     /// <summary>
     /// What the indexes by word grow by with each posting (their lists' bytes and the words'
@@ -65,6 +71,21 @@ internal sealed class FileTable
     /// <see cref="InMemoryPeerRegistry"/>).
     /// </summary>
     public long WordListBytes => _entriesByWord.ListBytes + _words.PieceListBytes + (sizeof(char) * _words.CharCount);
+
+    /// <summary>
+    /// Whether entry <paramref name="id"/> is alive and not of peer slot
+    /// <paramref name="excludedPeer"/> (-1: anyone's); the record is read only when a peer is left out.
+    /// </summary>
+    public bool IsLiveFor(int id, int excludedPeer)
+    {
+        if (excludedPeer < 0)
+        {
+            return !_dead[id];
+        }
+
+        ref readonly var record = ref this[id];
+        return record.IsAlive && record.Peer != excludedPeer;
+    }
 
     public ReadOnlySpan<byte> Name(int id)
     {
@@ -121,6 +142,8 @@ internal sealed class FileTable
 
             record.NextSameId = previous.NextSameId;
             previous.NextSameId = id;
+            _shared.Set(newest);
+            _shared.Set(id);
 
             // The content gains a source when this is the peer's first live entry of it. The
             // new entry is the newest, so the one after it in the ring is the oldest.
@@ -153,8 +176,7 @@ internal sealed class FileTable
     /// </summary>
     public int SourcesOf(int id)
     {
-        ref readonly var record = ref this[id];
-        return record.NextSameId == id ? 1 : _ids.SourceCount(record.Id);
+        return _shared[id] ? _ids.SourceCount(this[id].Id) : 1;
     }
 
     public void Kill(int id)
@@ -164,6 +186,7 @@ internal sealed class FileTable
         {
             var peer = record.Peer;
             record.Peer = FileRecord.Dead;
+            _dead.Set(id);
             _live--;
             // Alone in its ring, its peer's count was never kept: it was the content's one source.
             if (record.NextSameId == id || _peerContents.Decrement(peer, this[_ids.Newest(record.Id)].NextSameId) == 0)

@@ -1,0 +1,46 @@
+namespace P2PShare.Directory.Search;
+
+/// <summary>
+/// One bit per entry id, in chunks added as ids grow (nothing large is copied under the
+/// registry's write lock): a fact about every entry that a search tests for each of its
+/// matches, read from a few hundred kilobytes rather than from each match's record. Bits only
+/// get set; a compaction builds a new table. Not thread-safe: the table's owner locks around it.
+/// </summary>
+internal sealed class EntryBits
+{
+    private const int ChunkBits = 16;
+    private const int ChunkIds = 1 << ChunkBits;
+
+    private ulong[]?[] _chunks = [];
+
+    public long AllocatedBytes { get; private set; }
+
+    /// <summary>Whether the bit of <paramref name="id"/> is set (false for an id never set).</summary>
+    public bool this[int id]
+    {
+        get
+        {
+            var chunk = id >> ChunkBits;
+            return chunk < _chunks.Length && _chunks[chunk] is { } bits && (bits[(id & (ChunkIds - 1)) >> 6] & (1UL << (id & 63))) != 0;
+        }
+    }
+
+    public void Set(int id)
+    {
+        var chunk = id >> ChunkBits;
+        if (chunk >= _chunks.Length)
+        {
+            var grown = Math.Max(chunk + 1, _chunks.Length * 2);
+            AllocatedBytes += 8L * (grown - _chunks.Length);
+            Array.Resize(ref _chunks, grown);
+        }
+
+        if (_chunks[chunk] is not { } bits)
+        {
+            _chunks[chunk] = bits = new ulong[ChunkIds / 64];
+            AllocatedBytes += ChunkIds / 8;
+        }
+
+        bits[(id & (ChunkIds - 1)) >> 6] |= 1UL << (id & 63);
+    }
+}
