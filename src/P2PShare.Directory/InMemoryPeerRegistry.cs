@@ -1266,7 +1266,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
         scratch.Matches.Clear();
         scratch.Ranks.Clear();
         scratch.Pruned = false;
-        scratch.Matcher.SkippedWords = false;
+        scratch.Matcher.NewSearch();
         scratch.Pass = SearchPass.Start;
         scratch.WorkLeft = _searchLimits.MaxWork;
         scratch.MaxFiles = maxFiles;
@@ -1290,7 +1290,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 scratch.Matches.Clear();
                 scratch.Ranks.Clear();
                 scratch.Pruned = false;
-                scratch.Matcher.SkippedWords = false;
+                scratch.Matcher.NewSearch();
                 scratch.Pass = SearchPass.Start;
             }
 

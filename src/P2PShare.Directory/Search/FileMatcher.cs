@@ -76,6 +76,14 @@ internal sealed class FileMatcher
     private bool _everyPartLooked;
     private readonly List<int> _runEnds = [];
 
+    // What ChooseParts found for the search under way, in which table and with how many words
+    // in its dictionary then (null: nothing kept, see NewSearch).
+    private FileTable? _choiceTable;
+    private int _choiceWords;
+    private long _choiceLeadEntries;
+    private long _choiceNarrowEntries;
+    private int _choiceExtras;
+
     // Probing: the extra parts probed, in order; per candidate, its place so far (the worst
     // part's) and the best place of the part being probed (Absent: none of its words holds it).
     private readonly List<int> _probed = [];
@@ -110,9 +118,23 @@ internal sealed class FileMatcher
             return Scan(table, plan, excludedPeer, firstId, matches, ranks, ref workLeft);
         }
 
-        if (!ChooseParts(table, plan, out var leadEntries, out var narrowEntries, ref workLeft))
+        long leadEntries, narrowEntries;
+        if (ReferenceEquals(table, _choiceTable) && table.Words.Count == _choiceWords)
         {
-            return Finished;
+            // A later slice of the same search, and no word new since: the parts' words are
+            // those found before (a broad part has thousands, found again at every slice else).
+            (leadEntries, narrowEntries) = (_choiceLeadEntries, _choiceNarrowEntries);
+            _extraParts.RemoveRange(_choiceExtras, _extraParts.Count - _choiceExtras);
+        }
+        else
+        {
+            _choiceTable = null;
+            if (!ChooseParts(table, plan, out leadEntries, out narrowEntries, ref workLeft))
+            {
+                return Finished;
+            }
+
+            (_choiceTable, _choiceWords, _choiceLeadEntries, _choiceNarrowEntries, _choiceExtras) = (table, table.Words.Count, leadEntries, narrowEntries, _extraParts.Count);
         }
 
         if (plan.PartCount == 1 && plan.WordsAreParts && KeepWholeWordOnly(table, plan.Part(0), enoughWhole))
@@ -336,10 +358,20 @@ internal sealed class FileMatcher
     }
 
     /// <summary>
+    /// Starts a new search: the parts' words found for the last one are not used again (see
+    /// <see cref="FindMatches"/>, which keeps them from one call to the next of the same search).
+    /// </summary>
+    public void NewSearch()
+    {
+        _choiceTable = null;
+        SkippedWords = false;
+    }
+
+    /// <summary>
     /// True once a search was answered from a whole word's list alone (see
     /// <see cref="FindMatches"/>): what it found is not every match, only the best.
     /// </summary>
-    public bool SkippedWords { get; set; }
+    public bool SkippedWords { get; private set; }
 
     /// <summary>Cuts the leading words to the one equal to <paramref name="part"/> when its list holds at least <paramref name="enough"/> entries.</summary>
     private bool KeepWholeWordOnly(FileTable table, ReadOnlySpan<char> part, int enough)
