@@ -6,9 +6,8 @@ namespace P2PShare.Directory.Search;
 /// ids at a time instead of decoding hundreds of thousands of postings. A word gets its bits
 /// once its list holds at least <see cref="MinEntries"/> entries and one in
 /// <see cref="Fraction"/> of the ids handed out, so the bits never take more than
-/// <see cref="Fraction"/> / 8 bytes per posting of the lists they stand beside. The bits are kept
-/// in chunks of <see cref="ChunkIds"/> ids, added as ids grow, so nothing large is copied under
-/// the registry's write lock. Append-only like the lists: dead entries keep their bits, and
+/// <see cref="Fraction"/> / 8 bytes per posting of the lists they stand beside. Each word's bits
+/// are an <see cref="EntryBits"/> (in chunks added as ids grow). Append-only like the lists: dead entries keep their bits, and
 /// readers check what they find. Not thread-safe: the table's owner locks around it.
 /// </summary>
 internal sealed class DenseWordBits
@@ -19,11 +18,7 @@ internal sealed class DenseWordBits
     /// <summary>A word gets bits once at least one id in this many is in its list.</summary>
     public const int Fraction = 64;
 
-    private const int ChunkBits = 16;
-    private const int ChunkIds = 1 << ChunkBits;
-    private const int ChunkWords = ChunkIds / 64;
-
-    private readonly Dictionary<int, WordBits> _byWord = [];
+    private readonly Dictionary<int, EntryBits> _byWord = [];
     private long _bytes;
 
     public long AllocatedBytes => _bytes;
@@ -56,7 +51,7 @@ internal sealed class DenseWordBits
             return;
         }
 
-        bits = new WordBits();
+        bits = new EntryBits();
         var list = lists.OpenList(word);
         while (list.MoveNext())
         {
@@ -70,29 +65,7 @@ internal sealed class DenseWordBits
     /// ORs the bits of word <paramref name="word"/> (which has bits) into <paramref name="target"/>,
     /// whose bit 0 stands for id <paramref name="firstId"/> (a multiple of 64).
     /// </summary>
-    public void OrInto(int word, Span<ulong> target, int firstId)
-    {
-        var chunks = _byWord[word].Chunks;
-        var at = 0;
-        while (at < target.Length)
-        {
-            var id = firstId + (at * 64);
-            var chunk = id >> ChunkBits;
-            if (chunk >= chunks.Length)
-            {
-                return;
-            }
-
-            var offset = (id & (ChunkIds - 1)) / 64;
-            var take = Math.Min(ChunkWords - offset, target.Length - at);
-            if (chunks[chunk] is { } bits)
-            {
-                BitSpans.Or(target.Slice(at, take), bits.AsSpan(offset, take));
-            }
-
-            at += take;
-        }
-    }
+    public void OrInto(int word, Span<ulong> target, int firstId) => _byWord[word].OrInto(target, firstId);
 
     /// <summary>
     /// For each of <paramref name="ids"/> whose entry in <paramref name="best"/> is above
@@ -102,40 +75,20 @@ internal sealed class DenseWordBits
     /// </summary>
     public void Probe(int word, ReadOnlySpan<int> ids, Span<byte> best, byte place)
     {
-        var chunks = _byWord[word].Chunks;
+        var bits = _byWord[word];
         for (var i = 0; i < ids.Length; i++)
         {
-            var id = ids[i];
-            var chunk = id >> ChunkBits;
-            if (best[i] > place && chunk < chunks.Length && chunks[chunk] is { } bits && (bits[(id & (ChunkIds - 1)) >> 6] & (1UL << (id & 63))) != 0)
+            if (best[i] > place && bits[ids[i]])
             {
                 best[i] = place;
             }
         }
     }
 
-    private void Set(WordBits bits, int id)
+    private void Set(EntryBits bits, int id)
     {
-        var chunk = id >> ChunkBits;
-        if (chunk >= bits.Chunks.Length)
-        {
-            var grown = Math.Max(chunk + 1, bits.Chunks.Length * 2);
-            _bytes += 8L * (grown - bits.Chunks.Length);
-            Array.Resize(ref bits.Chunks, grown);
-        }
-
-        if (bits.Chunks[chunk] is not { } words)
-        {
-            bits.Chunks[chunk] = words = new ulong[ChunkWords];
-            _bytes += 8L * ChunkWords;
-        }
-
-        words[(id & (ChunkIds - 1)) >> 6] |= 1UL << (id & 63);
-    }
-
-    /// <summary>One word's bits, by chunk (null: no id of the chunk is in the list).</summary>
-    private sealed class WordBits
-    {
-        public ulong[]?[] Chunks = [];
+        var before = bits.AllocatedBytes;
+        bits.Set(id);
+        _bytes += bits.AllocatedBytes - before;
     }
 }
