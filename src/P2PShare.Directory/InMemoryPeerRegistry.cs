@@ -1263,11 +1263,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
                 $"refused: a query of {scratch.Plan.WordCount} different words has more than the limit of {_searchLimits.MaxQueryWords} (--max-query-words)");
         }
 
-        scratch.Matches.Clear();
-        scratch.Ranks.Clear();
-        scratch.Pruned = false;
-        scratch.Matcher.NewSearch();
-        scratch.Pass = SearchPass.Start;
+        scratch.StartOver();
         scratch.WorkLeft = _searchLimits.MaxWork;
         scratch.MaxFiles = maxFiles;
         scratch.ExcludedPeer = exclude;
@@ -1287,11 +1283,7 @@ public sealed class InMemoryPeerRegistry : IPeerRegistry
             if (scratch.Pass != SearchPass.Start && scratch.Epoch != _epoch)
             {
                 // The table was compacted since the last slice: the ids found so far mean nothing now.
-                scratch.Matches.Clear();
-                scratch.Ranks.Clear();
-                scratch.Pruned = false;
-                scratch.Matcher.NewSearch();
-                scratch.Pass = SearchPass.Start;
+                scratch.StartOver();
             }
 
             if (scratch.Pass == SearchPass.Start)

@@ -22,8 +22,9 @@ namespace P2PShare.Directory.Search;
 /// (<see cref="QueryPlan.RankIfMatches"/>, which ranks the match too), which also takes care of
 /// everything words cannot tell (one-letter words, separators, word order, dead entries).
 /// Without any part (an empty query, or only one-letter words and separators) the entries are
-/// walked in order. The words are looked up again at every call, so that entries added between
-/// two calls, with words new since, are found too.
+/// walked in order. The parts' words found by a search's first call serve its later calls
+/// while the dictionary has no new word; otherwise they are looked up again, so that entries
+/// added between two calls, with words new since, are found too.
 /// </remarks>
 internal sealed class FileMatcher
 {
@@ -36,7 +37,8 @@ internal sealed class FileMatcher
     // Fewest ids a window spans when the leading lists are long (a window per slice otherwise).
     private const int MinWindow = 4096;
 
-    // The lists are joined as bits when they hold at least one id in this many of the table's.
+    // The lists are joined as bits when the leading part's hold at least one id in this many of
+    // the table's; the candidates of a rarer one are probed.
     private const int BitsFraction = 32;
 
     // A part with more words than this is left to the name check rather than probed.
@@ -67,8 +69,8 @@ internal sealed class FileMatcher
     private readonly List<byte> _narrowPlaces = [];
     private int _leadPart;
     private int _narrowPart;
-    // The parts looked up besides the leading and the narrowing one, joined only when the index
-    // ranks (their words, places and cursors; lists reused from search to search).
+    // The parts looked up besides the leading and the narrowing one, probed or, when the index
+    // ranks, joined as bits (their words, places and cursors; lists reused from search to search).
     private readonly List<int> _extraParts = [];
     private readonly List<List<int>> _extraWords = [];
     private readonly List<List<byte>> _extraPlaces = [];
@@ -94,8 +96,9 @@ internal sealed class FileMatcher
     /// Appends to <paramref name="matches"/> the ids, in increasing order, of live entries from
     /// id <paramref name="firstId"/> on that match <paramref name="plan"/> and do not belong to
     /// peer slot <paramref name="excludedPeer"/> (-1 excludes none), until the table's end or
-    /// until <paramref name="workLeft"/> runs out. Every word looked up and every id read from a
-    /// list costs one unit of work, every name checked <see cref="QueryPlan.CheckCost"/>. Returns
+    /// until <paramref name="workLeft"/> runs out. Every word looked up, every id read from a
+    /// list and every candidate tested against a word costs one unit of work, every name
+    /// checked <see cref="QueryPlan.CheckCost"/>. Returns
     /// the id to go on from when the work ran out first (a later call with that id as
     /// <paramref name="firstId"/> continues exactly where this one stopped), or
     /// <see cref="Finished"/> when the search is complete.

@@ -59,6 +59,19 @@ internal sealed class SearchScratch
     /// </summary>
     public bool Pruned { get; set; }
 
+    /// <summary>
+    /// Forgets what the search found so far, to begin it, or again after a compaction
+    /// renumbered the entries: no matches, not pruned, the parts' words to be looked up afresh.
+    /// </summary>
+    public void StartOver()
+    {
+        Matches.Clear();
+        Ranks.Clear();
+        Pruned = false;
+        Matcher.NewSearch();
+        Pass = SearchPass.Start;
+    }
+
     /// <summary>The asker's peer slot, left out of the results (-1: nobody).</summary>
     public int Excluded { get; set; }
 
