@@ -31,7 +31,7 @@ public sealed class BroadSearchPruningTests
             var files = Enumerable.Range(0, PerPeer).Select(i =>
             {
                 var n = (peer * PerPeer) + i;
-                return new FileEntry($"song {n} {tags[(n / 7) % 3]}.mp3", 1, Id(n % 7 == 0 ? n % 5 : 1_000 + n));
+                return new FileEntry($"song {n} {tags[(n / 7) % 3]}.mp3", 1, NumberedContent.Id(n % 7 == 0 ? n % 5 : 1_000 + n));
             }).ToList();
             registry.Register(key, files);
             model.Register(key, files);
@@ -48,12 +48,5 @@ public sealed class BroadSearchPruningTests
                 RankedSearchAssert.SameAnswer(model, registry, query, peers[3], 1000, $"pass {pass}, asker with matches");
             }
         }
-    }
-
-    private static ContentId Id(int n)
-    {
-        var bytes = new byte[32];
-        BitConverter.TryWriteBytes(bytes, n);
-        return new ContentId(bytes);
     }
 }

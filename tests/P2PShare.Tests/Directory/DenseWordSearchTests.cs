@@ -88,7 +88,7 @@ public sealed class DenseWordSearchTests
                     _ => $"xs{n % 20}",
                 };
                 var name = $"{Departments[random.Next(Departments.Length)]}/{2020 + random.Next(6)}/q{1 + random.Next(4)}/{topics[random.Next(topics.Length)]} {rare} {series} v{1 + random.Next(3)}.{Extensions[random.Next(Extensions.Length)]}";
-                return new FileEntry(name, 1, Id(n % 11 == 0 ? n % 7 : 100_000 + n));
+                return new FileEntry(name, 1, NumberedContent.Id(n % 11 == 0 ? n % 7 : 100_000 + n));
             }).ToList();
             tokens[key] = registry.Register(key, files);
             model.Register(key, files);
@@ -113,13 +113,6 @@ public sealed class DenseWordSearchTests
                 RankedSearchAssert.SameAnswer(model, registry, query, asker, max, $"max {max}, asker");
             }
         }
-    }
-
-    private static ContentId Id(int n)
-    {
-        var bytes = new byte[32];
-        BitConverter.TryWriteBytes(bytes, n);
-        return new ContentId(bytes);
     }
 
     private static void AgreeOnAll(InMemoryPeerRegistry registry, Dictionary<PeerKey, List<string>> model, string[] queries)

@@ -364,6 +364,17 @@ internal sealed class CollectingSink : ISearchResultSink
     }
 }
 
+/// <summary>Content ids for test catalogs: number n gives the same id, different numbers different ids.</summary>
+internal static class NumberedContent
+{
+    public static ContentId Id(int n)
+    {
+        var bytes = new byte[32];
+        BitConverter.TryWriteBytes(bytes, n);
+        return new ContentId(bytes);
+    }
+}
+
 /// <summary>Compares the registry's answers with the reference's, order included.</summary>
 internal static class RankedSearchAssert
 {

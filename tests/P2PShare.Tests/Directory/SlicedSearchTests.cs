@@ -27,7 +27,7 @@ public sealed class SlicedSearchTests
             var files = Enumerable.Range(0, 1000).Select(i =>
             {
                 var n = (peer * 1000) + i;
-                return new FileEntry($"tag{n % 5000} song {n} {Topics[random.Next(Topics.Length)]}.mp3", 1, Id(n % 9 == 0 ? n % 50 : 1_000 + n));
+                return new FileEntry($"tag{n % 5000} song {n} {Topics[random.Next(Topics.Length)]}.mp3", 1, NumberedContent.Id(n % 9 == 0 ? n % 50 : 1_000 + n));
             }).ToList();
             registry.Register(key, files);
             model.Register(key, files);
@@ -37,12 +37,5 @@ public sealed class SlicedSearchTests
         {
             RankedSearchAssert.SameAnswer(model, registry, query, null, 1000, "sliced");
         }
-    }
-
-    private static ContentId Id(int n)
-    {
-        var bytes = new byte[32];
-        BitConverter.TryWriteBytes(bytes, n);
-        return new ContentId(bytes);
     }
 }

@@ -44,18 +44,10 @@ public sealed class WholeWordSearchTests
 
     private static void Register(InMemoryPeerRegistry registry, RegistryModel model, Dictionary<PeerKey, RegistrationToken> tokens, PeerKey peer, Func<int, string> name, int count)
     {
-        var files = Enumerable.Range(0, count).Select(i => new FileEntry(name(i), 1, Id(peer.Address.GetAddressBytes()[3], i))).ToList();
+        var files = Enumerable.Range(0, count).Select(i => new FileEntry(name(i), 1, NumberedContent.Id((peer.Address.GetAddressBytes()[3] * 1000) + i))).ToList();
         tokens[peer] = registry.Register(peer, files);
         model.Register(peer, files);
     }
 
     private static PeerKey Peer(byte n) => new(new IPAddress([10, 9, 0, n]), 3300);
-
-    private static ContentId Id(int peer, int i)
-    {
-        var bytes = new byte[32];
-        bytes[0] = (byte)peer;
-        bytes[1] = (byte)i;
-        return new ContentId(bytes);
-    }
 }
