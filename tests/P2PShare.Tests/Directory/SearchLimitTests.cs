@@ -71,6 +71,29 @@ public sealed class SearchLimitTests
     }
 
     [Fact]
+    public async Task Testing_candidates_against_a_words_lists_counts_against_the_work_budget()
+    {
+        // 'zq' is in 1,000 of 32,000 names, rare enough for its candidates to be tested one by
+        // one against the 16 words that hold 'ab' (ab1 ... ab16, in every name): about 18 units
+        // of work a candidate. A budget of 9,000 stops the search about halfway; the same
+        // search with the default budget finds all 1,000.
+        static string Name(int i) => $"{(i % 32 == 0 ? "zq" : "xy")} ab{1 + (i % 16)} file {i}.txt";
+        var registry = new InMemoryPeerRegistry(new RegistrationQuotas(), new SearchLimits { MaxWork = 9_000 }, rememberSearches: false);
+        var unlimited = new InMemoryPeerRegistry(rememberSearches: false);
+        for (var peer = 0; peer < 16; peer++)
+        {
+            var key = new PeerKey(new IPAddress([10, 4, 0, (byte)peer]), 3300);
+            List<FileEntry> files = [.. Enumerable.Range(peer * 2000, 2000).Select(i => File(Name(i)))];
+            registry.Register(key, files);
+            unlimited.Register(key, files);
+        }
+
+        Assert.Equal(1000, (await SearchAsync(unlimited, "zq ab")).Sum(p => p.Files.Count));
+        var found = (await SearchAsync(registry, "zq ab")).Sum(p => p.Files.Count);
+        Assert.InRange(found, 1, 800);
+    }
+
+    [Fact]
     public async Task A_query_with_more_different_words_than_the_limit_is_refused_and_repeated_words_count_once()
     {
         var registry = new InMemoryPeerRegistry(new RegistrationQuotas(), new SearchLimits { MaxQueryWords = 3 });
