@@ -16,13 +16,19 @@ namespace P2PShare.Cli.Commands;
 /// it asks the directory who holds the content (LOCATE) and saves it as NAME, or under the name a
 /// holder shares it by. While it runs, it asks the directory again for new sources (LOCATE, as
 /// often as <see cref="DownloadOptions.ResearchInterval"/> says). Interrupted, it leaves
-/// <c>NAME.part</c> and its resume record; run again, it resumes.
+/// <c>NAME.part</c> and its resume record; run again, it resumes. Given several names, or
+/// <c>--folder PREFIX/</c>, it fetches them all in one process (<see cref="ManyFilesGet"/>).
 /// </summary>
 internal static class GetCommand
 {
+    /// <summary>Files fetched at once by default when a <c>get</c> has several.</summary>
+    public const int DefaultParallelFiles = 8;
+
+    private const int MaxParallelFiles = 64;
+
     public static Command Create()
     {
-        var name = new Argument<string?>("NAME") { Description = "Exact name of the file to download (with --id: the name to save it as)", Arity = ArgumentArity.ZeroOrOne };
+        var names = new Argument<string[]>("NAME") { Description = "Exact name of each file to download (with --id: the one name to save it as)", Arity = ArgumentArity.ZeroOrMore };
         var server = CommonOptions.Server();
         var id = new Option<string?>("--id") { Description = "Content id (hex) of the file to download: found by id (LOCATE), under whatever name its holders share it" };
         var output = new Option<string>("--output")
@@ -30,35 +36,80 @@ internal static class GetCommand
             Description = "Folder to save the file in",
             DefaultValueFactory = _ => ".",
         };
+        var folder = new Option<string?>("--folder")
+        {
+            Description = "Download every file whose name starts with PREFIX/ (its subfolders kept under --output), as one search finds them",
+            HelpName = "PREFIX/",
+        };
+        var parallel = new Option<int>("--parallel")
+        {
+            Description = "Most files downloaded at once when there are several",
+            HelpName = "N",
+            DefaultValueFactory = _ => DefaultParallelFiles,
+        };
+        parallel.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > MaxParallelFiles)
+            {
+                result.AddError($"--parallel must be between 1 and {MaxParallelFiles}");
+            }
+        });
         var sources = CommonOptions.Sources();
         var sourcesPerAddress = CommonOptions.SourcesPerAddress();
         var minSourceRate = CommonOptions.MinSourceRate();
         var logLevel = CommonOptions.LogLevelOption();
-        var command = new Command("get", "Download a file from the peers that share it") { name, server, id, output, sources, sourcesPerAddress, minSourceRate, logLevel };
+        var command = new Command("get", "Download files from the peers that share them") { names, server, id, folder, parallel, output, sources, sourcesPerAddress, minSourceRate, logLevel };
         command.Validators.Add(result =>
         {
             var text = result.GetValue(id);
+            var count = result.GetValue(names)?.Length ?? 0;
+            var prefix = result.GetValue(folder);
             if (text is not null && !ContentId.TryParse(text.ToLowerInvariant(), out _))
             {
                 result.AddError($"--id must be {Limits.IdLength * 2} hex digits");
             }
-            else if (text is null && result.GetValue(name) is null)
+            else if (text is not null && (count > 1 || prefix is not null))
             {
-                result.AddError("give the NAME of the file to download, or its content id with --id HEX");
+                result.AddError("--id takes at most one NAME (the name to save it as) and no --folder");
+            }
+            else if (text is null && count == 0 && prefix is null)
+            {
+                result.AddError("give the NAME of each file to download, a --folder PREFIX/, or a content id with --id HEX");
+            }
+            else if (prefix is not null && FolderProblem(prefix) is { } problem)
+            {
+                result.AddError($"--folder: {problem}");
             }
         });
-        command.SetAction((parse, _) => RunAsync(
-            parse.GetValue(name),
-            parse.GetValue(server)!,
-            parse.GetValue(id) is { } hex ? ContentId.Parse(hex.ToLowerInvariant()) : null,
-            parse.GetValue(output)!,
-            parse.GetValue(sources),
-            new SourceLimits { MaxPerAddress = parse.GetValue(sourcesPerAddress), MinRate = parse.GetValue(minSourceRate) },
-            parse.GetValue(logLevel) ?? LogLevel.Warning));
+        command.SetAction((parse, _) =>
+        {
+            var chosen = parse.GetValue(names) ?? [];
+            var prefix = parse.GetValue(folder);
+            var options = new DownloadOptions
+            {
+                MaxSources = parse.GetValue(sources),
+                SourceLimits = new SourceLimits { MaxPerAddress = parse.GetValue(sourcesPerAddress), MinRate = parse.GetValue(minSourceRate) },
+            };
+            var logging = parse.GetValue(logLevel) ?? LogLevel.Warning;
+            var hex = parse.GetValue(id);
+            if (hex is null && (chosen.Length > 1 || prefix is not null))
+            {
+                return ManyFilesGet.RunAsync(chosen, prefix is null ? null : AsFolder(prefix), parse.GetValue(server)!, parse.GetValue(output)!, parse.GetValue(parallel), options, logging);
+            }
+
+            return RunAsync(chosen.FirstOrDefault(), parse.GetValue(server)!, hex is null ? null : ContentId.Parse(hex.ToLowerInvariant()), parse.GetValue(output)!, options, logging);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(string? name, HostPort server, ContentId? id, string output, int maxSources, SourceLimits sourceLimits, LogLevel logLevel)
+    /// <summary>The prefix with its one closing slash: <c>photos</c> and <c>photos/</c> both mean the folder.</summary>
+    private static string AsFolder(string prefix) => prefix.TrimEnd('/') + "/";
+
+    /// <summary>Why <paramref name="prefix"/> cannot name a folder of shared files, or null.</summary>
+    private static string? FolderProblem(string prefix) =>
+        prefix.TrimEnd('/') is { Length: > 0 } folder ? FileName.Validate(folder) : "give the folder's name, such as photos/2024/";
+
+    private static async Task<int> RunAsync(string? name, HostPort server, ContentId? id, string output, DownloadOptions options, LogLevel logLevel)
     {
         using var shutdown = new Shutdown();
         using var loggers = Logging.Create(logLevel);
@@ -94,7 +145,7 @@ internal static class GetCommand
         // The directory connection stays open while the download runs: it is asked again for new sources.
         await using (directory)
         {
-            var downloader = new Downloader(output, loggers.CreateLogger("p2pshare.download")) { Options = new DownloadOptions { MaxSources = maxSources, SourceLimits = sourceLimits } };
+            var downloader = new Downloader(output, loggers.CreateLogger("p2pshare.download")) { Options = options };
             var transfer = new TransferTracker().Start(TransferDirection.Download, "-", plan.Name, plan.Refusal is null ? (long)plan.Size : 0);
             var download = downloader.DownloadAsync(plan, transfer, FindSourcesAsync, shutdown.Token);
             await ShowProgressAsync(transfer, download);

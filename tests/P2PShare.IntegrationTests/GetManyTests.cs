@@ -1,0 +1,117 @@
+using P2PShare.IntegrationTests.Infrastructure;
+
+namespace P2PShare.IntegrationTests;
+
+/// <summary>Issue 16: <c>get NAME...</c> and <c>get --folder PREFIX/</c>, several files in one process.</summary>
+public sealed class GetManyTests : IAsyncDisposable
+{
+    private readonly TestCluster _cluster = new();
+
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task Get_of_several_names_lands_every_good_file_and_reports_the_missing_and_the_corrupt_one()
+    {
+        var server = await _cluster.StartServerAsync();
+        var share = _cluster.ShareFolder("source");
+        string[] good = ["a.bin", "docs/b.bin", "docs/deep/c.bin", "d.bin", "e.bin"];
+        for (var i = 0; i < good.Length; i++)
+        {
+            TestFiles.WriteRandom(Path.Combine(share, good[i]), 150_000 + (i * 70_000), 300 + i);
+        }
+
+        var source = await _cluster.StartPeerAsync(server, "source");
+        // The only source of bad.bin answers every chunk with wrong bytes: it can never be verified.
+        var bad = TestFiles.WriteRandom(Path.Combine(_cluster.Folder("original"), "bad.bin"), 300_000, 399);
+        await using var liar = await FakePeer.StartAsync(server, bad, FakePeerBehavior.CorruptChunks);
+        await Sources.WaitForAsync(server, "bad.bin", liar.Port);
+        await Sources.WaitForAsync(server, "e.bin", source.Port);
+        var output = _cluster.Folder("out");
+
+        var result = await _cluster.RunAsync(["get", .. good[..3], "missing.bin", "bad.bin", .. good[3..], "--server", server.Address, "--output", output]);
+
+        Assert.True(result.ExitCode == 1, result.Description);
+        foreach (var name in good)
+        {
+            await TestFiles.AssertSameContentAsync(Path.Combine(share, name), Path.Combine(output, name));
+            Assert.Contains($"saved {Path.Combine(output, name)} (", result.Stdout, StringComparison.Ordinal);
+        }
+
+        Assert.Equal([.. good.Order(StringComparer.Ordinal)], Files(output));
+        Assert.Contains("missing.bin: no online peer shares a file named \"missing.bin\"", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("bad.bin: ", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("downloaded 5 of 7 files", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("2 failed", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_of_a_folder_fetches_every_file_under_it_with_its_subfolders_and_nothing_else()
+    {
+        var server = await _cluster.StartServerAsync();
+        var share = _cluster.ShareFolder("source");
+        string[] under = ["photos/2024/july/img1.jpg", "photos/2024/july/img2.jpg", "photos/2024/aug/img3.jpg", "photos/top.jpg"];
+        for (var i = 0; i < under.Length; i++)
+        {
+            TestFiles.WriteRandom(Path.Combine(share, under[i]), 50_000 + (i * 1000), 500 + i);
+        }
+
+        // Names that contain the words but do not start with the folder.
+        TestFiles.WriteRandom(Path.Combine(share, "photos.txt"), 100, 510);
+        TestFiles.WriteRandom(Path.Combine(share, "old/photos/x.jpg"), 100, 511);
+        TestFiles.WriteRandom(Path.Combine(share, "photosX/y.jpg"), 100, 512);
+        var source = await _cluster.StartPeerAsync(server, "source");
+        await Sources.WaitForAsync(server, "photos/top.jpg", source.Port);
+        var output = _cluster.Folder("out");
+
+        var result = await _cluster.RunAsync(["get", "--folder", "photos/", "--server", server.Address, "--output", output, "--parallel", "2"]);
+
+        Assert.True(result.ExitCode == 0, result.Description);
+        Assert.Equal([.. under.Order(StringComparer.Ordinal)], Files(output));
+        foreach (var name in under)
+        {
+            await TestFiles.AssertSameContentAsync(Path.Combine(share, name), Path.Combine(output, name));
+        }
+
+        Assert.Contains("downloaded 4 of 4 files", result.Stdout, StringComparison.Ordinal);
+
+        // Without the closing slash it is the same folder; with nothing under it, an error.
+        var again = await _cluster.RunAsync(["get", "--folder", "photos/2024", "--server", server.Address, "--output", _cluster.Folder("again")]);
+        Assert.True(again.ExitCode == 0, again.Description);
+        Assert.Equal(3, Files(_cluster.Folder("again")).Count);
+        var empty = await _cluster.RunAsync(["get", "--folder", "videos/", "--server", server.Address, "--output", _cluster.Folder("empty")]);
+        Assert.True(empty.ExitCode == 1, empty.Description);
+        Assert.Contains("no online peer shares a file under \"videos/\"", empty.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Files(_cluster.Folder("empty")));
+    }
+
+    [Theory]
+    [InlineData("--folder", "../")]
+    [InlineData("--folder", "/etc/")]
+    [InlineData("--folder", "/")]
+    [InlineData("--parallel", "0")]
+    public async Task Get_refuses_a_folder_or_a_parallel_count_it_cannot_use(string option, string value)
+    {
+        var output = _cluster.Folder("out");
+
+        var result = await _cluster.RunAsync(["get", "a.bin", "b.bin", option, value, "--server", "127.0.0.1:1", "--output", output]);
+
+        Assert.True(result.ExitCode != 0, result.Description);
+        Assert.Contains(option, result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Files(output));
+    }
+
+    [Fact]
+    public async Task Get_by_id_takes_at_most_one_name()
+    {
+        var result = await _cluster.RunAsync(["get", "--id", new string('a', 64), "a.bin", "b.bin", "--server", "127.0.0.1:1"]);
+
+        Assert.True(result.ExitCode != 0, result.Description);
+        Assert.Contains("--id takes at most one NAME", result.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every file under <paramref name="folder"/>, as names relative to it with '/'.</summary>
+    private static List<string> Files(string folder) =>
+        [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(path => Path.GetRelativePath(folder, path).Replace(Path.DirectorySeparatorChar, '/'))
+            .Order(StringComparer.Ordinal)];
+}
