@@ -37,6 +37,7 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Transfer, Task<DownloadResult>> _downloads = new();
     private readonly SemaphoreSlim _announceLock = new(1, 1);
+    private readonly SemaphoreSlim _downloadSlots;
 
     // Announcements not sent yet: the last word for each name (an entry to ADD, or null to REMOVE).
     private readonly Lock _pendingLock = new();
@@ -55,7 +56,9 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ParallelDownloads, 1);
         _options = options;
+        _downloadSlots = new SemaphoreSlim(options.ParallelDownloads, options.ParallelDownloads);
         _logger = loggerFactory.CreateLogger("p2pshare.peer");
         _cache = options.StateFolder is { Length: > 0 } state ? HashCache.Open(state, loggerFactory.CreateLogger("p2pshare.hashcache")) : null;
         _share = new ShareIndex(options.ShareFolder, _cache);
@@ -321,6 +324,9 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
         _pendingSignal.Writer.TryWrite(true);
     }
 
+    /// <summary>Most downloads run at once (<see cref="PeerOptions.ParallelDownloads"/>); more wait their turn.</summary>
+    public int ParallelDownloads => _options.ParallelDownloads;
+
     /// <summary>
     /// Starts downloading the file named <paramref name="name"/> (or with id <paramref name="id"/>)
     /// in the background. The returned transfer shows its progress; the task gives the result.
@@ -401,8 +407,11 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
     /// </summary>
     private async Task<DownloadResult> DownloadAsync(string name, ContentId? id, Transfer transfer, CancellationToken cancellationToken)
     {
+        var slot = false;
         try
         {
+            await _downloadSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            slot = true;
             var plan = DownloadPlan.Choose(await SearchAsync(name, cancellationToken).ConfigureAwait(false), name, id, out var error)
                 ?? throw new DownloadException(error!);
             return await _downloader.DownloadAsync(plan, transfer, FindSourcesAsync, cancellationToken).ConfigureAwait(false);
@@ -418,6 +427,13 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             _logger.LogError(ex, "download of {File} failed", name);
             transfer.Fail(ex.Message);
             throw;
+        }
+        finally
+        {
+            if (slot)
+            {
+                _downloadSlots.Release();
+            }
         }
 
         async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(DownloadPlan content, CancellationToken token)

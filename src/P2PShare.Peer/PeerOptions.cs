@@ -30,6 +30,12 @@ public sealed record PeerOptions
     /// </summary>
     public bool ShareDownloads { get; init; } = true;
 
+    /// <summary>Files downloaded at once by default, by a peer (<c>peer --parallel</c>) or by one <c>get</c> of several files (<c>get --parallel</c>).</summary>
+    public const int DefaultParallelDownloads = 8;
+
+    /// <summary>Most downloads run at once; the others wait their turn (a folder of a thousand files is not a thousand downloads at once).</summary>
+    public int ParallelDownloads { get; init; } = DefaultParallelDownloads;
+
     /// <summary>Total upload bandwidth in bytes per second; null for no limit.</summary>
     public long? UploadLimit { get; init; }
 

@@ -82,7 +82,7 @@ public sealed class EntryClaimTests : IAsyncDisposable
         await peer.Process.ExpectAsync(@"choose 1-6> $");
 
         await peer.Process.WriteLineAsync("2");
-        await peer.Process.ExpectAsync(@"name or row number> $");
+        await peer.Process.ExpectAsync(@"or folder/> $");
         await peer.Process.WriteLineAsync("huge.bin");
         await peer.Process.ExpectAsync(@"download #1 of huge\.bin failed: .*too large");
 

@@ -109,6 +109,63 @@ public sealed class GetManyTests : IAsyncDisposable
         Assert.Contains("--id takes at most one NAME", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_menu_downloads_several_rows_at_once_and_a_whole_folder()
+    {
+        var server = await _cluster.StartServerAsync();
+        var share = _cluster.ShareFolder("source");
+        string[] songs = ["song-a.bin", "song-b.bin", "song-c.bin"];
+        string[] docs = ["docs/x.bin", "docs/sub/y.bin", "docs/sub/z.bin"];
+        string[] notUnderDocs = ["old/docs/w.bin", "docs.bin"];
+        var seed = 600;
+        foreach (var name in songs.Concat(docs).Concat(notUnderDocs))
+        {
+            TestFiles.WriteRandom(Path.Combine(share, name), 80_000 + seed, seed++);
+        }
+
+        var source = await _cluster.StartPeerAsync(server, "source");
+        await Sources.WaitForAsync(server, "docs/sub/z.bin", source.Port);
+        var peer = await _cluster.StartPeerAsync(server, "menu", menu: true, arguments: ["--parallel", "2"]);
+        var menu = peer.Process;
+        await menu.ExpectAsync(@"1 search\b.*6 quit");
+        await menu.ExpectAsync(@"> $");
+        await menu.WriteLineAsync("1");
+        await menu.ExpectAsync(@"> $");
+        await menu.WriteLineAsync("song");
+        var rowA = await menu.WaitForLineAsync(@"^\W*(?<row>\d+)\W+song-a\.bin\b.*│\s*$", menu.Position);
+        var rowC = await menu.WaitForLineAsync(@"^\W*(?<row>\d+)\W+song-c\.bin\b.*│\s*$", menu.Position);
+        menu.Position = Math.Max(rowA.End, rowC.End);
+        await menu.ExpectAsync(@"> $");
+
+        // A selection with a row the last search does not have starts nothing.
+        await menu.WriteLineAsync("2");
+        await menu.ExpectAsync(@"or folder/> $");
+        await menu.WriteLineAsync("1-9");
+        await menu.ExpectAsync(@"rows 1-9 are not all in the last search \(3 rows\)");
+        await menu.ExpectAsync(@"> $");
+
+        await menu.WriteLineAsync("2");
+        await menu.ExpectAsync(@"or folder/> $");
+        await menu.WriteLineAsync($"{rowA.Match.Groups["row"].Value}, {rowC.Match.Groups["row"].Value}");
+        await menu.ExpectAsync(@"download #\d+ of song-a\.bin started");
+        await menu.ExpectAsync(@"download #\d+ of song-c\.bin started");
+        await menu.ExpectAsync(@"> $");
+        await menu.WriteLineAsync("2");
+        await menu.ExpectAsync(@"or folder/> $");
+        await menu.WriteLineAsync("docs/");
+        await menu.ExpectAsync(@"3 file\(s\) under docs/: downloading 2 at a time");
+
+        foreach (var name in docs.Append("song-a.bin").Append("song-c.bin"))
+        {
+            await menu.WaitForLineAsync($@"download #\d+ of {System.Text.RegularExpressions.Regex.Escape(name)} finished:", 0, TimeSpan.FromSeconds(30));
+            await TestFiles.AssertSameContentAsync(Path.Combine(share, name), peer.DownloadedPath(name));
+        }
+
+        Assert.All(notUnderDocs.Append("song-b.bin"), name => Assert.False(File.Exists(peer.DownloadedPath(name)), name));
+        await menu.WriteLineAsync("6");
+        Assert.Equal(0, await menu.WaitForExitAsync());
+    }
+
     /// <summary>Every file under <paramref name="folder"/>, as names relative to it with '/'.</summary>
     private static List<string> Files(string folder) =>
         [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)

@@ -39,6 +39,26 @@ internal static class CommonOptions
         return option;
     }
 
+    /// <summary><c>--parallel</c>: most files downloaded at once (default from <see cref="PeerOptions"/>).</summary>
+    public static Option<int> ParallelDownloads()
+    {
+        const int most = 64;
+        var option = new Option<int>("--parallel")
+        {
+            Description = "Most files downloaded at once; the others wait their turn",
+            HelpName = "N",
+            DefaultValueFactory = _ => PeerOptions.DefaultParallelDownloads,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > most)
+            {
+                result.AddError($"--parallel must be between 1 and {most}");
+            }
+        });
+        return option;
+    }
+
     public static Option<int> Sources()
     {
         var option = new Option<int>("--sources")

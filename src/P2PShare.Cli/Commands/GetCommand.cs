@@ -21,11 +21,6 @@ namespace P2PShare.Cli.Commands;
 /// </summary>
 internal static class GetCommand
 {
-    /// <summary>Files fetched at once by default when a <c>get</c> has several.</summary>
-    public const int DefaultParallelFiles = 8;
-
-    private const int MaxParallelFiles = 64;
-
     public static Command Create()
     {
         var names = new Argument<string[]>("NAME") { Description = "Exact name of each file to download (with --id: the one name to save it as)", Arity = ArgumentArity.ZeroOrMore };
@@ -41,19 +36,7 @@ internal static class GetCommand
             Description = "Download every file whose name starts with PREFIX/ (its subfolders kept under --output), as one search finds them",
             HelpName = "PREFIX/",
         };
-        var parallel = new Option<int>("--parallel")
-        {
-            Description = "Most files downloaded at once when there are several",
-            HelpName = "N",
-            DefaultValueFactory = _ => DefaultParallelFiles,
-        };
-        parallel.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > MaxParallelFiles)
-            {
-                result.AddError($"--parallel must be between 1 and {MaxParallelFiles}");
-            }
-        });
+        var parallel = CommonOptions.ParallelDownloads();
         var sources = CommonOptions.Sources();
         var sourcesPerAddress = CommonOptions.SourcesPerAddress();
         var minSourceRate = CommonOptions.MinSourceRate();
@@ -76,7 +59,7 @@ internal static class GetCommand
             {
                 result.AddError("give the NAME of each file to download, a --folder PREFIX/, or a content id with --id HEX");
             }
-            else if (prefix is not null && FolderProblem(prefix) is { } problem)
+            else if (prefix is not null && FolderSelection.Problem(prefix) is { } problem)
             {
                 result.AddError($"--folder: {problem}");
             }
@@ -94,20 +77,13 @@ internal static class GetCommand
             var hex = parse.GetValue(id);
             if (hex is null && (chosen.Length > 1 || prefix is not null))
             {
-                return ManyFilesGet.RunAsync(chosen, prefix is null ? null : AsFolder(prefix), parse.GetValue(server)!, parse.GetValue(output)!, parse.GetValue(parallel), options, logging);
+                return ManyFilesGet.RunAsync(chosen, prefix is null ? null : FolderSelection.AsFolder(prefix), parse.GetValue(server)!, parse.GetValue(output)!, parse.GetValue(parallel), options, logging);
             }
 
             return RunAsync(chosen.FirstOrDefault(), parse.GetValue(server)!, hex is null ? null : ContentId.Parse(hex.ToLowerInvariant()), parse.GetValue(output)!, options, logging);
         });
         return command;
     }
-
-    /// <summary>The prefix with its one closing slash: <c>photos</c> and <c>photos/</c> both mean the folder.</summary>
-    private static string AsFolder(string prefix) => prefix.TrimEnd('/') + "/";
-
-    /// <summary>Why <paramref name="prefix"/> cannot name a folder of shared files, or null.</summary>
-    private static string? FolderProblem(string prefix) =>
-        prefix.TrimEnd('/') is { Length: > 0 } folder ? FileName.Validate(folder) : "give the folder's name, such as photos/2024/";
 
     private static async Task<int> RunAsync(string? name, HostPort server, ContentId? id, string output, DownloadOptions options, LogLevel logLevel)
     {

@@ -108,25 +108,20 @@ internal sealed class ManyFilesGet
     {
         var results = await directory.SearchAsync(folder, cancellationToken);
         var known = jobs.Select(job => job.Name).ToHashSet(StringComparer.Ordinal);
-        var under = results
-            .SelectMany(peer => peer.Files)
-            .Select(file => file.Name)
-            .Where(name => name.StartsWith(folder, StringComparison.Ordinal) && known.Add(name))
-            .Order(StringComparer.Ordinal);
-        var before = jobs.Count;
-        foreach (var name in under)
+        var under = FolderSelection.NamesUnder(results, folder);
+        foreach (var name in under.Where(known.Add))
         {
             var plan = DownloadPlan.Choose(results, name, null, out var notFound);
             jobs.Add(new FileJob(name) { Plan = plan, Problem = notFound });
         }
 
-        if (jobs.Count == before && before > 0)
+        if (under.Count == 0 && jobs.Count > 0)
         {
             // Beside names that may land, an empty folder is one more thing asked for and not had.
             jobs.Add(new FileJob(folder) { Problem = NothingUnder(folder) });
         }
 
-        if (results.Sum(peer => peer.Files.Count) >= Limits.MaxSearchResults)
+        if (FolderSelection.IsFull(results))
         {
             await Console.Error.WriteLineAsync(
                 $"p2pshare get: the directory's answer for \"{FileName.Printable(folder)}\" held its most ({Limits.MaxSearchResults} files): files under it beyond those may be missing; get them with a narrower --folder or by name");

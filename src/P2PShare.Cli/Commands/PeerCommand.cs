@@ -45,7 +45,8 @@ internal static class PeerCommand
         var sources = CommonOptions.Sources();
         var sourcesPerAddress = CommonOptions.SourcesPerAddress();
         var minSourceRate = CommonOptions.MinSourceRate();
-        var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, noShareDownloads, state, uploadLimit, sources, sourcesPerAddress, minSourceRate, noMenu, logLevel };
+        var parallel = CommonOptions.ParallelDownloads();
+        var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, noShareDownloads, state, uploadLimit, sources, sourcesPerAddress, minSourceRate, parallel, noMenu, logLevel };
         var pingInterval = new Option<double>("--ping-interval")
         {
             Description = "Seconds of silence from the directory after which the peer PINGs it",
@@ -147,6 +148,7 @@ internal static class PeerCommand
                 StateFolder = parse.GetValue(state) ?? PeerOptions.DefaultStateFolder(),
                 UploadLimit = parse.GetValue(uploadLimit),
                 MaxSources = parse.GetValue(sources),
+                ParallelDownloads = parse.GetValue(parallel),
                 SourceLimits = new SourceLimits { MaxPerAddress = parse.GetValue(sourcesPerAddress), MinRate = parse.GetValue(minSourceRate) },
                 PingInterval = TimeSpan.FromSeconds(parse.GetValue(pingInterval)),
                 PeerTimeout = TimeSpan.FromSeconds(parse.GetValue(peerTimeout)),

@@ -1,4 +1,3 @@
-using System.Globalization;
 using P2PShare.Cli.Output;
 using P2PShare.Peer;
 using P2PShare.Protocol;
@@ -72,7 +71,7 @@ internal sealed class PeerMenu
     }
 
     private void ShowChoices() => Write(console =>
-        console.WriteLine($"1 search · 2 download (by name or by the number of a row of the last search) · 3 transfers · 4 my shared files · 5 rescan shared {(_node.SharedFolders.Downloads is null ? "folder" : "folders")} · 6 quit"));
+        console.WriteLine($"1 search · 2 download (by name, by row numbers of the last search, or a folder/) · 3 transfers · 4 my shared files · 5 rescan shared {(_node.SharedFolders.Downloads is null ? "folder" : "folders")} · 6 quit"));
 
     /// <summary>"N files from FOLDER", and "and M from DOWNLOADS" when the downloads folder is shared too.</summary>
     private static string Sharing(SharedFolders folders)
@@ -118,33 +117,87 @@ internal sealed class PeerMenu
 
     private async Task DownloadAsync(CancellationToken cancellationToken)
     {
-        var answer = await ReadLineAsync("name or row number> ", cancellationToken);
+        var answer = await ReadLineAsync("name, row numbers (1 3 5-7) or folder/> ", cancellationToken);
         if (string.IsNullOrWhiteSpace(answer))
         {
             return;
         }
 
         answer = answer.Trim();
-        string name;
-        ContentId? id = null;
-        if (int.TryParse(answer, NumberStyles.None, CultureInfo.InvariantCulture, out var row) && !IsSharedName(answer))
+        if (IsSharedName(answer))
         {
-            if (row < 1 || row > _lastResults.Count)
+            Start(answer, null);
+        }
+        else if (RowSelection.TryParse(answer, _lastResults.Count, out var rows, out var problem))
+        {
+            if (problem is not null)
             {
-                Write(console => console.MarkupLine($"[yellow]no row {row} in the last search ({_lastResults.Count} rows)[/]"));
+                Write(console => console.MarkupLine($"[yellow]{Markup.Escape(problem)}[/]"));
                 return;
             }
 
-            name = _lastResults[row - 1].File.Name;
-            id = _lastResults[row - 1].File.Id;
+            foreach (var row in rows)
+            {
+                Start(_lastResults[row - 1].File.Name, _lastResults[row - 1].File.Id);
+            }
+        }
+        else if (answer.EndsWith('/'))
+        {
+            await DownloadFolderAsync(answer, cancellationToken);
         }
         else
         {
-            name = answer;
+            Start(answer, null);
+        }
+    }
+
+    /// <summary>Starts a download of every file whose name starts with <paramref name="folder"/>, as a search for it finds them.</summary>
+    private async Task DownloadFolderAsync(string folder, CancellationToken cancellationToken)
+    {
+        if (FolderSelection.Problem(folder) is { } problem)
+        {
+            Write(console => console.MarkupLine($"[yellow]not a folder of shared files: {Markup.Escape(problem)}[/]"));
+            return;
         }
 
+        IReadOnlyList<PeerFiles> results;
+        try
+        {
+            results = await _node.SearchAsync(folder, cancellationToken);
+        }
+        catch (DirectoryException ex)
+        {
+            Write(console => console.MarkupLine($"[red]search for {Markup.Escape(folder)} failed:[/] {Markup.Escape(ex.Message)}"));
+            return;
+        }
+
+        var names = FolderSelection.NamesUnder(results, folder);
+        if (names.Count == 0)
+        {
+            Write(console => console.MarkupLine($"[yellow]no online peer shares a file under {Markup.Escape(folder)}[/]"));
+            return;
+        }
+
+        if (FolderSelection.IsFull(results))
+        {
+            Write(console => console.MarkupLine($"[yellow]the search for {Markup.Escape(folder)} held its most ({Limits.MaxSearchResults} files): files beyond those may be missing[/]"));
+        }
+
+        Write(console => console.WriteLine($"{names.Count} file(s) under {folder}: downloading {Math.Min(names.Count, _node.ParallelDownloads)} at a time in the background"));
+        foreach (var name in names)
+        {
+            Start(name, null, announce: false);
+        }
+    }
+
+    private void Start(string name, ContentId? id, bool announce = true)
+    {
         var (transfer, completion) = _node.StartDownload(name, id);
-        Write(console => console.WriteLine($"download #{transfer.Number} of {name} started in the background; choose 3 to watch it"));
+        if (announce)
+        {
+            Write(console => console.WriteLine($"download #{transfer.Number} of {name} started in the background; choose 3 to watch it"));
+        }
+
         _ = ReportWhenDoneAsync(transfer, completion);
     }
 
