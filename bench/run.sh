@@ -14,7 +14,9 @@
 #   5. flash crowd (issue 14): one 64 MiB file, 1 seeder + N = 1, 4, 8, 16 downloaders started
 #      together, every upload limited to 8 MiB/s: menu-driven p2pshare peers vs aria2c over
 #      BitTorrent with opentracker (bench/flash-crowd.sh, which also writes its own part of
-#      BENCHMARKS.md and the plot bench/flash-crowd.svg; --quick: N = 1, 4 and 16 MiB).
+#      BENCHMARKS.md and the plot bench/flash-crowd.svg; --quick: N = 1, 4 and 16 MiB);
+#   6. many small files (issue 16): 1,000 files of 100 KiB from one peer, one
+#      `get --folder many/` vs one `curl --parallel` of the same files from nginx.
 #
 # Usage (from anywhere; it finds the repository):
 #
@@ -33,7 +35,7 @@
 set -euo pipefail
 
 quick=0
-only="1,2,3,4,5"
+only="1,2,3,4,5,6"
 write=auto
 command_line="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
@@ -55,20 +57,20 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[[ "$only" =~ ^[1-5](,[1-5])*$ ]] || {
-  echo "bench/run.sh: --only takes comparison numbers 1-5 separated by commas, such as 1,4" >&2
+[[ "$only" =~ ^[1-6](,[1-6])*$ ]] || {
+  echo "bench/run.sh: --only takes comparison numbers 1-6 separated by commas, such as 1,4" >&2
   exit 2
 }
 if [ "$write" = auto ]; then
-  if [ "$quick" = 0 ] && [ "$only" = "1,2,3,4,5" ]; then write=1; else write=0; fi
+  if [ "$quick" = 0 ] && [ "$only" = "1,2,3,4,5,6" ]; then write=1; else write=0; fi
 fi
 wants() { [[ ",$only," == *",$1,"* ]]; }
 
 if [ "$quick" = 1 ]; then
-  BIG_MIB=64 RUNS=1 SMALL_MIB=2 CONCURRENT=100 CONCURRENT_RUNS=1
+  BIG_MIB=64 RUNS=1 SMALL_MIB=2 CONCURRENT=100 CONCURRENT_RUNS=1 MANY_FILES=100 MANY_KIB=100
   DIR_PEERS=1000 DIR_FILES=100 DIR_CONNECTIONS=50 DIR_WARMUP=1 DIR_SECONDS=3 REDIS_REQUESTS=100000 REDIS_LARGE_REQUESTS=20000
 else
-  BIG_MIB=2048 RUNS=5 SMALL_MIB=20 CONCURRENT=100 CONCURRENT_RUNS=3
+  BIG_MIB=2048 RUNS=5 SMALL_MIB=20 CONCURRENT=100 CONCURRENT_RUNS=3 MANY_FILES=1000 MANY_KIB=100
   DIR_PEERS=10000 DIR_FILES=100 DIR_CONNECTIONS=50 DIR_WARMUP=2 DIR_SECONDS=10 REDIS_REQUESTS=1000000 REDIS_LARGE_REQUESTS=200000
 fi
 readonly SWARM_PEERS=4
@@ -657,12 +659,72 @@ comparison_5() {
   notes+=("5: \`bench/flash-crowd.sh\` with this build (its section \"Flash crowd\" below has the table for every N, the runs and the plot): p2pshare server, a seeder peer and N menu-driven peers (\`2\` and the name on stdin), each with one folder as --share and --downloads, vs opentracker, a seeding aria2c and N aria2c (DHT and LPD off, PEX on) that seed on; every process's upload limited to 8388608 bytes/s; timed from the start of the N downloader processes until all N hold the file (each copy then checked by sha256); seeder bytes from its upload log lines (p2pshare) or its RPC uploadLength (aria2c).")
 }
 
+# The many files of comparison 6, timed: the whole `get --folder` process or the whole `curl
+# --parallel` process into the emptied folder $1; every copy compared outside the timing.
+timed_many_get() {
+  local start t
+  fresh_folder "$1"
+  start=$(now)
+  "${cli[@]}" get --folder many/ --server "$server" --output "$1" >"$work/get6.out" 2>"$work/get6.err" || {
+    tail -n 5 "$work/get6.out" "$work/get6.err" >&2
+    die "p2pshare get --folder many/ failed"
+  }
+  t=$(elapsed "$start")
+  diff -rq "$work/data6/many" "$1/many" >/dev/null || die "the files p2pshare got differ from the originals"
+  echo "$t"
+}
+
+timed_many_curl() {
+  local start t
+  fresh_folder "$1"
+  mkdir -p "$1/many"
+  start=$(now)
+  curl -sf --no-progress-meter --parallel --parallel-max 50 -K "$work/curl6.conf" || die "curl --parallel failed"
+  t=$(elapsed "$start")
+  diff -rq "$work/data6/many" "$1/many" >/dev/null || die "the files curl got differ from the originals"
+  echo "$t"
+}
+
+comparison_6() {
+  log "6. $MANY_FILES files of $MANY_KIB KiB from one peer: get --folder vs curl --parallel from nginx (warm-up + $RUNS runs each, interleaved)"
+  local out="$work/out6" i name p=() c=() run
+  mkdir -p "$work/data6/many" "$work/www/many"
+  for i in $(seq 1 "$MANY_FILES"); do
+    name=$(printf 'f%04d.bin' "$i")
+    head -c $((MANY_KIB * 1024)) /dev/urandom >"$work/data6/many/$name"
+    ln "$work/data6/many/$name" "$work/www/many/$name"
+    printf 'url = "http://127.0.0.1:%s/many/%s"\noutput = "%s/many/%s"\n' "$nginx_port" "$name" "$out" "$name"
+  done >"$work/curl6.conf"
+  chmod 755 "$work/www/many"
+  chmod 644 "$work/www/many/"*
+  start_peer many "$work/data6"
+  wait_listed "$(printf 'many/f%04d.bin' "$MANY_FILES")" 1
+  timed_many_get "$out" >/dev/null
+  timed_many_curl "$out" >/dev/null
+  for run in $(seq 1 "$RUNS"); do
+    p+=("$(timed_many_get "$out")")
+    c+=("$(timed_many_curl "$out")")
+    log "   run $run: p2pshare ${p[-1]} s, curl ${c[-1]} s"
+  done
+  rm -rf "$out"
+  stop_peers
+  local pm cm pr cr ratio goal
+  pm=$(printf '%s\n' "${p[@]}" | median)
+  cm=$(printf '%s\n' "${c[@]}" | median)
+  pr=$(calc %.0f "$MANY_FILES / $pm")
+  cr=$(calc %.0f "$MANY_FILES / $cm")
+  ratio=$(calc %.2f "$cm / $pm")
+  goal=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.5) ? "PASS" : "FAIL" }')
+  rows+=("| 6 | $MANY_FILES files of $MANY_KIB KiB, one source | \`get --folder\` $(calc '%.2f s' "$pm") ($pr files/s) | \`curl --parallel\` $(calc '%.2f s' "$cm") ($cr files/s) | ${ratio}× files/s | ≥ 0.5: **$goal** |")
+  notes+=("6: one peer shares a folder \`many/\` of $MANY_FILES random files of $MANY_KIB KiB (nginx serves the same files); wall time of one whole \`p2pshare get --folder many/\` process (one search, then the files $(sed -n 's/^downloading [0-9]* files, \([0-9]*\) at a time$/\1/p' "$work/get6.err") at a time over a connection each, each verified and renamed into place) vs one \`curl -s --parallel --parallel-max 50 -K LIST\` process (one \`url\`/\`output\` pair per file); both into the same folder, emptied and synced before each run; median of $RUNS interleaved runs after one warm-up each; every copy compared with \`diff -r\` outside the timing. Runs (p2pshare / curl): $(printf '%s ' "${p[@]}")/ $(printf '%s ' "${c[@]}")s.")
+}
+
 # ---------------------------------------------------------------------------------------------
 
 ensure_tools
 build
 
-if wants 1 || wants 2 || wants 3; then
+if wants 1 || wants 2 || wants 3 || wants 6; then
   mkdir -p "$work/data" "$work/data3" "$work/www"
   log "writing a ${BIG_MIB} MiB and a ${SMALL_MIB} MiB random file..."
   head -c $((BIG_MIB * 1048576)) /dev/urandom >"$work/data/big.bin"
@@ -676,7 +738,7 @@ if wants 1 || wants 2 || wants 3; then
   start_server
 fi
 
-for n in 1 2 3 4 5; do
+for n in 1 2 3 4 5 6; do
   if wants "$n"; then "comparison_$n"; fi
 done
 
