@@ -40,6 +40,15 @@ public sealed record DownloadOptions
     internal int SecondConnectionMinChunks { get; init; } = 256;
 
     /// <summary>
+    /// Most chunks a file may have for the connection its hash list came over to serve its
+    /// chunks too, saving a connection's set-up, which may take longer than a small file's whole
+    /// transfer. Frames on it may take the hash list's deadline (<see cref="StallTimeout"/> plus
+    /// the list at <see cref="SourceLimits.MinRate"/>): at most this many digests longer than on
+    /// a connection of its own. 0 opens a connection of its own for every source.
+    /// </summary>
+    internal int HashListConnectionMaxChunks { get; init; } = 16;
+
+    /// <summary>
     /// Most chunks received but not yet verified and written, per source (each holds a 1 MiB
     /// buffer), so receiving runs ahead of hashing and writing by this much.
     /// </summary>

@@ -167,7 +167,7 @@ internal sealed partial class SwarmDownload
         var window = new RateWindow();
         try
         {
-            using var connection = await ConnectAsync(source.EndPoint, 0, _options.StallTimeout, run.Token).ConfigureAwait(false);
+            using var connection = TakeHashListConnection(name) ?? await ConnectAsync(source.EndPoint, 0, _options.StallTimeout, run.Token).ConfigureAwait(false);
             SourceMap? map = null;
             if (source.Partial)
             {

@@ -30,6 +30,11 @@ internal sealed partial class SwarmDownload : IChunkPipelineObserver
     private readonly ChangeSignal _changed = new();
     private readonly int _chunkCount;
     private HashListMessage? _hashList;
+
+    // The connection the hash list came over, kept for its source's chunks when the file is
+    // small (see FetchHashListAsync); guarded by _dropped.
+    private FrameConnection? _hashListConnection;
+    private string? _hashListSource;
     private ChunkScheduler _scheduler = new(0);
     private DownloadFiles? _files;
     private PartFile? _file;
@@ -160,6 +165,11 @@ internal sealed partial class SwarmDownload : IChunkPipelineObserver
             _hashList = await FetchHashListAsync(_plan.Sources, cancellationToken).ConfigureAwait(false)
                 ?? await FetchHashListAsync(await FindMoreSourcesAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
+        catch
+        {
+            TakeHashListConnection(null)?.Dispose();
+            throw;
+        }
         finally
         {
             // Nothing is claimed yet, but an earlier run may have left this content's .part: it
@@ -178,7 +188,15 @@ internal sealed partial class SwarmDownload : IChunkPipelineObserver
                 : new DownloadException($"could not download \"{_plan.Name}\": {reason} ({DroppedSummary()}); a content with verified chunks kept is never given up for another");
         }
 
-        return await StoreAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await StoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Not taken by a source (it was not chosen, or nothing was left to fetch).
+            TakeHashListConnection(null)?.Dispose();
+        }
     }
 
     /// <summary>
@@ -371,17 +389,30 @@ internal sealed partial class SwarmDownload : IChunkPipelineObserver
             }
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            FrameConnection? connection = null;
             try
             {
                 // The list is read as one frame: no larger frame is worth receiving, and the frame
                 // may take as long as the whole list is allowed to.
-                using var connection = await ConnectAsync(source.EndPoint, HashListPayload, allowed, cancellationToken).ConfigureAwait(false);
+                connection = await ConnectAsync(source.EndPoint, HashListPayload, allowed, cancellationToken).ConfigureAwait(false);
                 deadline.CancelAfter(allowed);
                 await connection.SendAsync(new HashesMessage(_plan.Id), deadline.Token).ConfigureAwait(false);
                 var reply = await connection.ReadMessageAsync(allowed, deadline.Token).ConfigureAwait(false);
                 switch (reply)
                 {
                     case HashListMessage list when list.Count == _chunkCount && list.Matches(_plan.Id):
+                        if (_chunkCount <= _options.HashListConnectionMaxChunks)
+                        {
+                            // A small file's whole transfer may take less than a connection's
+                            // set-up: its chunks are asked for on this same connection.
+                            lock (_dropped)
+                            {
+                                (_hashListConnection, _hashListSource) = (connection, name);
+                            }
+
+                            connection = null;
+                        }
+
                         return list;
                     case HashListMessage:
                         Drop(name, "sent a hash list that does not hash to the file's id", forGood: true);
@@ -410,9 +441,31 @@ internal sealed partial class SwarmDownload : IChunkPipelineObserver
             {
                 Drop(name, ex.Message);
             }
+            finally
+            {
+                connection?.Dispose();
+            }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The connection the hash list came over when it came from <paramref name="source"/> and is
+    /// still unused (null takes it whatever its source, to close it); it is taken once.
+    /// </summary>
+    private FrameConnection? TakeHashListConnection(string? source)
+    {
+        lock (_dropped)
+        {
+            if (_hashListConnection is not { } connection || (source is not null && source != _hashListSource))
+            {
+                return null;
+            }
+
+            (_hashListConnection, _hashListSource) = (null, null);
+            return connection;
+        }
     }
 
     /// <summary>How long a source may take to deliver the hash list once asked: the stall timeout plus its bytes at the minimum rate.</summary>

@@ -122,6 +122,9 @@ public sealed class DownloadSourceLimitTests : IDisposable
             {
                 StallTimeout = TimeSpan.FromSeconds(2),
                 SourceLimits = new SourceLimits { MinRate = Limits.ChunkSize },
+
+                // The scripted sources behave by connection: the hash list's is not asked for chunks.
+                HashListConnectionMaxChunks = 0,
             },
         };
 }
