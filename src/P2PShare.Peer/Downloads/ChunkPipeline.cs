@@ -29,9 +29,11 @@ internal sealed partial class ChunkPipeline : IDisposable
     /// <paramref name="file"/>, recorded in <paramref name="record"/> and, when the download is
     /// offered to others, in <paramref name="offered"/>; with buffers for
     /// <paramref name="sources"/> sources receiving <paramref name="chunksAheadPerSource"/> ahead
-    /// (see <see cref="BufferCount"/>).
+    /// (see <see cref="BufferCount"/>), each as long as the file's longest chunk,
+    /// <paramref name="longestChunk"/> (a small file's buffers are its size, not 1 MiB: they are
+    /// pinned, and only a full collection frees them).
     /// </summary>
-    public ChunkPipeline(HashListMessage hashList, PartFile file, ResumeRecord record, ChunkSet? offered, Transfer transfer, IChunkPipelineObserver observer, int sources, int chunksAheadPerSource)
+    public ChunkPipeline(HashListMessage hashList, PartFile file, ResumeRecord record, ChunkSet? offered, Transfer transfer, IChunkPipelineObserver observer, int sources, int chunksAheadPerSource, int longestChunk)
     {
         _hashList = hashList;
         _file = file;
@@ -39,7 +41,7 @@ internal sealed partial class ChunkPipeline : IDisposable
         _offered = offered;
         _transfer = transfer;
         _observer = observer;
-        _buffers = new ChunkBufferPool(BufferCount(sources, chunksAheadPerSource), Limits.ChunkSize);
+        _buffers = new ChunkBufferPool(BufferCount(sources, chunksAheadPerSource), Math.Clamp(longestChunk, 1, Limits.ChunkSize));
     }
 
     /// <summary>One per core, or one that hashes in passes (a pass uses one core fully, see the Batches part).</summary>

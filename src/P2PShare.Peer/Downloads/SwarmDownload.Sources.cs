@@ -20,7 +20,7 @@ internal sealed partial class SwarmDownload
         var lastSearch = Stopwatch.StartNew();
         var searchedSinceLastLoss = false;
         var sourceCount = Math.Min(_options.MaxSources, _chunkCount);
-        using var pipeline = new ChunkPipeline(_hashList!, _file!, _record!, _held?.Stored, _transfer, this, sourceCount, _options.ChunksAheadPerSource);
+        using var pipeline = new ChunkPipeline(_hashList!, _file!, _record!, _held?.Stored, _transfer, this, sourceCount, _options.ChunksAheadPerSource, (int)ChunkLength(0));
         pipeline.Start();
         try
         {

@@ -4,8 +4,8 @@ using P2PShare.Protocol;
 
 namespace P2PShare.Tests.Peer;
 
-/// <summary>A small file's chunks come over the connection its hash list came over: one connection's set-up, not two.</summary>
-public sealed class DownloadHashListConnectionTests : IDisposable
+/// <summary>What a small file's download costs: one connection, not two.</summary>
+public sealed class SmallFileDownloadTests : IDisposable
 {
     private readonly TempFolder _folder = new();
 
