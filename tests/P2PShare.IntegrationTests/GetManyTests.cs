@@ -84,6 +84,38 @@ public sealed class GetManyTests : IAsyncDisposable
         Assert.Empty(Files(_cluster.Folder("empty")));
     }
 
+    [Fact]
+    public async Task A_folder_get_interrupted_keeps_what_landed_and_the_part_of_the_rest_and_the_same_command_finishes_it()
+    {
+        var server = await _cluster.StartServerAsync();
+        var share = _cluster.ShareFolder("source");
+        TestFiles.WriteRandom(Path.Combine(share, "batch/small.bin"), 50_000, 701);
+        TestFiles.WriteRandom(Path.Combine(share, "batch/slow.bin"), 8 * 1024 * 1024, 702);
+        var source = await _cluster.StartPeerAsync(server, "source", uploadLimit: 2 * 1024 * 1024);
+        await Sources.WaitForAsync(server, "batch/slow.bin", source.Port);
+        var output = _cluster.Folder("out");
+        string[] arguments = ["get", "--folder", "batch/", "--server", server.Address, "--output", output];
+        var get = _cluster.Start("get", arguments);
+        get.CloseInput();
+        await ResumeRecord.WaitForAsync(Path.Combine(output, "batch", "slow.bin.part.state"), 0, get, TimeSpan.FromSeconds(15));
+
+        await get.SignalAsync("INT");
+
+        var exitCode = await get.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(exitCode == 130, get.Describe($"get exited with code {exitCode} on SIGINT, not 130"));
+        Assert.Contains("1 not finished (interrupted)", get.Stdout.ToString(), StringComparison.Ordinal);
+        Assert.Equal(["batch/slow.bin.part", "batch/slow.bin.part.state", "batch/small.bin"], Files(output));
+        await TestFiles.AssertSameContentAsync(Path.Combine(share, "batch/small.bin"), Path.Combine(output, "batch/small.bin"));
+
+        // The same command again: the small file is there already and is not fetched again; the slow one resumes.
+        var again = await _cluster.RunAsync(arguments, timeout: TimeSpan.FromSeconds(30));
+        Assert.True(again.ExitCode == 0, again.Description);
+        Assert.Contains($"already have {Path.Combine(output, "batch", "small.bin")} (50000 bytes", again.Stdout, StringComparison.Ordinal);
+        Assert.Contains("downloaded 2 of 2 files", again.Stdout, StringComparison.Ordinal);
+        Assert.Equal(["batch/slow.bin", "batch/small.bin"], Files(output));
+        await TestFiles.AssertSameContentAsync(Path.Combine(share, "batch/slow.bin"), Path.Combine(output, "batch/slow.bin"));
+    }
+
     [Theory]
     [InlineData("--folder", "../")]
     [InlineData("--folder", "/etc/")]

@@ -146,7 +146,7 @@ internal sealed class ManyFilesGet
             }
         }
 
-        var bytes = _jobs.Where(job => job.Result is not null).Sum(job => job.Result!.Size);
+        var bytes = _jobs.Sum(job => job.Result?.Size ?? (job.AlreadyHere is null ? 0 : (long)job.Plan!.Size));
         var interrupted = cancellationToken.IsCancellationRequested;
         var notDone = _jobs.Count - _saved - _failed;
         var tail = (_failed > 0 ? $", {_failed} failed" : "") + (notDone > 0 ? $", {notDone} not finished (interrupted)" : "");
@@ -167,12 +167,12 @@ internal sealed class ManyFilesGet
 
             var job = _jobs[index];
             await FetchAsync(job, cancellationToken);
-            if (job.Problem is null && job.Result is null)
+            if (job.Problem is null && !job.Landed)
             {
                 return; // interrupted
             }
 
-            Interlocked.Increment(ref job.Result is null ? ref _failed : ref _saved);
+            Interlocked.Increment(ref job.Landed ? ref _saved : ref _failed);
             if (!_live)
             {
                 Report(job);
@@ -191,6 +191,12 @@ internal sealed class ManyFilesGet
         {
             job.Plan ??= DownloadPlan.Choose(await _directory.SearchAsync(job.Name, cancellationToken), job.Name, null, out var notFound) ?? throw new DownloadException(notFound!);
             var plan = job.Plan;
+            if (await AlreadyHereAsync(plan, cancellationToken) is { } path)
+            {
+                job.AlreadyHere = path;
+                return;
+            }
+
             job.Transfer = _transfers.Start(TransferDirection.Download, "-", plan.Name, plan.Refusal is null ? (long)plan.Size : 0);
             job.Result = await _downloader.DownloadAsync(plan, job.Transfer, FindSourcesAsync, cancellationToken);
         }
@@ -210,6 +216,30 @@ internal sealed class ManyFilesGet
         }
     }
 
+    /// <summary>
+    /// The path of <paramref name="plan"/>'s file when it is in the output folder already with
+    /// the same content (same size, same id once hashed), so that running a batch again after an
+    /// interruption fetches only what is missing rather than a numbered copy of what landed.
+    /// </summary>
+    private async Task<string?> AlreadyHereAsync(DownloadPlan plan, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(_downloader.Folder, plan.Name.Replace('/', Path.DirectorySeparatorChar));
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.LinkTarget is not null || (ulong)info.Length != plan.Size)
+            {
+                return null;
+            }
+
+            return await ContentHasher.ComputeFileAsync(path, cancellationToken) == plan.Id ? path : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null; // unreadable: fetched as if it were not there
+        }
+    }
+
     private async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(DownloadPlan content, CancellationToken cancellationToken) =>
         content.SourcesIn((await _directory.LocateAsync(content.Id, cancellationToken)).Sources);
 
@@ -218,7 +248,11 @@ internal sealed class ManyFilesGet
     {
         lock (_outputLock)
         {
-            if (job.Result is { } result)
+            if (job.AlreadyHere is { } path)
+            {
+                _stdout.WriteLine($"already have {path} ({job.Plan!.Size} bytes, id {job.Plan.Id}, verified)");
+            }
+            else if (job.Result is { } result)
             {
                 _stdout.WriteLine($"saved {result.Path} ({result.Size} bytes, id {result.Id}, verified, from {SourceText(result)} in {result.Elapsed.TotalSeconds:0.00} s)");
             }
@@ -286,6 +320,11 @@ internal sealed class ManyFilesGet
         public Transfer? Transfer { get; set; }
 
         public DownloadResult? Result { get; set; }
+
+        /// <summary>Where the file was found already, whole and verified (nothing was fetched).</summary>
+        public string? AlreadyHere { get; set; }
+
+        public bool Landed => Result is not null || AlreadyHere is not null;
 
         /// <summary>Why the file could not be had (null while it may still land).</summary>
         public string? Problem { get; set; }
