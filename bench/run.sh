@@ -28,7 +28,7 @@
 #   bench/run.sh --write ...     # record a --quick/--only run in BENCHMARKS.md anyway
 #
 # It builds Release (the CLI, p2pshare.dll, and the load tool bench/P2PShare.LoadTest), publishes
-# the CLI as a release ships it (self-contained, composite ReadyToRun: about a minute), writes its
+# the CLI as the README installs it (Native AOT: about a minute and a half), writes its
 # data into a `mktemp -d` folder that it removes at the end, installs nginx, curl, redis-server
 # and redis-tools from Debian's packages when they are missing, and stops every process it
 # started (by pid) when it ends, also on Ctrl-C. The table goes to stdout, progress to stderr.
@@ -147,29 +147,37 @@ build() {
   done
   cli=(dotnet "$root/src/P2PShare.Cli/bin/Release/net10.0/p2pshare.dll")
   cli_form="plain Release build (both ReadyToRun publishes failed)"
-  # The CLI as a release ships it: self-contained and ahead-of-time compiled together with the
-  # runtime (composite ReadyToRun), so that a process start is not mostly JIT. Falls back to a
-  # ReadyToRun publish on the installed runtime, then to the plain build, when the packages
-  # these need cannot be restored. Neither publish shares intermediate files with the
-  # repository's ordinary build (ReadyToRun images must not be reused across the two forms): the
-  # framework one is given its own --artifacts-path, and a composite publish always builds in
-  # obj/composite and bin/composite (Directory.Build.props).
+  # The CLI as the README installs it: a plain Release publish, Native AOT (src/P2PShare.Cli's
+  # csproj makes it the default), so that a process start is not mostly JIT. Falls back to a
+  # self-contained composite ReadyToRun publish, then to a ReadyToRun publish on the installed
+  # runtime, then to the plain build, when what these need cannot be had (a C toolchain for AOT,
+  # packages). No publish shares intermediate files with the repository's ordinary build: each
+  # gets its own --artifacts-path, and a composite publish always builds in obj/composite and
+  # bin/composite (Directory.Build.props).
   local form
-  for form in composite framework; do
-    local options=(--self-contained false -p:PublishReadyToRun=true)
-    [ "$form" = composite ] && options=(--self-contained true -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true)
-    if dotnet publish -c Release "$root/src/P2PShare.Cli" -r linux-x64 "${options[@]}" --artifacts-path "$work/artifacts-$form" \
+  for form in aot composite framework; do
+    local options=(-r linux-x64 --self-contained false -p:PublishReadyToRun=true)
+    [ "$form" = composite ] && options=(-r linux-x64 --self-contained true -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true)
+    [ "$form" = aot ] && options=()
+    if dotnet publish -c Release "$root/src/P2PShare.Cli" "${options[@]}" --artifacts-path "$work/artifacts-$form" \
       -o "$work/p2pshare-$form" -nologo -v quiet >"$work/publish.log" 2>&1; then
-      if [ "$form" = composite ]; then
-        cli=("$work/p2pshare-$form/p2pshare")
-        cli_form="published self-contained with composite ReadyToRun (\`dotnet publish -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true\`)"
-      else
-        cli=(dotnet "$work/p2pshare-$form/p2pshare.dll")
-        cli_form="published with ReadyToRun (\`dotnet publish -c Release -r linux-x64 -p:PublishReadyToRun=true\`; the self-contained composite publish failed)"
-      fi
+      case "$form" in
+        aot)
+          cli=("$work/p2pshare-$form/p2pshare")
+          cli_form="published as the README installs it, Native AOT (\`dotnet publish -c Release\`)"
+          ;;
+        composite)
+          cli=("$work/p2pshare-$form/p2pshare")
+          cli_form="published self-contained with composite ReadyToRun (\`dotnet publish -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true\`; the Native AOT publish failed)"
+          ;;
+        *)
+          cli=(dotnet "$work/p2pshare-$form/p2pshare.dll")
+          cli_form="published with ReadyToRun (\`dotnet publish -c Release -r linux-x64 -p:PublishReadyToRun=true\`; the Native AOT and self-contained composite publishes failed)"
+          ;;
+      esac
       break
     fi
-    log "$form ReadyToRun publish failed (see below)"
+    log "$form publish failed (see below)"
     tail -n 5 "$work/publish.log" >&2
   done
   load=(dotnet "$root/bench/P2PShare.LoadTest/bin/Release/net10.0/p2pshare-loadtest.dll")
