@@ -104,6 +104,7 @@ public sealed class GetManyTests : IAsyncDisposable
         var exitCode = await get.WaitForExitAsync(TimeSpan.FromSeconds(10));
         Assert.True(exitCode == 130, get.Describe($"get exited with code {exitCode} on SIGINT, not 130"));
         Assert.Contains("1 not finished (interrupted)", get.Stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("batch/slow.bin: interrupted; ", get.Stderr.ToString(), StringComparison.Ordinal);
         Assert.Equal(["batch/slow.bin.part", "batch/slow.bin.part.state", "batch/small.bin"], Files(output));
         await TestFiles.AssertSameContentAsync(Path.Combine(share, "batch/small.bin"), Path.Combine(output, "batch/small.bin"));
 

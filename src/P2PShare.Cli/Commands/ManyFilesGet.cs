@@ -169,7 +169,13 @@ internal sealed class ManyFilesGet
             await FetchAsync(job, cancellationToken);
             if (job.Problem is null && !job.Landed)
             {
-                return; // interrupted
+                // Interrupted: what the downloader kept of it (a .part to resume, or nothing).
+                lock (_outputLock)
+                {
+                    Console.Error.WriteLine($"p2pshare get: {FileName.Printable(job.Name)}: interrupted; {job.Transfer?.Error ?? "nothing was fetched"}");
+                }
+
+                return;
             }
 
             Interlocked.Increment(ref job.Landed ? ref _saved : ref _failed);
