@@ -83,13 +83,16 @@ internal sealed class DownloadFiles : IDisposable
         for (var attempt = 0; attempt < ClaimAttempts; attempt++)
         {
             string? free = null;
+            // Mostly the names are not there: one listing spares a hundred lookups.
+            var present = folder.NamesStartingWith(fileName);
             for (var index = 0; index < MaxPartNames; index++)
             {
                 var partName = PartNameOf(fileName, index);
-                var part = folder.Look(partName);
+                var part = present is null || present.Contains(partName) ? folder.Look(partName) : null;
                 if (part is null)
                 {
-                    free ??= IsFree(folder, partName + ResumeRecordFormat.Suffix) ? partName : null;
+                    var recordName = partName + ResumeRecordFormat.Suffix;
+                    free ??= (present is not null && !present.Contains(recordName)) || IsFree(folder, recordName) ? partName : null;
                     continue;
                 }
 
@@ -125,10 +128,11 @@ internal sealed class DownloadFiles : IDisposable
         ArgumentNullException.ThrowIfNull(folder);
         try
         {
+            var present = folder.NamesStartingWith(fileName);
             for (var index = 0; index < MaxPartNames; index++)
             {
                 var partName = PartNameOf(fileName, index);
-                if (folder.Look(partName) is { } part && ReadRecordOf(folder, partName, part, id, size, chunkCount, out _) is { } content)
+                if ((present is null || present.Contains(partName)) && folder.Look(partName) is { } part && ReadRecordOf(folder, partName, part, id, size, chunkCount, out _) is { } content)
                 {
                     return (folder.PathOf(partName), content.Chunks.Count);
                 }

@@ -78,6 +78,40 @@ internal sealed class DownloadFolder : IDisposable
     public FileStatus? Look(string name) => LibC.StatAt(_handle, name);
 
     /// <summary>
+    /// The names in this folder now that start with <paramref name="prefix"/>, read through its
+    /// descriptor in one pass; null when the folder cannot be listed. Looking for many names that
+    /// are mostly absent, one listing costs less than a lookup each (in ext4, a lookup of a
+    /// missing name searches the directory). A name may come or go right after: a caller
+    /// checks what it acts on.
+    /// </summary>
+    public HashSet<string>? NamesStartingWith(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var options = new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0 };
+        try
+        {
+            var entries = new System.IO.Enumeration.FileSystemEnumerable<string>(
+                $"/proc/self/fd/{_handle.DangerousGetHandle()}",
+                (ref System.IO.Enumeration.FileSystemEntry entry) => entry.FileName.ToString(),
+                options)
+            {
+                ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) => entry.FileName.StartsWith(prefix, StringComparison.Ordinal),
+            };
+            foreach (var name in entries)
+            {
+                names.Add(name);
+            }
+
+            return names;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Opens <paramref name="name"/>, not through a link, when it is still the regular file
     /// <paramref name="expected"/> (from <see cref="Look"/>); null when the name now names
     /// something else or nothing.
