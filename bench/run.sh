@@ -15,8 +15,9 @@
 #      together, every upload limited to 8 MiB/s: menu-driven p2pshare peers vs aria2c over
 #      BitTorrent with opentracker (bench/flash-crowd.sh, which also writes its own part of
 #      BENCHMARKS.md and the plot bench/flash-crowd.svg; --quick: N = 1, 4 and 16 MiB);
-#   6. many small files (issue 16): 1,000 files of 100 KiB from one peer, one
-#      `get --folder many/` vs one `curl --parallel` of the same files from nginx.
+#   6. small files (issue 16): one 1 MiB file, `get` vs `curl -o` (start-up included); and
+#      1,000 files of 100 KiB from one peer, one `get --folder many/` vs one `curl --parallel`
+#      of the same files from nginx.
 #
 # Usage (from anywhere; it finds the repository):
 #
@@ -67,10 +68,10 @@ fi
 wants() { [[ ",$only," == *",$1,"* ]]; }
 
 if [ "$quick" = 1 ]; then
-  BIG_MIB=64 RUNS=1 SMALL_MIB=2 CONCURRENT=100 CONCURRENT_RUNS=1 MANY_FILES=100 MANY_KIB=100
+  BIG_MIB=64 RUNS=1 SMALL_MIB=2 CONCURRENT=100 CONCURRENT_RUNS=1 MANY_FILES=100 MANY_KIB=100 ONE_RUNS=3
   DIR_PEERS=1000 DIR_FILES=100 DIR_CONNECTIONS=50 DIR_WARMUP=1 DIR_SECONDS=3 REDIS_REQUESTS=100000 REDIS_LARGE_REQUESTS=20000
 else
-  BIG_MIB=2048 RUNS=5 SMALL_MIB=20 CONCURRENT=100 CONCURRENT_RUNS=3 MANY_FILES=1000 MANY_KIB=100
+  BIG_MIB=2048 RUNS=5 SMALL_MIB=20 CONCURRENT=100 CONCURRENT_RUNS=3 MANY_FILES=1000 MANY_KIB=100 ONE_RUNS=11
   DIR_PEERS=10000 DIR_FILES=100 DIR_CONNECTIONS=50 DIR_WARMUP=2 DIR_SECONDS=10 REDIS_REQUESTS=1000000 REDIS_LARGE_REQUESTS=200000
 fi
 readonly SWARM_PEERS=4
@@ -693,6 +694,29 @@ timed_many_curl() {
   echo "$t"
 }
 
+timed_one_get() {
+  local start t
+  fresh_folder "$1"
+  start=$(now)
+  "${cli[@]}" get one.bin --server "$server" --output "$1" >"$work/get6a.out" 2>"$work/get6a.err" || {
+    cat "$work/get6a.out" "$work/get6a.err" >&2
+    die "p2pshare get one.bin failed"
+  }
+  t=$(elapsed "$start")
+  cmp -s "$work/data6/one.bin" "$1/one.bin" || die "the p2pshare copy of one.bin differs from the original"
+  echo "$t"
+}
+
+timed_one_curl() {
+  local start t
+  fresh_folder "$1"
+  start=$(now)
+  curl -sf -o "$1/one.bin" "http://127.0.0.1:$nginx_port/one.bin" || die "curl of one.bin failed"
+  t=$(elapsed "$start")
+  cmp -s "$work/data6/one.bin" "$1/one.bin" || die "the curl copy of one.bin differs from the original"
+  echo "$t"
+}
+
 comparison_6() {
   log "6. $MANY_FILES files of $MANY_KIB KiB from one peer: get --folder vs curl --parallel from nginx (warm-up + $RUNS runs each, interleaved)"
   local out="$work/out6" i name p=() c=() run
@@ -714,17 +738,36 @@ comparison_6() {
     c+=("$(timed_many_curl "$out")")
     log "   run $run: p2pshare ${p[-1]} s, curl ${c[-1]} s"
   done
+  # One 1 MiB file alone, each way: what a script calling get once per file pays (fast start).
+  head -c 1048576 /dev/urandom >"$work/data6/one.bin"
+  ln "$work/data6/one.bin" "$work/www/one.bin"
+  chmod 644 "$work/www/one.bin"
+  wait_listed one.bin 1
+  local p1=() c1=()
+  timed_one_get "$out" >/dev/null
+  timed_one_curl "$out" >/dev/null
+  for run in $(seq 1 "$ONE_RUNS"); do
+    p1+=("$(timed_one_get "$out")")
+    c1+=("$(timed_one_curl "$out")")
+  done
+  log "   one 1 MiB file, $ONE_RUNS runs: p2pshare $(printf '%s ' "${p1[@]}")s, curl $(printf '%s ' "${c1[@]}")s"
   rm -rf "$out"
   stop_peers
-  local pm cm pr cr ratio goal
+  local pm cm pr cr ratio goal p1m c1m r1 g1
+  p1m=$(printf '%s\n' "${p1[@]}" | median)
+  c1m=$(printf '%s\n' "${c1[@]}" | median)
+  r1=$(calc %.2f "$p1m / $c1m")
+  g1=$(awk -v r="$r1" 'BEGIN { print (r <= 3) ? "PASS" : "FAIL" }')
+  rows+=("| 6a | one 1 MiB file, one source (start-up included) | \`get\` $(calc '%.3f s' "$p1m") | \`curl -o\` $(calc '%.3f s' "$c1m") | ${r1}× time | ≤ 3 (aim 1.5): **$g1** |")
+  notes+=("6a: wall time of one whole \`p2pshare get one.bin\` process (start, search, hash list, chunk, verification, rename) vs one whole \`curl -s -o\` of the same 1 MiB file from nginx, into the same emptied folder; median of $ONE_RUNS interleaved runs after one warm-up each, every copy compared with \`cmp\`. Runs (p2pshare / curl): $(printf '%s ' "${p1[@]}")/ $(printf '%s ' "${c1[@]}")s.")
   pm=$(printf '%s\n' "${p[@]}" | median)
   cm=$(printf '%s\n' "${c[@]}" | median)
   pr=$(calc %.0f "$MANY_FILES / $pm")
   cr=$(calc %.0f "$MANY_FILES / $cm")
   ratio=$(calc %.2f "$cm / $pm")
   goal=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.5) ? "PASS" : "FAIL" }')
-  rows+=("| 6 | $MANY_FILES files of $MANY_KIB KiB, one source | \`get --folder\` $(calc '%.2f s' "$pm") ($pr files/s) | \`curl --parallel\` $(calc '%.2f s' "$cm") ($cr files/s) | ${ratio}× files/s | ≥ 0.5: **$goal** |")
-  notes+=("6: one peer shares a folder \`many/\` of $MANY_FILES random files of $MANY_KIB KiB (nginx serves the same files); wall time of one whole \`p2pshare get --folder many/\` process (one search, then the files $(sed -n 's/^downloading [0-9]* files, \([0-9]*\) at a time$/\1/p' "$work/get6.err") at a time over a connection each, each verified and renamed into place) vs one \`curl -s --parallel --parallel-max 50 -K LIST\` process (one \`url\`/\`output\` pair per file); both into the same folder, emptied and synced before each run; median of $RUNS interleaved runs after one warm-up each; every copy compared with \`diff -r\` outside the timing. Runs (p2pshare / curl): $(printf '%s ' "${p[@]}")/ $(printf '%s ' "${c[@]}")s.")
+  rows+=("| 6b | $MANY_FILES files of $MANY_KIB KiB, one source | \`get --folder\` $(calc '%.2f s' "$pm") ($pr files/s) | \`curl --parallel\` $(calc '%.2f s' "$cm") ($cr files/s) | ${ratio}× files/s | ≥ 0.5: **$goal** |")
+  notes+=("6b: one peer shares a folder \`many/\` of $MANY_FILES random files of $MANY_KIB KiB (nginx serves the same files); wall time of one whole \`p2pshare get --folder many/\` process (one search, then the files $(sed -n 's/^downloading [0-9]* files, \([0-9]*\) at a time$/\1/p' "$work/get6.err") at a time over a connection each, each verified and renamed into place) vs one \`curl -s --parallel --parallel-max 50 -K LIST\` process (one \`url\`/\`output\` pair per file); both into the same folder, emptied and synced before each run; median of $RUNS interleaved runs after one warm-up each; every copy compared with \`diff -r\` outside the timing. Runs (p2pshare / curl): $(printf '%s ' "${p[@]}")/ $(printf '%s ' "${c[@]}")s.")
 }
 
 # ---------------------------------------------------------------------------------------------
