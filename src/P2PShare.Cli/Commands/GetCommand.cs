@@ -28,7 +28,7 @@ internal static class GetCommand
         var id = new Option<string?>("--id") { Description = "Content id (hex) of the file to download: found by id (LOCATE), under whatever name its holders share it" };
         var output = new Option<string>("--output")
         {
-            Description = "Folder to save the file in",
+            Description = "Folder to save the files in (a name's folders are made under it)",
             DefaultValueFactory = _ => ".",
         };
         var folder = new Option<string?>("--folder")
