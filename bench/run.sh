@@ -5,7 +5,8 @@
 #   2. the same file held by 4 peers: `get --sources 4` vs 4 parallel `curl -r` range requests,
 #      and `get --sources 4` vs `get --sources 1` from the same 4 peers;
 #   3. 100 concurrent downloads of a 20 MiB file from one peer vs from nginx: aggregate MB/s,
-#      errors, and the uploading peer's peak memory;
+#      errors, and the uploading peer's peak memory; the .NET downloader vs curl (3), and both
+#      servers fetched by one small C client, bench/get-client.c (3b);
 #   4. the directory: 10,000 simulated peers with 100 files each (1,000,000 entries) registered,
 #      then searches from 50 connections, vs `redis-benchmark -c 50 -t get`: repeated queries
 #      (the search cache's row), then on fresh servers a music catalogue with diverse queries and
@@ -449,6 +450,37 @@ comparison_3() {
     [ "$run" = 0 ] || { n_errors=$((n_errors + nbad)); n_rates+=("$(calc %.1f "$bytes / 1e6 / $t")"); }
     [ "$run" = 0 ] || log "   run $run: p2pshare ${p_rates[-1]} MB/s ($bad errors), nginx ${n_rates[-1]} MB/s ($nbad errors)"
   done
+
+  # Row 3b: the same crowd, both servers fetched by one small C client (bench/get-client.c),
+  # so the row compares the servers rather than the .NET downloader with curl.
+  local client="$work/get-client" c_p=() c_n=() c_perr=0 c_nerr=0 peer_port
+  peer_port=$(sed -n 's/^p2pshare peer listening on port \([0-9]*\).*/\1/p' "$work/uploader.out" | head -n 1)
+  cc -O2 -pthread -o "$client" "$root/bench/get-client.c" || die "could not compile bench/get-client.c (cc)"
+  for run in $(seq 0 "$CONCURRENT_RUNS"); do
+    local side
+    for side in p2p http; do
+      fresh_folder "$out"
+      start=$(now)
+      if [ "$side" = p2p ]; then
+        "$client" p2p 127.0.0.1 "$peer_port" small.bin "$CONCURRENT" "$out" 2>>"$work/client3.err" && bad=0 || bad=$?
+      else
+        "$client" http 127.0.0.1 "$nginx_port" small.bin "$CONCURRENT" "$out" 2>>"$work/client3.err" && bad=0 || bad=$?
+      fi
+      t=$(elapsed "$start")
+      for ((i = 0; i < CONCURRENT; i++)); do
+        cmp -s "$work/data3/small.bin" "$out/$(printf %03d "$i")/small.bin" || bad=$((bad + 1))
+      done
+      [ "$run" = 0 ] && continue
+      if [ "$side" = p2p ]; then
+        c_perr=$((c_perr + bad))
+        c_p+=("$(calc %.1f "$bytes / 1e6 / $t")")
+      else
+        c_nerr=$((c_nerr + bad))
+        c_n+=("$(calc %.1f "$bytes / 1e6 / $t")")
+      fi
+    done
+    [ "$run" = 0 ] || log "   run $run, C client: p2pshare ${c_p[-1]} MB/s, nginx ${c_n[-1]} MB/s"
+  done
   rm -rf "$out"
   local memory rss hwm
   memory=$(grep -E '^Vm(RSS|HWM):' "/proc/$uploader_pid/status" | awk '{ printf "%s %.1f ", $1, $2 / 1024 }')
@@ -461,6 +493,11 @@ comparison_3() {
   goal_errors=$([ "$p_errors" = 0 ] && echo PASS || echo FAIL)
   goal_memory=$(awk -v m="$hwm" 'BEGIN { print (m * 1.048576 < 300) ? "PASS" : "FAIL" }') # MiB vs MB (10^6 bytes)
   rows+=("| 3 | $CONCURRENT concurrent downloads of ${SMALL_MIB} MiB, one source | $pm MB/s, $p_errors errors, peer peak $hwm MiB | nginx $nm MB/s, $n_errors errors | $(calc %.2f "$pm / $nm")× MB/s | no errors: **$goal_errors**, peer memory < 300 MB (286.1 MiB): **$goal_memory** |")
+  local cpm cnm
+  cpm=$(printf '%s\n' "${c_p[@]}" | median)
+  cnm=$(printf '%s\n' "${c_n[@]}" | median)
+  rows+=("| 3b | the same, both fetched by one C client | $cpm MB/s, $c_perr errors | nginx $cnm MB/s, $c_nerr errors | $(calc %.2f "$cpm / $cnm")× MB/s | ≥ 0.95×: **$(awk -v a="$cpm" -v b="$cnm" -v e="$c_perr" 'BEGIN { print (a >= 0.95 * b && e == 0) ? "PASS" : "FAIL" }')**, peer memory as row 3: **$goal_memory** |")
+  notes+=("3b: the same $CONCURRENT downloads, both servers fetched by \`bench/get-client.c\` (built with \`cc -O2 -pthread\`; one thread and one connection per download: the peer protocol's GET short form, or HTTP/1.0 GET; copies written, not verified, then compared with \`cmp\` outside the timing), aggregate MB/s over one client process; median of $CONCURRENT_RUNS interleaved pairs after one warm-up pair. Runs (p2pshare / nginx MB/s): $(printf '%s ' "${c_p[@]}")/ $(printf '%s ' "${c_n[@]}").")
   notes+=("3: aggregate MB/s = $CONCURRENT × ${SMALL_MIB} MiB / wall time of one process: the load tool (\`bench/P2PShare.LoadTest downloads\`: one directory search, then $CONCURRENT concurrent \`Downloader\` downloads in one process, each verified and saved in its own folder) vs one \`curl --parallel --parallel-immediate --parallel-max $CONCURRENT\` with $CONCURRENT URLs and outputs; median of $CONCURRENT_RUNS interleaved runs after one warm-up; errors are failed downloads plus copies that differ from the original (\`cmp\`, outside the timing), over all timed runs. Peer peak = VmHWM of the uploading peer process (VmRSS at the end: $rss MiB). Runs (p2pshare / nginx MB/s): $(printf '%s ' "${p_rates[@]}")/ $(printf '%s ' "${n_rates[@]}"); timed inside the load tool (without the .NET process start): $(printf '%s ' "${p_inside[@]}")MB/s.")
 }
 
