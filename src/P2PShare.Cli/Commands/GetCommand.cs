@@ -107,15 +107,9 @@ internal static class GetCommand
                     : DownloadPlan.Choose(await directory.SearchAsync(name!, shutdown.Token), name!, null, out notFound))
                 ?? throw new DownloadException(notFound!);
         }
-        catch (Exception ex) when (ex is DirectoryException or DownloadException)
+        catch (Exception ex) when (ex is DirectoryException or DownloadException or OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync($"p2pshare get: {ex.Message}");
-            return 1;
-        }
-        catch (OperationCanceledException)
-        {
-            await Console.Error.WriteLineAsync("p2pshare get: cancelled");
-            return 130;
+            return await ReportSetupFailureAsync(ex);
         }
 
         // The directory connection stays open while the download runs: it is asked again for new sources.
@@ -166,6 +160,19 @@ internal static class GetCommand
         // By id, whatever the name: holders of the whole file under any name and partial holders.
         async Task<IReadOnlyList<DownloadSource>> FindSourcesAsync(DownloadPlan content, CancellationToken cancellationToken) =>
             content.SourcesIn((await directory.LocateAsync(content.Id, cancellationToken)).Sources);
+    }
+
+    /// <summary>
+    /// Says on stderr why a <c>get</c> ended before any download started (the directory could not
+    /// be reached or refused, nothing fits the name, or a signal came); returns the exit code: 130
+    /// for a signal, 1 otherwise.
+    /// </summary>
+    public static async Task<int> ReportSetupFailureAsync(Exception failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        var cancelled = failure is OperationCanceledException;
+        await Console.Error.WriteLineAsync($"p2pshare get: {(cancelled ? "cancelled" : failure.Message)}");
+        return cancelled ? 130 : 1;
     }
 
     /// <summary>

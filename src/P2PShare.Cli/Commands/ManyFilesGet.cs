@@ -56,15 +56,9 @@ internal sealed class ManyFilesGet
         {
             directory = await DirectoryConnection.ConnectAsync(server, TimeSpan.FromSeconds(10), shutdown.Token);
         }
-        catch (DirectoryException ex)
+        catch (Exception ex) when (ex is DirectoryException or OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync($"p2pshare get: {ex.Message}");
-            return 1;
-        }
-        catch (OperationCanceledException)
-        {
-            await Console.Error.WriteLineAsync("p2pshare get: cancelled");
-            return 130;
+            return await GetCommand.ReportSetupFailureAsync(ex);
         }
 
         await using (directory)
@@ -75,15 +69,9 @@ internal sealed class ManyFilesGet
                 {
                     await AddFolderAsync(directory, folder, jobs, shutdown.Token);
                 }
-                catch (DirectoryException ex)
+                catch (Exception ex) when (ex is DirectoryException or OperationCanceledException)
                 {
-                    await Console.Error.WriteLineAsync($"p2pshare get: {ex.Message}");
-                    return 1;
-                }
-                catch (OperationCanceledException)
-                {
-                    await Console.Error.WriteLineAsync("p2pshare get: cancelled");
-                    return 130;
+                    return await GetCommand.ReportSetupFailureAsync(ex);
                 }
 
                 if (jobs.Count == 0)
