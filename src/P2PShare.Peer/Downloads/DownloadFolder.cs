@@ -11,6 +11,10 @@ namespace P2PShare.Peer;
 /// </summary>
 internal sealed class DownloadFolder : IDisposable
 {
+    // A folder's own size grows with its entries (ext4: a 4 KiB block per few dozen to a few
+    // hundred names); past this, listing it would read thousands of names to find a hundred.
+    private const long MaxListedFolderBytes = 256 * 1024;
+
     private readonly SafeFileHandle _handle;
 
     private DownloadFolder(SafeFileHandle handle, string path)
@@ -79,14 +83,20 @@ internal sealed class DownloadFolder : IDisposable
 
     /// <summary>
     /// The names in this folder now that start with <paramref name="prefix"/>, read through its
-    /// descriptor in one pass; null when the folder cannot be listed. Looking for many names that
-    /// are mostly absent, one listing costs less than a lookup each (in ext4, a lookup of a
-    /// missing name searches the directory). A name may come or go right after: a caller
-    /// checks what it acts on.
+    /// descriptor in one pass; null when the folder cannot be listed, or is so large
+    /// (<see cref="MaxListedFolderBytes"/>) that a lookup per name costs less than reading it
+    /// all. Looking for many names that are mostly absent, one listing of a folder of ordinary
+    /// size costs less than a lookup each (in ext4, a lookup of a missing name searches the
+    /// directory). A name may come or go right after: a caller checks what it acts on.
     /// </summary>
     public HashSet<string>? NamesStartingWith(string prefix)
     {
         ArgumentNullException.ThrowIfNull(prefix);
+        if (Look(".") is not { } folder || folder.Length > MaxListedFolderBytes)
+        {
+            return null;
+        }
+
         var names = new HashSet<string>(StringComparer.Ordinal);
         var options = new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0 };
         try
