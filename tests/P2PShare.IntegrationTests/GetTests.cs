@@ -26,6 +26,26 @@ public sealed class GetTests : IAsyncDisposable
         await TestFiles.AssertSameContentAsync(source, Path.Combine(output, "big.bin"));
     }
 
+    [Theory]
+    [InlineData("--fsync")]
+    [InlineData("--direct-io")]
+    [InlineData("--fsync", "--direct-io")]
+    public async Task Get_with_fsync_or_direct_io_lands_a_file_in_its_subfolder_byte_identical(params string[] flags)
+    {
+        // 20 MiB: large enough for write-behind, whose descriptor must not keep fsync or the
+        // rename from working.
+        var server = await _cluster.StartServerAsync();
+        var source = TestFiles.WriteRandom(Path.Combine(_cluster.ShareFolder("source"), "disk", "img.bin"), 20 * MiB, 51);
+        await _cluster.StartPeerAsync(server, "source");
+        var output = _cluster.Folder("out");
+
+        var result = await _cluster.RunAsync(["get", "disk/img.bin", "--server", server.Address, "--output", output, .. flags]);
+
+        Assert.True(result.ExitCode == 0, result.Description);
+        Assert.Equal(["img.bin"], TestFiles.Names(Path.Combine(output, "disk")));
+        await TestFiles.AssertSameContentAsync(source, Path.Combine(output, "disk", "img.bin"));
+    }
+
     [Fact]
     public async Task Get_of_a_large_file_from_a_peer_that_serves_one_connection_per_address_succeeds()
     {

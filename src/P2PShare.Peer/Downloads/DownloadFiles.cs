@@ -195,10 +195,17 @@ internal sealed class DownloadFiles : IDisposable
     /// <summary>
     /// Gives the complete, verified <c>.part</c> its name: the first of <paramref name="fileName"/>,
     /// <c>NAME (1)</c>, <c>NAME (2)</c>, ... that is free (nothing is replaced, not even a
-    /// dangling link); then removes the record. Returns the file's path.
+    /// dangling link); then removes the record. Returns the file's path. With
+    /// <paramref name="syncToDisk"/>, the data is on the device before the rename, and the
+    /// folder's new entry after it.
     /// </summary>
-    public string Publish(string fileName)
+    public string Publish(string fileName, bool syncToDisk)
     {
+        if (syncToDisk)
+        {
+            Part.SyncToDisk();
+        }
+
         for (var attempt = 0; attempt < MaxPublishedNames; attempt++)
         {
             var candidate = attempt == 0 ? fileName : $"{fileName} ({attempt})";
@@ -206,6 +213,11 @@ internal sealed class DownloadFiles : IDisposable
             {
                 // Should this fail, the lone record is taken over by the next download under this name.
                 _folder.DeleteIfSame(RecordName, _record);
+                if (syncToDisk)
+                {
+                    _folder.SyncEntries();
+                }
+
                 return _folder.PathOf(candidate);
             }
         }

@@ -174,6 +174,16 @@ internal sealed class DownloadFolder : IDisposable
         return null;
     }
 
+    /// <summary>Flushes the folder's entries to the device (<c>fsync</c> of the folder): a name just given survives a power loss.</summary>
+    public void SyncEntries()
+    {
+        var errno = LibC.Sync(_handle);
+        if (errno != 0)
+        {
+            throw LibC.Failure($"cannot flush {Path} to the disk", errno);
+        }
+    }
+
     /// <summary>
     /// Renames <paramref name="from"/> to <paramref name="to"/> unless <paramref name="to"/>
     /// exists as anything (a dangling link included); false then, and nothing is changed.

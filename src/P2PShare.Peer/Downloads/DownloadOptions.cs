@@ -56,9 +56,17 @@ public sealed record DownloadOptions
 
     /// <summary>
     /// Whether whole chunks are written to the <c>.part</c> with direct I/O where the file system
-    /// allows it (see <see cref="PartFile"/>); false writes everything through the page cache.
+    /// allows it; false (the default) writes through the page cache with write-behind (see
+    /// <see cref="PartFile"/>). <c>get --direct-io</c>.
     /// </summary>
-    public bool DirectWrites { get; init; } = true;
+    public bool DirectWrites { get; init; }
+
+    /// <summary>
+    /// Whether a finished download's data is flushed to the device (<c>fdatasync</c>) before it
+    /// takes its name, and its folder (<c>fsync</c>) after, so that it survives a power loss once
+    /// the download has ended. <c>get --fsync</c>.
+    /// </summary>
+    public bool SyncToDisk { get; init; }
 
     /// <summary>How often, at most, a running download rewrites its resume record (it also does when it stops).</summary>
     public TimeSpan ResumeRecordInterval { get; init; } = TimeSpan.FromSeconds(1);

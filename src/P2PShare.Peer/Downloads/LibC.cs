@@ -7,7 +7,8 @@ namespace P2PShare.Peer;
 /// The Linux calls a download needs on its files that .NET's file APIs do not offer: opening
 /// relative to a folder's descriptor without following links (<c>openat</c> with
 /// <c>O_NOFOLLOW</c>), exclusive creation, a rename that never replaces, <c>flock</c>,
-/// <c>fallocate</c> and <c>statx</c>. Flags whose values differ between architectures are chosen
+/// <c>fallocate</c>, <c>statx</c>, and the calls that move written data to the disk (<c>sync_file_range</c>,
+/// <c>posix_fadvise</c>, <c>fdatasync</c>, <c>fsync</c>). Flags whose values differ between architectures are chosen
 /// at run time. Every failure is an <see cref="IOException"/> whose HResult is the errno.
 /// </summary>
 internal static class LibC
@@ -135,6 +136,19 @@ internal static class LibC
     public static int Allocate(SafeFileHandle file, long length) =>
         NativeFallocate(file, 0, 0, length) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
+    /// <summary>sync_file_range with <paramref name="flags"/> (SYNC_FILE_RANGE_*); the errno, 0 when done.</summary>
+    public static int SyncFileRange(SafeFileHandle file, long offset, long length, uint flags) =>
+        NativeSyncFileRange(file, offset, length, flags) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>fdatasync: the file's data, and what is needed to read it back, on the device; the errno, 0 when done.</summary>
+    public static int DataSync(SafeFileHandle file) => NativeFdatasync(file) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>fsync (for a folder: its entries, after a rename); the errno, 0 when done.</summary>
+    public static int Sync(SafeFileHandle file) => NativeFsync(file) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>posix_fadvise POSIX_FADV_DONTNEED: drops the range's clean pages from the page cache; the errno, 0 when done.</summary>
+    public static int DropCached(SafeFileHandle file, long offset, long length) => NativeFadvise(file, offset, length, 4);
+
     /// <summary>An <see cref="IOException"/> for the last call's errno.</summary>
     public static IOException Failure(string what) => Failure(what, Marshal.GetLastPInvokeError());
 
@@ -175,6 +189,34 @@ internal static class LibC
     [DllImport("libc", EntryPoint = "fallocate64", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int NativeFallocate(SafeFileHandle file, int mode, long offset, long length);
+
+    [DllImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int NativeSyncFileRange(SafeFileHandle file, long offset, long length, uint flags);
+
+    [DllImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int NativeFdatasync(SafeFileHandle file);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int NativeFsync(SafeFileHandle file);
+
+    [DllImport("libc", EntryPoint = "posix_fadvise64")]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int NativeFadvise(SafeFileHandle file, long offset, long length, int advice);
+
+    /// <summary>setpriority of the calling thread alone (Linux schedules threads by their own nice value); the errno, 0 when set.</summary>
+    public static int SetThisThreadsNice(int nice) =>
+        NativeSetPriority(0, NativeGetThreadId(), nice) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    [DllImport("libc", EntryPoint = "setpriority", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int NativeSetPriority(int which, int who, int prio);
+
+    [DllImport("libc", EntryPoint = "gettid")]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int NativeGetThreadId();
 
     [DllImport("libc", EntryPoint = "geteuid")]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

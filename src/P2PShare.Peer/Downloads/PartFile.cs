@@ -8,13 +8,12 @@ namespace P2PShare.Peer;
 /// it at the same time.
 /// </summary>
 /// <remarks>
-/// Whole chunks are written with direct I/O where the file system allows it. A download is
-/// written once and not read again soon, so copying it into the page cache buys nothing, and that
-/// copy was the costliest and least predictable step of a fast download: on the reference
-/// machine (BENCHMARKS.md) 2 GiB of 64 KiB writes through the page cache took anywhere from
-/// 0.4 s to 4.5 s of kernel time from one run to the next (it depends on how recently the memory
-/// they land in was used), and a 2 GiB <c>get</c> spent 1.3-2.6 s in the kernel; with direct
-/// writes it spends 0.8-1.3 s, the writes themselves mostly waiting for the device. Direct
+/// Chunks go through the page cache by default, as <c>curl -o</c>'s writes do, with
+/// <see cref="WriteBehindFile"/> sending a large file on to the disk and dropping it from the
+/// cache behind the writer. Direct I/O (<see cref="DownloadOptions.DirectWrites"/>) was the
+/// default before: it spares the copy into the page cache, but each write waits for the device,
+/// and measured side by side with <c>curl</c> into the same folder (BENCHMARKS.md, "Writes") it
+/// lost on this VM's disk and lost several times over on a disk slower than the network. Direct
 /// writes need the memory, the offset and the length aligned to the device's block
 /// (<see cref="Alignment"/> covers the usual ones): chunks received into a
 /// <see cref="ChunkBuffer"/> qualify. A file's short last chunk, everything on file systems
@@ -32,12 +31,14 @@ internal sealed class PartFile : IDisposable
     // file would queue on its inode lock in the kernel; and the switch away from direct I/O
     // must not happen under a write.
     private readonly Lock _writeLock = new();
+    private readonly WriteBehindFile? _writeBehind;
     private SafeFileHandle? _direct;
 
-    private PartFile(SafeFileHandle handle, SafeFileHandle? direct)
+    private PartFile(SafeFileHandle handle, SafeFileHandle? direct, WriteBehindFile? writeBehind)
     {
         Handle = handle;
         _direct = direct;
+        _writeBehind = writeBehind;
     }
 
     /// <summary>The locked, buffered handle: for the file's length and for reading chunks back.</summary>
@@ -63,7 +64,8 @@ internal sealed class PartFile : IDisposable
     public static PartFile Take(DownloadFolder folder, string name, SafeFileHandle handle, bool directWrites)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        return new(handle, directWrites ? DirectIo.TryOpenForWriting(folder, name, handle) : null);
+        var direct = directWrites ? DirectIo.TryOpenForWriting(folder, name, handle) : null;
+        return new(handle, direct, direct is null ? WriteBehindFile.TryStart(folder, name, handle) : null);
     }
 
     /// <summary>
@@ -104,9 +106,9 @@ internal sealed class PartFile : IDisposable
     /// <summary>
     /// Writes <paramref name="pieces"/> one after the other from <paramref name="offset"/>,
     /// synchronously (the caller is the download's writer task): with one direct write when
-    /// the offset and every piece's length are whole blocks (pieces are chunks received into
-    /// <see cref="ChunkBuffer"/>s, whose memory is aligned), otherwise piece by piece through the
-    /// page cache.
+    /// writing directly and the offset and every piece's length are whole blocks (pieces are
+    /// chunks received into <see cref="ChunkBuffer"/>s, whose memory is aligned), otherwise piece
+    /// by piece through the page cache, the range then noted for write-behind.
     /// </summary>
     public void Write(IReadOnlyList<ReadOnlyMemory<byte>> pieces, long offset)
     {
@@ -128,10 +130,29 @@ internal sealed class PartFile : IDisposable
                 }
             }
 
+            var start = offset;
             for (var i = 0; i < pieces.Count; i++)
             {
                 WriteThroughPageCache(pieces[i].Span, offset);
                 offset += pieces[i].Length;
+            }
+
+            _writeBehind?.Written(start, offset - start);
+        }
+    }
+
+    /// <summary>
+    /// Waits until what was written is on the device, with what is needed to read it back
+    /// (<c>fdatasync</c>): for <c>get --fsync</c>, before the file takes its name.
+    /// </summary>
+    public void SyncToDisk()
+    {
+        lock (_writeLock)
+        {
+            var errno = LibC.DataSync(Handle);
+            if (errno != 0)
+            {
+                throw LibC.Failure("cannot flush the download to the disk", errno);
             }
         }
     }
@@ -172,6 +193,7 @@ internal sealed class PartFile : IDisposable
             _direct = null;
         }
 
+        _writeBehind?.Close();
         Handle.Dispose();
     }
 }

@@ -229,7 +229,7 @@ internal sealed partial class SwarmDownload : IChunkPipelineObserver
                 await RunSourcesAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var path = files.Publish(_fileName);
+            var path = files.Publish(_fileName, _options.SyncToDisk);
             published = true;
             if (_held is { } held)
             {

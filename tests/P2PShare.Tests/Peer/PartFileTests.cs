@@ -3,8 +3,9 @@ using P2PShare.Peer;
 namespace P2PShare.Tests.Peer;
 
 /// <summary>
-/// The .part a download writes into: whole chunks through direct I/O where the file system has
-/// it, everything else through the page cache, and the same bytes on disk either way.
+/// The .part a download writes into: through the page cache with write-behind by default, whole
+/// chunks through direct I/O where asked and the file system has it, and the same bytes on disk
+/// either way.
 /// </summary>
 public sealed class PartFileTests : IDisposable
 {
@@ -191,6 +192,82 @@ public sealed class PartFileTests : IDisposable
         File.Move(moved, path);
         using var direct = DirectIo.TryOpenForWriting(_downloads, "f.part", file);
         Assert.NotNull(direct);
+    }
+
+    [Fact]
+    public void A_large_part_written_through_the_page_cache_lands_whole_and_write_behind_keeps_neither_its_lock_nor_a_descriptor()
+    {
+        var length = (int)WriteBehind.MinFileLength + (3 * Chunk) + 777;
+        var expected = Random(length, seed: 4);
+        var path = Path.Combine(_folder.Path, "f.part");
+        var chunks = (length + Chunk - 1) / Chunk;
+        using (var part = Create(length, directWrites: false))
+        {
+            Assert.False(part.WritesDirectly);
+            // Write-behind works on a descriptor of its own: two of this file are open.
+            Assert.Equal(2, DescriptorsOf(path));
+            var buffers = Enumerable.Range(0, 4).Select(_ => new ChunkBuffer(Chunk)).ToArray();
+            // Runs of up to four chunks, from the end backwards, as a writer may get them.
+            for (var first = chunks - (chunks % 4 == 0 ? 4 : chunks % 4); first >= 0; first -= 4)
+            {
+                var pieces = new List<ReadOnlyMemory<byte>>();
+                for (var chunk = first; chunk < Math.Min(first + 4, chunks); chunk++)
+                {
+                    var count = Math.Min(Chunk, length - (chunk * Chunk));
+                    expected.AsSpan(chunk * Chunk, count).CopyTo(buffers[chunk - first].Span(count));
+                    pieces.Add(buffers[chunk - first].Memory(count));
+                }
+
+                part.Write(pieces, (long)first * Chunk);
+            }
+        }
+
+        // The lock went with the download's descriptor, though write-behind may still be at work.
+        using (var other = _downloads.OpenExisting("f.part", write: true, _downloads.Look("f.part")!.Value))
+        {
+            Assert.NotNull(other);
+            Assert.True(LibC.TryLockExclusive(other));
+        }
+
+        Assert.Equal(expected, File.ReadAllBytes(path));
+        // And write-behind closes its own descriptor once the last range is on disk.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DescriptorsOf(path) > 0 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
+
+        Assert.Equal(0, DescriptorsOf(path));
+    }
+
+    [Fact]
+    public void A_small_part_gets_no_write_behind()
+    {
+        var path = Path.Combine(_folder.Path, "f.part");
+        using var part = Create(WriteBehind.MinFileLength - 1, directWrites: false);
+        Assert.Equal(1, DescriptorsOf(path));
+    }
+
+    /// <summary>How many of this process's descriptors have the file at <paramref name="path"/> open.</summary>
+    private static int DescriptorsOf(string path)
+    {
+        var count = 0;
+        foreach (var link in System.IO.Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(link).LinkTarget == path)
+                {
+                    count++;
+                }
+            }
+            catch (IOException)
+            {
+                // Closed meanwhile.
+            }
+        }
+
+        return count;
     }
 
     private PartFile Create(long length, bool directWrites) =>
