@@ -18,7 +18,11 @@
 #      BENCHMARKS.md and the plot bench/flash-crowd.svg; --quick: N = 1, 4 and 16 MiB);
 #   6. small files (issue 16): one 1 MiB file, `get` vs `curl -o` (start-up included); and
 #      1,000 files of 100 KiB from one peer, one `get --folder many/` vs one `curl --parallel`
-#      of the same files from nginx.
+#      of the same files from nginx;
+#   7. writes (issue 16): one 1 GiB file, `get` (page cache and write-behind, the default) and
+#      `get --direct-io` vs `curl -o`, into a folder on the VM's disk and on a disk slower than
+#      the network (an ext4 loop device whose writes the kernel throttles to 150 MiB/s; needs
+#      root, losetup and the cgroup v1 blkio controller, else the row says why it is missing).
 #
 # Usage (from anywhere; it finds the repository):
 #
@@ -27,6 +31,7 @@
 #   bench/run.sh --only 1,4      # only some comparisons (BENCHMARKS.md untouched)
 #   bench/run.sh --only 4        # the directory rows alone (4a-4e: three catalogues, ~4 minutes)
 #   bench/run.sh --only 5        # the flash crowd alone (bench/flash-crowd.sh with this build)
+#   bench/run.sh --only 7        # the writes alone (7a-7d, about four minutes)
 #   bench/run.sh --write ...     # record a --quick/--only run in BENCHMARKS.md anyway
 #
 # It builds Release (the CLI, p2pshare.dll, and the load tool bench/P2PShare.LoadTest), publishes
@@ -37,7 +42,7 @@
 set -euo pipefail
 
 quick=0
-only="1,2,3,4,5,6"
+only="1,2,3,4,5,6,7"
 write=auto
 command_line="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
@@ -59,23 +64,24 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[[ "$only" =~ ^[1-6](,[1-6])*$ ]] || {
-  echo "bench/run.sh: --only takes comparison numbers 1-6 separated by commas, such as 1,4" >&2
+[[ "$only" =~ ^[1-7](,[1-7])*$ ]] || {
+  echo "bench/run.sh: --only takes comparison numbers 1-7 separated by commas, such as 1,4" >&2
   exit 2
 }
 if [ "$write" = auto ]; then
-  if [ "$quick" = 0 ] && [ "$only" = "1,2,3,4,5,6" ]; then write=1; else write=0; fi
+  if [ "$quick" = 0 ] && [ "$only" = "1,2,3,4,5,6,7" ]; then write=1; else write=0; fi
 fi
 wants() { [[ ",$only," == *",$1,"* ]]; }
 
 if [ "$quick" = 1 ]; then
-  BIG_MIB=64 RUNS=1 SMALL_MIB=2 CONCURRENT=100 CONCURRENT_RUNS=1 MANY_FILES=100 MANY_KIB=100 ONE_RUNS=3
+  BIG_MIB=64 RUNS=1 SMALL_MIB=2 CONCURRENT=100 CONCURRENT_RUNS=1 MANY_FILES=100 MANY_KIB=100 ONE_RUNS=3 WRITE_MIB=64
   DIR_PEERS=1000 DIR_FILES=100 DIR_CONNECTIONS=50 DIR_WARMUP=1 DIR_SECONDS=3 REDIS_REQUESTS=100000 REDIS_LARGE_REQUESTS=20000
 else
-  BIG_MIB=2048 RUNS=5 SMALL_MIB=20 CONCURRENT=100 CONCURRENT_RUNS=3 MANY_FILES=1000 MANY_KIB=100 ONE_RUNS=11
+  BIG_MIB=2048 RUNS=5 SMALL_MIB=20 CONCURRENT=100 CONCURRENT_RUNS=3 MANY_FILES=1000 MANY_KIB=100 ONE_RUNS=11 WRITE_MIB=1024
   DIR_PEERS=10000 DIR_FILES=100 DIR_CONNECTIONS=50 DIR_WARMUP=2 DIR_SECONDS=10 REDIS_REQUESTS=1000000 REDIS_LARGE_REQUESTS=200000
 fi
 readonly SWARM_PEERS=4
+readonly SLOW_DISK_BPS=157286400 # comparison 7's slow disk: 150 MiB/s of writes
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/p2pshare-run-XXXXXX")
@@ -104,6 +110,7 @@ cleanup() {
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     stop_pid "${pids[i]}"
   done
+  remove_slow_disk
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -125,6 +132,7 @@ ensure_tools() {
   command -v curl >/dev/null || missing+=(curl)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v redis-benchmark >/dev/null || missing+=(redis-tools)
+  [ -x /usr/bin/time ] || missing+=(time)
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo)
@@ -807,12 +815,125 @@ comparison_6() {
   notes+=("6b: one peer shares a folder \`many/\` of $MANY_FILES random files of $MANY_KIB KiB (nginx serves the same files); wall time of one whole \`p2pshare get --folder many/\` process (one search, then the files $(sed -n 's/^downloading [0-9]* files, \([0-9]*\) at a time$/\1/p' "$work/get6.err") at a time over a connection each, each verified and renamed into place) vs one \`curl -s --parallel --parallel-max 50 -K LIST\` process (one \`url\`/\`output\` pair per file); both into the same folder, emptied and synced before each run; median of $RUNS interleaved runs after one warm-up each; every copy compared with \`diff -r\` outside the timing. Runs (p2pshare / curl): $(printf '%s ' "${p[@]}")/ $(printf '%s ' "${c[@]}")s.")
 }
 
+# Comparison 7's slow disk: an ext4 file system on a loop device (direct I/O to its backing file,
+# so that the loop adds no page cache of its own) whose writes the blkio controller throttles to
+# SLOW_DISK_BPS for every process, the kernel's flusher threads included. Sets slow_disk (the
+# mount point) or slow_disk_missing (why not).
+slow_disk="" slow_disk_device="" slow_disk_throttle=/sys/fs/cgroup/blkio/blkio.throttle.write_bps_device slow_disk_missing=""
+make_slow_disk() {
+  if [ "$(id -u)" != 0 ]; then
+    slow_disk_missing="not root"
+  elif ! command -v losetup >/dev/null || ! command -v mkfs.ext4 >/dev/null; then
+    slow_disk_missing="losetup or mkfs.ext4 missing"
+  elif [ ! -w "$slow_disk_throttle" ]; then
+    slow_disk_missing="no cgroup v1 blkio throttle ($slow_disk_throttle)"
+  else
+    truncate -s $((WRITE_MIB * 3 + 256))M "$work/slow.img"
+    slow_disk_device=$(losetup --direct-io=on -f --show "$work/slow.img") || slow_disk_device=""
+    if [ -z "$slow_disk_device" ] || ! mkfs.ext4 -q "$slow_disk_device" || ! mkdir -p "$work/slow" || ! mount "$slow_disk_device" "$work/slow"; then
+      slow_disk_missing="the loop device could not be made and mounted"
+      return
+    fi
+    slow_disk="$work/slow"
+    echo "$(slow_disk_numbers) $SLOW_DISK_BPS" >"$slow_disk_throttle"
+  fi
+}
+slow_disk_numbers() { printf '%d:%d' "0x$(stat -c %t "$slow_disk_device")" "0x$(stat -c %T "$slow_disk_device")"; }
+remove_slow_disk() {
+  [ -n "$slow_disk_device" ] || return 0
+  echo "$(slow_disk_numbers) 0" >"$slow_disk_throttle" 2>/dev/null || true
+  [ -z "$slow_disk" ] || umount "$slow_disk" 2>/dev/null || true
+  losetup -d "$slow_disk_device" 2>/dev/null || true
+  slow_disk="" slow_disk_device=""
+}
+
+# One timed download of comparison 7 into the emptied folder $1: $2 is get, direct or curl.
+# Prints "SECONDS SYNC_SECONDS PEAK_RSS_KIB": the whole process, then the `sync` that puts what
+# it left in the page cache on the disk (not timed in SECONDS), and the process's peak RSS.
+timed_write() {
+  local start t s rss command=()
+  fresh_folder "$1"
+  case "$2" in
+    get) command=("${cli[@]}" get write.bin --server "$server" --output "$1") ;;
+    direct) command=("${cli[@]}" get write.bin --server "$server" --output "$1" --direct-io) ;;
+    curl) command=(curl -sf -o "$1/write.bin" "http://127.0.0.1:$nginx_port/write.bin") ;;
+  esac
+  start=$(now)
+  /usr/bin/time -f %M -o "$work/rss7" "${command[@]}" >"$work/get7.out" 2>"$work/get7.err" || {
+    cat "$work/get7.out" "$work/get7.err" >&2
+    die "$2 of write.bin failed"
+  }
+  t=$(elapsed "$start")
+  start=$(now)
+  sync
+  s=$(elapsed "$start")
+  rss=$(tail -n 1 "$work/rss7")
+  cmp -s "$work/data7/write.bin" "$1/write.bin" || die "the $2 copy of write.bin differs from the original"
+  echo "$t $s $rss"
+}
+
+# Interleaved get / curl / get --direct-io into folder $1 (described as $2); adds rows $3 and $4.
+write_rows() {
+  local out="$1/out7" run kind g=() c=() d=() line
+  declare -A sync_times=() rss=()
+  for kind in get curl direct; do timed_write "$out" "$kind" >/dev/null; done
+  for run in $(seq 1 "$RUNS"); do
+    for kind in get curl direct; do
+      line=$(timed_write "$out" "$kind")
+      case "$kind" in
+        get) g+=("${line%% *}") ;;
+        curl) c+=("${line%% *}") ;;
+        direct) d+=("${line%% *}") ;;
+      esac
+      sync_times[$kind]+="$(echo "$line" | cut -d' ' -f2) "
+      rss[$kind]+="$(echo "$line" | cut -d' ' -f3) "
+    done
+    log "   $2, run $run: get ${g[-1]} s, curl ${c[-1]} s, get --direct-io ${d[-1]} s"
+  done
+  rm -rf "$out"
+  local gm cm dm ratio goal dratio peak
+  gm=$(printf '%s
+' "${g[@]}" | median)
+  cm=$(printf '%s
+' "${c[@]}" | median)
+  dm=$(printf '%s
+' "${d[@]}" | median)
+  ratio=$(calc %.2f "$gm / $cm")
+  dratio=$(calc %.2f "$dm / $cm")
+  goal=$(awk -v r="$ratio" 'BEGIN { print (r <= 1.0) ? "PASS" : "FAIL" }')
+  peak=$(printf '%s
+' ${rss[get]} | sort -g | tail -n 1)
+  rows+=("| $3 | one ${WRITE_MIB} MiB file, one source, $2 | \`get\` $(calc '%.2f s' "$gm"), peak RSS $(calc '%.0f MiB' "$peak / 1024") | \`curl -o\` $(calc '%.2f s' "$cm") | ${ratio}× time | ≤ 1.0: **$goal** |")
+  rows+=("| $4 | the same with \`get --direct-io\` (the default before) | $(calc '%.2f s' "$dm") | \`curl -o\` $(calc '%.2f s' "$cm") | ${dratio}× time | — |")
+  notes+=("$3-$4, $2: runs (get / curl / get --direct-io): $(printf '%s ' "${g[@]}")/ $(printf '%s ' "${c[@]}")/ $(printf '%s ' "${d[@]}")s; the \`sync\` right after each run took (get / curl / get --direct-io): ${sync_times[get]}/ ${sync_times[curl]}/ ${sync_times[direct]}s; peak RSS in KiB (get / curl / get --direct-io): ${rss[get]}/ ${rss[curl]}/ ${rss[direct]}.")
+}
+
+comparison_7() {
+  log "7. one ${WRITE_MIB} MiB file: get, curl -o and get --direct-io into a folder on the VM's disk and on a slow disk (warm-up + $RUNS runs each, interleaved)"
+  mkdir -p "$work/data7"
+  head -c $((WRITE_MIB * 1048576)) /dev/urandom >"$work/data7/write.bin"
+  ln "$work/data7/write.bin" "$work/www/write.bin"
+  chmod 644 "$work/www/write.bin"
+  start_peer writes "$work/data7"
+  wait_listed write.bin 1
+  write_rows "$work" "into a folder on the VM's disk" 7a 7b
+  make_slow_disk
+  if [ -n "$slow_disk" ]; then
+    write_rows "$slow_disk" "into a folder on a slow disk ($(calc %.0f "$SLOW_DISK_BPS / 1048576") MiB/s of writes)" 7c 7d
+  else
+    rows+=("| 7c | one ${WRITE_MIB} MiB file onto a slow disk | not measured: $slow_disk_missing | | | |")
+  fi
+  remove_slow_disk
+  stop_peers
+  notes+=("7: wall time of the whole \`p2pshare get write.bin\` (by default: writes through the page cache, with write-behind: a background thread starts each range's write-back and drops it from the cache once on disk), of the same with \`--direct-io\`, and of \`curl -s -o\` from nginx, interleaved, into the same folder, emptied and synced before each run; median of $RUNS runs after one warm-up each; every copy compared with \`cmp\` outside the timing. Neither \`get\` nor \`curl\` waits for the disk before it exits (\`get --fsync\` does): the \`sync\` after each run shows what each left to write. The slow disk is an ext4 file system on a loop device whose writes (the kernel's write-back included) the blkio controller throttles to $SLOW_DISK_BPS bytes/s.")
+}
+
 # ---------------------------------------------------------------------------------------------
 
 ensure_tools
 build
 
-if wants 1 || wants 2 || wants 3 || wants 6; then
+if wants 1 || wants 2 || wants 3 || wants 6 || wants 7; then
   mkdir -p "$work/data" "$work/data3" "$work/www"
   log "writing a ${BIG_MIB} MiB and a ${SMALL_MIB} MiB random file..."
   head -c $((BIG_MIB * 1048576)) /dev/urandom >"$work/data/big.bin"
@@ -826,7 +947,7 @@ if wants 1 || wants 2 || wants 3 || wants 6; then
   start_server
 fi
 
-for n in 1 2 3 4 5 6; do
+for n in 1 2 3 4 5 6 7; do
   if wants "$n"; then "comparison_$n"; fi
 done
 
