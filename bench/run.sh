@@ -239,6 +239,14 @@ start_server() { # sets server_pid and server (HOST:PORT)
   server="127.0.0.1:$port"
 }
 
+# Starts a directory server unless one is running: comparison 4 starts its own and stops the
+# last one, and the comparisons after it need one again.
+ensure_server() {
+  if [ -z "${server_pid:-}" ] || ! kill -0 "$server_pid" 2>/dev/null; then
+    start_server
+  fi
+}
+
 peer_pids=()
 start_peer() { # $1: label, $2: shared folder; the peer hashes its files, then adds them (see wait_listed)
   mkdir -p "$work/$1-downloads"
@@ -763,6 +771,7 @@ timed_one_curl() {
 }
 
 comparison_6() {
+  ensure_server
   log "6. $MANY_FILES files of $MANY_KIB KiB from one peer: get --folder vs curl --parallel from nginx (warm-up + $RUNS runs each, interleaved)"
   local out="$work/out6" i name p=() c=() run
   mkdir -p "$work/data6/many" "$work/www/many"
@@ -909,6 +918,7 @@ write_rows() {
 }
 
 comparison_7() {
+  ensure_server
   log "7. one ${WRITE_MIB} MiB file: get, curl -o and get --direct-io into a folder on the VM's disk and on a slow disk (warm-up + $RUNS runs each, interleaved)"
   mkdir -p "$work/data7"
   head -c $((WRITE_MIB * 1048576)) /dev/urandom >"$work/data7/write.bin"
