@@ -117,6 +117,37 @@ public sealed class GetManyTests : IAsyncDisposable
         await TestFiles.AssertSameContentAsync(Path.Combine(share, "batch/slow.bin"), Path.Combine(output, "batch/slow.bin"));
     }
 
+    [Fact]
+    public async Task A_folder_get_goes_on_with_the_sources_it_has_when_the_directory_dies_mid_batch()
+    {
+        var server = await _cluster.StartServerAsync();
+        var share = _cluster.ShareFolder("source");
+        const int count = 3;
+        for (var i = 0; i < count; i++)
+        {
+            TestFiles.WriteRandom(Path.Combine(share, $"batch/f{i}.bin"), 1_200_000, 720 + i);
+        }
+
+        // About 2 s a file, one at a time: the directory dies with most of the batch to go, and
+        // each download left asks it for more sources several times (every 0.5 s) in vain.
+        var source = await _cluster.StartPeerAsync(server, "source", uploadLimit: 600_000);
+        await Sources.WaitForAsync(server, $"batch/f{count - 1}.bin", source.Port);
+        var output = _cluster.Folder("out");
+        var get = _cluster.Start("get", ["get", "--folder", "batch/", "--parallel", "1", "--server", server.Address, "--output", output]);
+        get.CloseInput();
+        await get.WaitForLineAsync("^saved ", timeout: TimeSpan.FromSeconds(15));
+
+        server.Process.KillHard();
+
+        var exitCode = await get.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(exitCode == 0, get.Describe($"get exited with code {exitCode} after the directory died"));
+        Assert.Contains($"downloaded {count} of {count} files", get.Stdout.ToString(), StringComparison.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            await TestFiles.AssertSameContentAsync(Path.Combine(share, $"batch/f{i}.bin"), Path.Combine(output, $"batch/f{i}.bin"));
+        }
+    }
+
     [Theory]
     [InlineData("--folder", "../")]
     [InlineData("--folder", "/etc/")]
