@@ -8,7 +8,7 @@ namespace P2PShare.Peer;
 /// relative to a folder's descriptor without following links (<c>openat</c> with
 /// <c>O_NOFOLLOW</c>), exclusive creation, a rename that never replaces, <c>flock</c>,
 /// <c>fallocate</c>, <c>statx</c>, and the calls that move written data to the disk (<c>sync_file_range</c>,
-/// <c>posix_fadvise</c>, <c>fdatasync</c>, <c>fsync</c>). Flags whose values differ between architectures are chosen
+/// <c>posix_fadvise</c>, <c>fdatasync</c>, <c>fsync</c>), and a thread's own priority. Flags whose values differ between architectures are chosen
 /// at run time. Every failure is an <see cref="IOException"/> whose HResult is the errno.
 /// </summary>
 internal static class LibC
@@ -149,6 +149,10 @@ internal static class LibC
     /// <summary>posix_fadvise POSIX_FADV_DONTNEED: drops the range's clean pages from the page cache; the errno, 0 when done.</summary>
     public static int DropCached(SafeFileHandle file, long offset, long length) => NativeFadvise(file, offset, length, 4);
 
+    /// <summary>setpriority of the calling thread alone (Linux schedules threads by their own nice value); the errno, 0 when set.</summary>
+    public static int SetThisThreadsNice(int nice) =>
+        NativeSetPriority(0, NativeGetThreadId(), nice) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
     /// <summary>An <see cref="IOException"/> for the last call's errno.</summary>
     public static IOException Failure(string what) => Failure(what, Marshal.GetLastPInvokeError());
 
@@ -205,10 +209,6 @@ internal static class LibC
     [DllImport("libc", EntryPoint = "posix_fadvise64")]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int NativeFadvise(SafeFileHandle file, long offset, long length, int advice);
-
-    /// <summary>setpriority of the calling thread alone (Linux schedules threads by their own nice value); the errno, 0 when set.</summary>
-    public static int SetThisThreadsNice(int nice) =>
-        NativeSetPriority(0, NativeGetThreadId(), nice) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     [DllImport("libc", EntryPoint = "setpriority", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
