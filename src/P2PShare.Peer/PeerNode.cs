@@ -83,6 +83,8 @@ public sealed class PeerNode : IAsyncDisposable, IShareObserver
             {
                 MaxSources = options.MaxSources,
                 SourceLimits = options.SourceLimits,
+                SyncToDisk = options.SyncDownloadsToDisk,
+                DirectWrites = options.DirectWrites,
                 Holdings = Held,
                 FinishedServeTime = options.ShareDownloads ? DownloadOptions.DefaultFinishedServeTime : TimeSpan.Zero,
                 IsServedElsewhere = id => _folders.TryGetById(id, out _),

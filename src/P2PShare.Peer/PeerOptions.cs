@@ -52,6 +52,12 @@ public sealed record PeerOptions
     /// <summary>What downloads demand of their sources (<c>--min-source-rate</c>, <c>--sources-per-address</c>).</summary>
     public SourceLimits SourceLimits { get; init; } = new();
 
+    /// <summary>Whether each finished download is flushed to the disk before it takes its name (<c>--fsync</c>; see <see cref="DownloadOptions.SyncToDisk"/>).</summary>
+    public bool SyncDownloadsToDisk { get; init; }
+
+    /// <summary>Whether downloads are written with direct I/O (<c>--direct-io</c>; see <see cref="DownloadOptions.DirectWrites"/>).</summary>
+    public bool DirectWrites { get; init; }
+
     /// <summary>
     /// How long the start waits for the first scan of the shared folder before it registers with
     /// what is known so far (the rest is announced while it is hashed).

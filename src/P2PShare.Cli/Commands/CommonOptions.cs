@@ -39,6 +39,18 @@ internal static class CommonOptions
         return option;
     }
 
+    /// <summary><c>--fsync</c>: each finished download flushed to the disk before it takes its name (<see cref="DownloadOptions.SyncToDisk"/>).</summary>
+    public static Option<bool> Fsync() => new("--fsync")
+    {
+        Description = "Flush each downloaded file to the disk before it takes its name (it survives a power loss once saved); slower on a slow disk",
+    };
+
+    /// <summary><c>--direct-io</c>: downloads written past the page cache (<see cref="DownloadOptions.DirectWrites"/>).</summary>
+    public static Option<bool> DirectIo() => new("--direct-io")
+    {
+        Description = "Write downloads with direct I/O, past the page cache (each write waits for the disk)",
+    };
+
     /// <summary><c>--parallel</c>: most files downloaded at once (default from <see cref="PeerOptions"/>).</summary>
     public static Option<int> ParallelDownloads()
     {

@@ -40,8 +40,8 @@ internal static class GetCommand
         var sources = CommonOptions.Sources();
         var sourcesPerAddress = CommonOptions.SourcesPerAddress();
         var minSourceRate = CommonOptions.MinSourceRate();
-        var fsync = new Option<bool>("--fsync") { Description = "Flush each file to the disk before it takes its name (it survives a power loss once saved); slower on a slow disk" };
-        var directIo = new Option<bool>("--direct-io") { Description = "Write with direct I/O, past the page cache (each write waits for the disk)" };
+        var fsync = CommonOptions.Fsync();
+        var directIo = CommonOptions.DirectIo();
         var logLevel = CommonOptions.LogLevelOption();
         var command = new Command("get", "Download files from the peers that share them") { names, server, id, folder, parallel, output, sources, sourcesPerAddress, minSourceRate, fsync, directIo, logLevel };
         command.Validators.Add(result =>

@@ -46,7 +46,9 @@ internal static class PeerCommand
         var sourcesPerAddress = CommonOptions.SourcesPerAddress();
         var minSourceRate = CommonOptions.MinSourceRate();
         var parallel = CommonOptions.ParallelDownloads();
-        var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, noShareDownloads, state, uploadLimit, sources, sourcesPerAddress, minSourceRate, parallel, noMenu, logLevel };
+        var fsync = CommonOptions.Fsync();
+        var directIo = CommonOptions.DirectIo();
+        var command = new Command("peer", "Share a folder, serve other peers, search and download") { server, port, share, downloads, noShareDownloads, state, uploadLimit, sources, sourcesPerAddress, minSourceRate, parallel, fsync, directIo, noMenu, logLevel };
         var pingInterval = new Option<double>("--ping-interval")
         {
             Description = "Seconds of silence from the directory after which the peer PINGs it",
@@ -149,6 +151,8 @@ internal static class PeerCommand
                 UploadLimit = parse.GetValue(uploadLimit),
                 MaxSources = parse.GetValue(sources),
                 ParallelDownloads = parse.GetValue(parallel),
+                SyncDownloadsToDisk = parse.GetValue(fsync),
+                DirectWrites = parse.GetValue(directIo),
                 SourceLimits = new SourceLimits { MaxPerAddress = parse.GetValue(sourcesPerAddress), MinRate = parse.GetValue(minSourceRate) },
                 PingInterval = TimeSpan.FromSeconds(parse.GetValue(pingInterval)),
                 PeerTimeout = TimeSpan.FromSeconds(parse.GetValue(peerTimeout)),
